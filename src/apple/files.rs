@@ -1,0 +1,343 @@
+//! Checks on the files of a pass other than pass.json: images (real PNGs,
+//! Apple's names and sizes) and localizations (`xx.lproj/pass.strings`).
+//! Shared by the template loader and the `.pkpass` verifier.
+
+use std::collections::BTreeMap;
+
+use crate::model::{Diagnostic, Location};
+use crate::template::strings::{parse_strings, StringsTable};
+
+const KNOWN_IMAGES: [&str; 7] = [
+    "icon",
+    "logo",
+    "strip",
+    "background",
+    "thumbnail",
+    "footer",
+    "personalizationLogo",
+];
+
+/// What a file inside a pass is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileKind {
+    /// An image: base name (e.g. `logo`), scale (1, 2, 3) and its localization.
+    Image {
+        /// `icon`, `logo`, `strip`, …
+        base: String,
+        /// 1, 2 or 3.
+        scale: u8,
+        /// The `xx` of `xx.lproj/`, if localized.
+        lproj: Option<String>,
+    },
+    /// `xx.lproj/pass.strings`.
+    Strings {
+        /// The language code.
+        lproj: String,
+    },
+    /// `personalization.json` (Apple's reward-card enrollment).
+    Personalization,
+    /// Anything else.
+    Other,
+}
+
+/// Classifies a path inside a pass (forward slashes).
+pub fn classify(name: &str) -> FileKind {
+    let (lproj, file) = match name.split_once('/') {
+        Some((dir, file)) if !file.contains('/') => match dir.strip_suffix(".lproj") {
+            Some(l) if is_lproj_name(l) => (Some(l.to_owned()), file),
+            _ => return FileKind::Other,
+        },
+        Some(_) => return FileKind::Other,
+        None => (None, name),
+    };
+    if file == "pass.strings" {
+        return lproj.map_or(FileKind::Other, |lproj| FileKind::Strings { lproj });
+    }
+    if lproj.is_none() && file == "personalization.json" {
+        return FileKind::Personalization;
+    }
+    let Some(stem) = file.strip_suffix(".png") else {
+        return FileKind::Other;
+    };
+    let (base, scale) = match stem.rsplit_once('@') {
+        Some((b, "2x")) => (b, 2),
+        Some((b, "3x")) => (b, 3),
+        Some(_) => return FileKind::Other,
+        None => (stem, 1),
+    };
+    if base.is_empty() || !base.chars().all(|c| c.is_ascii_alphabetic()) {
+        return FileKind::Other;
+    }
+    FileKind::Image {
+        base: base.to_owned(),
+        scale,
+        lproj,
+    }
+}
+
+fn is_lproj_name(l: &str) -> bool {
+    if l == "Base" {
+        return true;
+    }
+    let mut parts = l.split(['-', '_']);
+    let first_ok = parts
+        .next()
+        .is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
+    first_ok
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// Whether a path looks like a localization folder entry at all (`*.lproj/…`).
+pub(crate) fn in_lproj_dir(name: &str) -> bool {
+    name.split_once('/')
+        .is_some_and(|(d, _)| d.ends_with(".lproj"))
+}
+
+/// The result of checking a pass's files.
+#[derive(Debug, Default)]
+pub struct FileReport {
+    /// Every problem found.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Parsed localizations by language code.
+    pub strings: BTreeMap<String, StringsTable>,
+}
+
+/// (localization, base name) of an image.
+type ImageKey = (Option<String>, String);
+/// (file name, width, height) of one scale of an image.
+type ImageSize = (String, u32, u32);
+
+fn sniff_format(b: &[u8]) -> &'static str {
+    if b.starts_with(b"\xFF\xD8\xFF") {
+        "a JPEG"
+    } else if b.starts_with(b"GIF8") {
+        "a GIF"
+    } else if b.starts_with(b"RIFF") && b.get(8..12) == Some(b"WEBP") {
+        "a WebP"
+    } else if b.starts_with(b"BM") {
+        "a BMP"
+    } else if b.starts_with(b"\x89PNG\r\n\x1a\n") {
+        "a damaged PNG"
+    } else {
+        "not an image"
+    }
+}
+
+/// Checks images and localizations. `style` is the pass style when known.
+pub fn check_files<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    style: Option<&str>,
+) -> FileReport {
+    let mut report = FileReport::default();
+    // (lproj, base) -> scale -> (name, width, height)
+    let mut images: BTreeMap<ImageKey, BTreeMap<u8, ImageSize>> = BTreeMap::new();
+    for (name, bytes) in files {
+        match classify(name) {
+            FileKind::Image { base, scale, lproj } => {
+                if !KNOWN_IMAGES.contains(&base.as_str()) {
+                    report.diagnostics.push(Diagnostic::warning(
+                        name,
+                        Location::File,
+                        "image.unknown_name",
+                        format!(
+                            "{base:?} is not a Wallet image name; Wallet ignores it (known: {})",
+                            KNOWN_IMAGES.join(", ")
+                        ),
+                    ));
+                }
+                match image::load_from_memory_with_format(bytes, image::ImageFormat::Png) {
+                    Ok(img) => {
+                        images
+                            .entry((lproj, base))
+                            .or_default()
+                            .insert(scale, (name.to_owned(), img.width(), img.height()));
+                    }
+                    Err(e) => report.diagnostics.push(Diagnostic::error(
+                        name,
+                        Location::File,
+                        "image.not_png",
+                        format!(
+                            "not a valid PNG ({}): {e}; export it as PNG",
+                            sniff_format(bytes)
+                        ),
+                    )),
+                }
+            }
+            FileKind::Strings { lproj } => {
+                let (table, diags) = parse_strings(name, bytes);
+                report.diagnostics.extend(diags);
+                report.strings.insert(lproj, table);
+            }
+            FileKind::Personalization | FileKind::Other => {
+                if in_lproj_dir(name) && !matches!(classify(name), FileKind::Image { .. }) {
+                    let dir = name.split('/').next().unwrap_or(name);
+                    if !is_lproj_name(dir.trim_end_matches(".lproj")) {
+                        report.diagnostics.push(Diagnostic::error(name, Location::File, "lproj.bad_name", format!("{dir:?} is not a localization folder name; use a language code such as en.lproj or pt-BR.lproj")));
+                    }
+                }
+            }
+        }
+    }
+    let has_icon = images.contains_key(&(None, "icon".to_owned()));
+    if !has_icon {
+        report.diagnostics.push(Diagnostic::error("icon.png", Location::File, "files.missing_icon", "no valid icon.png, icon@2x.png or icon@3x.png at the top level; Wallet requires an icon (29x29 pt)"));
+    }
+    let max_pt = |base: &str| -> Option<(u32, u32)> {
+        Some(match base {
+            "logo" => (160, 50),
+            "thumbnail" => (90, 90),
+            "background" => (180, 220),
+            "footer" => (286, 15),
+            "strip" if style == Some("eventTicket") => (375, 98),
+            "strip" => (375, 144),
+            "personalizationLogo" => (150, 40),
+            _ => return None,
+        })
+    };
+    for ((_, base), scales) in &images {
+        for (scale, (name, w, h)) in scales {
+            let s = u32::from(*scale);
+            if base == "icon" {
+                if (*w, *h) != (29 * s, 29 * s) {
+                    report.diagnostics.push(Diagnostic::warning(
+                        name.as_str(),
+                        Location::File,
+                        "image.icon_size",
+                        format!("icon is {w}x{h} px; expected {0}x{0} for @{scale}x", 29 * s),
+                    ));
+                }
+            } else if let Some((mw, mh)) = max_pt(base) {
+                if *w > mw * s || *h > mh * s {
+                    report.diagnostics.push(Diagnostic::warning(name.as_str(), Location::File, "image.too_large", format!("{w}x{h} px exceeds the {mw}x{mh} pt area ({}x{} px at @{scale}x); Wallet scales it down", mw * s, mh * s)));
+                }
+            }
+        }
+        if let Some((_, w1, h1)) = scales.get(&1) {
+            for s in [2u8, 3] {
+                if let Some((name, w, h)) = scales.get(&s) {
+                    let s = u32::from(s);
+                    if w.abs_diff(s * w1) > s || h.abs_diff(s * h1) > s {
+                        report.diagnostics.push(Diagnostic::warning(
+                            name.as_str(),
+                            Location::File,
+                            "image.scale_mismatch",
+                            format!("{w}x{h} px is not {s}x the @1x image ({w1}x{h1} px)"),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(style) = style {
+        let allowed: &[&str] = match style {
+            "boardingPass" => &["icon", "logo", "footer"],
+            "coupon" => &["icon", "logo", "strip"],
+            "eventTicket" => &["icon", "logo", "strip", "background", "thumbnail"],
+            "generic" => &["icon", "logo", "thumbnail"],
+            "storeCard" => &["icon", "logo", "strip", "personalizationLogo"],
+            _ => &[],
+        };
+        for ((_, base), scales) in &images {
+            if KNOWN_IMAGES.contains(&base.as_str()) && !allowed.contains(&base.as_str()) {
+                for (name, _, _) in scales.values() {
+                    report.diagnostics.push(Diagnostic::warning(
+                        name.as_str(),
+                        Location::File,
+                        "image.not_for_style",
+                        format!(
+                            "{base} images are not displayed on {style} passes (allowed: {})",
+                            allowed.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let img = image::RgbaImage::new(w, h);
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png)
+            .expect("encode png");
+        out.into_inner()
+    }
+
+    #[test]
+    fn classifies_names() {
+        assert_eq!(
+            classify("icon@2x.png"),
+            FileKind::Image {
+                base: "icon".into(),
+                scale: 2,
+                lproj: None
+            }
+        );
+        assert_eq!(
+            classify("fr.lproj/logo.png"),
+            FileKind::Image {
+                base: "logo".into(),
+                scale: 1,
+                lproj: Some("fr".into())
+            }
+        );
+        assert_eq!(
+            classify("pt-BR.lproj/pass.strings"),
+            FileKind::Strings {
+                lproj: "pt-BR".into()
+            }
+        );
+        assert_eq!(classify("signature-logo.png"), FileKind::Other);
+        assert_eq!(classify("a/b/c.png"), FileKind::Other);
+    }
+
+    #[test]
+    fn missing_icon_and_fake_png_are_errors() {
+        let logo = png(160, 50);
+        let r = check_files(
+            [
+                ("logo.png", logo.as_slice()),
+                ("thumbnail.png", b"\xFF\xD8\xFFjpeg".as_slice()),
+            ],
+            Some("generic"),
+        );
+        let codes: Vec<_> = r
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| (d.file.as_str(), d.code))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("thumbnail.png", "image.not_png"),
+                ("icon.png", "files.missing_icon")
+            ]
+        );
+        assert!(r.diagnostics[0].message.contains("JPEG"));
+    }
+
+    #[test]
+    fn sizes_and_scales_are_warnings() {
+        let (i1, i2, big) = (png(29, 29), png(50, 50), png(400, 400));
+        let r = check_files(
+            [
+                ("icon.png", i1.as_slice()),
+                ("icon@2x.png", i2.as_slice()),
+                ("strip.png", big.as_slice()),
+            ],
+            Some("generic"),
+        );
+        let codes: Vec<_> = r.diagnostics.iter().map(|d| d.code).collect();
+        assert!(codes.contains(&"image.icon_size"));
+        assert!(codes.contains(&"image.scale_mismatch"));
+        assert!(codes.contains(&"image.too_large"));
+        assert!(codes.contains(&"image.not_for_style"));
+        assert!(r.diagnostics.iter().all(|d| !d.is_error()));
+    }
+}

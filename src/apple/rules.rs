@@ -1,0 +1,687 @@
+//! Apple's rules for `pass.json`, checked through a typed view of the keys we
+//! know while the tree itself keeps every key (Apple adds some every June).
+//!
+//! The same checks run on a template (where strings holding placeholders are
+//! not yet checkable) and on every rendered pass.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::model::{diag::pointer_segment, Diagnostic, Location};
+use crate::template::schema::parse_datetime;
+
+const FILE: &str = "pass.json";
+
+/// The five pass styles, in Apple's spelling.
+pub const STYLES: [&str; 5] = [
+    "boardingPass",
+    "coupon",
+    "eventTicket",
+    "generic",
+    "storeCard",
+];
+const FIELD_GROUPS: [&str; 6] = [
+    "headerFields",
+    "primaryFields",
+    "secondaryFields",
+    "auxiliaryFields",
+    "backFields",
+    "additionalInfoFields",
+];
+const TRANSIT_TYPES: [&str; 5] = [
+    "PKTransitTypeAir",
+    "PKTransitTypeBoat",
+    "PKTransitTypeBus",
+    "PKTransitTypeGeneric",
+    "PKTransitTypeTrain",
+];
+const BARCODE_FORMATS: [&str; 4] = [
+    "PKBarcodeFormatQR",
+    "PKBarcodeFormatPDF417",
+    "PKBarcodeFormatAztec",
+    "PKBarcodeFormatCode128",
+];
+const COLOR_KEYS: [&str; 4] = [
+    "backgroundColor",
+    "foregroundColor",
+    "labelColor",
+    "footerBackgroundColor",
+];
+const BOOL_KEYS: [&str; 6] = [
+    "voided",
+    "sharingProhibited",
+    "suppressStripShine",
+    "suppressHeaderDarkening",
+    "useAutomaticColors",
+    "useAutomaticColor",
+];
+const STRING_KEYS: [&str; 18] = [
+    "logoText",
+    "groupingIdentifier",
+    "appLaunchURL",
+    "accessibilityURL",
+    "addOnURL",
+    "bagPolicyURL",
+    "contactVenueEmail",
+    "contactVenuePhoneNumber",
+    "contactVenueWebsite",
+    "directionsInformationURL",
+    "merchandiseURL",
+    "orderFoodURL",
+    "parkingInformationURL",
+    "purchaseParkingURL",
+    "sellURL",
+    "transferURL",
+    "transitInformationURL",
+    "eventLogoText",
+];
+const OTHER_KEYS: [&str; 22] = [
+    "formatVersion",
+    "passTypeIdentifier",
+    "teamIdentifier",
+    "serialNumber",
+    "organizationName",
+    "description",
+    "webServiceURL",
+    "authenticationToken",
+    "barcode",
+    "barcodes",
+    "beacons",
+    "locations",
+    "maxDistance",
+    "relevantDate",
+    "relevantDates",
+    "expirationDate",
+    "nfc",
+    "semantics",
+    "userInfo",
+    "associatedStoreIdentifiers",
+    "auxiliaryStoreIdentifiers",
+    "preferredStyleSchemes",
+];
+const FIELD_KEYS: [&str; 16] = [
+    "key",
+    "value",
+    "label",
+    "attributedValue",
+    "changeMessage",
+    "dataDetectorTypes",
+    "textAlignment",
+    "dateStyle",
+    "timeStyle",
+    "isRelative",
+    "ignoresTimeZone",
+    "numberStyle",
+    "currencyCode",
+    "semantics",
+    "row",
+    "accessibilityLabel",
+];
+
+/// Which pass.json is being checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A template's pass.json: placeholders are allowed and the keys stamped at
+    /// issue time (identifiers, serial number, web service) are not required.
+    Template,
+    /// A concrete, rendered pass.json, as it goes into a `.pkpass`.
+    Pass,
+}
+
+/// Whether a string still holds a template expression.
+pub(crate) fn is_dynamic(s: &str) -> bool {
+    s.contains("{{") || s.contains("{%")
+}
+
+struct Checker {
+    mode: Mode,
+    out: Vec<Diagnostic>,
+}
+
+impl Checker {
+    fn err(&mut self, at: &str, code: &'static str, msg: impl Into<String>) {
+        self.out.push(Diagnostic::error(
+            FILE,
+            Location::Pointer(at.to_owned()),
+            code,
+            msg,
+        ));
+    }
+    fn warn(&mut self, at: &str, code: &'static str, msg: impl Into<String>) {
+        self.out.push(Diagnostic::warning(
+            FILE,
+            Location::Pointer(at.to_owned()),
+            code,
+            msg,
+        ));
+    }
+
+    /// A string that can be checked now (not a placeholder in a template).
+    fn concrete<'v>(&self, v: &'v Value) -> Option<&'v str> {
+        match v.as_str() {
+            Some(s) if self.mode == Mode::Template && is_dynamic(s) => None,
+            other => other,
+        }
+    }
+
+    fn date(&mut self, at: &str, v: &Value) {
+        match v {
+            Value::String(_) => {
+                if let Some(s) = self.concrete(v) {
+                    if parse_datetime(s).is_none() {
+                        self.err(at, "pass.bad_date", format!("{s:?} is not a W3C date-time with a time zone (e.g. 2026-05-01T19:30:00+02:00)"));
+                    }
+                }
+            }
+            _ => self.err(at, "pass.bad_type", "a date must be a string"),
+        }
+    }
+
+    fn color(&mut self, at: &str, v: &Value) {
+        if !v.is_string() {
+            self.err(
+                at,
+                "pass.bad_type",
+                "a color must be a string like \"rgb(255, 255, 255)\"",
+            );
+            return;
+        }
+        let Some(s) = self.concrete(v) else { return };
+        if s.starts_with('#') {
+            self.warn(
+                at,
+                "pass.hex_color",
+                format!("{s:?} is a hex color; Apple documents rgb(r, g, b)"),
+            );
+            return;
+        }
+        let ok = s
+            .strip_prefix("rgb(")
+            .and_then(|r| r.strip_suffix(')'))
+            .map(|inner| {
+                let parts: Vec<&str> = inner.split(',').map(str::trim).collect();
+                parts.len() == 3 && parts.iter().all(|p| p.parse::<u8>().is_ok())
+            })
+            .unwrap_or(false);
+        if !ok {
+            self.err(
+                at,
+                "pass.bad_color",
+                format!("{s:?} is not a color; write rgb(r, g, b) with components 0-255"),
+            );
+        }
+    }
+
+    fn string_key(&mut self, root: &serde_json::Map<String, Value>, key: &str, required: bool) {
+        let at = format!("/{key}");
+        match root.get(key) {
+            None if required => self.err(&at, "pass.missing_key", format!("`{key}` is required")),
+            None => {}
+            Some(Value::String(s)) if s.is_empty() && required => self.err(
+                &at,
+                "pass.missing_key",
+                format!("`{key}` must not be empty"),
+            ),
+            Some(Value::String(_)) => {}
+            Some(_) => self.err(&at, "pass.bad_type", format!("`{key}` must be a string")),
+        }
+    }
+}
+
+/// Checks a pass.json tree against Apple's rules and returns every problem.
+pub fn check_pass_json(v: &Value, mode: Mode) -> Vec<Diagnostic> {
+    let mut c = Checker {
+        mode,
+        out: Vec::new(),
+    };
+    let Some(root) = v.as_object() else {
+        c.err("", "pass.not_object", "pass.json must be a JSON object");
+        return c.out;
+    };
+    match root.get("formatVersion") {
+        Some(Value::Number(n)) if n.as_u64() == Some(1) => {}
+        Some(_) => c.err(
+            "/formatVersion",
+            "pass.format_version",
+            "`formatVersion` must be the number 1",
+        ),
+        None => c.err(
+            "/formatVersion",
+            "pass.missing_key",
+            "`formatVersion` is required (1)",
+        ),
+    }
+    let stamped = mode == Mode::Pass;
+    for key in ["passTypeIdentifier", "teamIdentifier", "serialNumber"] {
+        c.string_key(root, key, stamped);
+    }
+    for key in ["organizationName", "description"] {
+        c.string_key(root, key, true);
+    }
+    for key in STRING_KEYS {
+        c.string_key(root, key, false);
+    }
+    for key in BOOL_KEYS {
+        if let Some(v) = root.get(key) {
+            if !v.is_boolean() {
+                c.err(
+                    &format!("/{key}"),
+                    "pass.bad_type",
+                    format!("`{key}` must be true or false"),
+                );
+            }
+        }
+    }
+    for key in COLOR_KEYS {
+        if let Some(v) = root.get(key) {
+            c.color(&format!("/{key}"), v);
+        }
+    }
+    for key in ["relevantDate", "expirationDate"] {
+        if let Some(v) = root.get(key) {
+            c.date(&format!("/{key}"), v);
+        }
+    }
+
+    // Web service: both or neither, https, token length.
+    if mode == Mode::Pass {
+        match (root.get("webServiceURL"), root.get("authenticationToken")) {
+            (Some(_), None) | (None, Some(_)) => c.err(
+                "/webServiceURL",
+                "pass.web_service_pair",
+                "`webServiceURL` and `authenticationToken` must appear together",
+            ),
+            (Some(url), Some(tok)) => {
+                match url.as_str() {
+                    Some(u) if u.starts_with("https://") => {}
+                    Some(u) if u.starts_with("http://") => c.warn(
+                        "/webServiceURL",
+                        "pass.http_web_service",
+                        "webServiceURL uses http; Wallet only talks to https outside development",
+                    ),
+                    _ => c.err(
+                        "/webServiceURL",
+                        "pass.bad_url",
+                        "`webServiceURL` must be an https URL",
+                    ),
+                }
+                if tok.as_str().is_none_or(|t| t.len() < 16) {
+                    c.err(
+                        "/authenticationToken",
+                        "pass.short_token",
+                        "`authenticationToken` must be a string of at least 16 characters",
+                    );
+                }
+            }
+            (None, None) => {}
+        }
+    }
+
+    // Style: exactly one.
+    let styles: Vec<&str> = STYLES
+        .iter()
+        .copied()
+        .filter(|s| root.contains_key(*s))
+        .collect();
+    match styles.as_slice() {
+        [] => c.err(
+            "",
+            "pass.no_style",
+            format!(
+                "pass.json needs exactly one style key: {}",
+                STYLES.join(", ")
+            ),
+        ),
+        [_] => {}
+        many => c.err(
+            &format!("/{}", many[1]),
+            "pass.multiple_styles",
+            format!(
+                "pass.json has {} styles ({}); keep exactly one",
+                many.len(),
+                many.join(", ")
+            ),
+        ),
+    }
+    let mut keys_seen: HashMap<String, String> = HashMap::new();
+    for style in &styles {
+        check_style(&mut c, root, style, &mut keys_seen);
+    }
+
+    // Barcodes.
+    if let Some(b) = root.get("barcode") {
+        check_barcode(&mut c, "/barcode", b);
+    }
+    if let Some(bs) = root.get("barcodes") {
+        match bs.as_array() {
+            Some(items) => {
+                for (i, b) in items.iter().enumerate() {
+                    check_barcode(&mut c, &format!("/barcodes/{i}"), b);
+                }
+            }
+            None => c.err("/barcodes", "pass.bad_type", "`barcodes` must be an array"),
+        }
+    }
+
+    // Locations and beacons.
+    for (key, max) in [("locations", 10), ("beacons", 10)] {
+        if let Some(v) = root.get(key) {
+            match v.as_array() {
+                Some(items) => {
+                    if items.len() > max {
+                        c.err(
+                            &format!("/{key}"),
+                            "pass.too_many",
+                            format!("at most {max} {key} are allowed; found {}", items.len()),
+                        );
+                    }
+                    if key == "locations" {
+                        for (i, loc) in items.iter().enumerate() {
+                            for (coord, lim) in [("latitude", 90.0), ("longitude", 180.0)] {
+                                let at = format!("/locations/{i}/{coord}");
+                                match loc.get(coord) {
+                                    Some(Value::Number(n))
+                                        if n.as_f64().is_some_and(|x| x.abs() <= lim) => {}
+                                    Some(Value::String(s))
+                                        if mode == Mode::Template && is_dynamic(s) => {}
+                                    _ => c.err(
+                                        &at,
+                                        "pass.bad_location",
+                                        format!(
+                                            "`{coord}` must be a number between -{lim} and {lim}"
+                                        ),
+                                    ),
+                                }
+                            }
+                        }
+                    }
+                }
+                None => c.err(
+                    &format!("/{key}"),
+                    "pass.bad_type",
+                    format!("`{key}` must be an array"),
+                ),
+            }
+        }
+    }
+    if let Some(msg) = root
+        .get("nfc")
+        .and_then(|n| n.get("message"))
+        .and_then(Value::as_str)
+    {
+        if msg.len() > 64 {
+            c.err(
+                "/nfc/message",
+                "pass.nfc_message",
+                "`nfc.message` must be at most 64 bytes",
+            );
+        }
+    }
+
+    // Unknown keys are kept and reported.
+    for key in root.keys() {
+        let known = STYLES.contains(&key.as_str())
+            || COLOR_KEYS.contains(&key.as_str())
+            || BOOL_KEYS.contains(&key.as_str())
+            || STRING_KEYS.contains(&key.as_str())
+            || OTHER_KEYS.contains(&key.as_str());
+        if !known {
+            c.out.push(Diagnostic::info(
+                FILE,
+                Location::Pointer(format!("/{}", pointer_segment(key))),
+                "pass.unknown_key",
+                format!("`{key}` is not a key passforge knows; it is kept as it is"),
+            ));
+        }
+    }
+    c.out
+}
+
+fn check_style(
+    c: &mut Checker,
+    root: &serde_json::Map<String, Value>,
+    style: &str,
+    keys_seen: &mut HashMap<String, String>,
+) {
+    let at_style = format!("/{style}");
+    let Some(obj) = root.get(style).and_then(Value::as_object) else {
+        c.err(
+            &at_style,
+            "pass.bad_type",
+            format!("`{style}` must be an object"),
+        );
+        return;
+    };
+    if style == "boardingPass" {
+        match obj.get("transitType").and_then(Value::as_str) {
+            Some(t) if TRANSIT_TYPES.contains(&t) => {}
+            Some(t) if c.mode == Mode::Template && is_dynamic(t) => {}
+            Some(t) => c.err(
+                &format!("{at_style}/transitType"),
+                "pass.transit_type",
+                format!(
+                    "{t:?} is not a transit type; use one of {}",
+                    TRANSIT_TYPES.join(", ")
+                ),
+            ),
+            None => c.err(
+                &format!("{at_style}/transitType"),
+                "pass.transit_type",
+                "a boarding pass needs `transitType`",
+            ),
+        }
+    }
+    let square_barcode = ["barcodes", "barcode"].iter().any(|k| {
+        let first = match root.get(*k) {
+            Some(Value::Array(a)) => a.first(),
+            other => other,
+        };
+        first
+            .and_then(|b| b.get("format"))
+            .and_then(Value::as_str)
+            .is_some_and(|f| f == "PKBarcodeFormatQR" || f == "PKBarcodeFormatAztec")
+    });
+    let mut sec_aux = 0;
+    for group in FIELD_GROUPS {
+        let Some(gv) = obj.get(group) else { continue };
+        let at_group = format!("{at_style}/{group}");
+        let Some(fields) = gv.as_array() else {
+            c.err(
+                &at_group,
+                "pass.bad_type",
+                format!("`{group}` must be an array of field dictionaries"),
+            );
+            continue;
+        };
+        let limit = match (group, style == "boardingPass") {
+            ("headerFields", _) => Some(3),
+            ("primaryFields", true) => Some(2),
+            ("primaryFields", false) => Some(1),
+            ("secondaryFields", _) => Some(4),
+            ("auxiliaryFields", true) => Some(5),
+            ("auxiliaryFields", false) => Some(4),
+            _ => None,
+        };
+        if let Some(limit) = limit {
+            if fields.len() > limit {
+                c.warn(
+                    &at_group,
+                    "pass.too_many_fields",
+                    format!("{} {group}; Wallet displays at most {limit}", fields.len()),
+                );
+            }
+        }
+        if matches!(group, "secondaryFields" | "auxiliaryFields") {
+            sec_aux += fields.len();
+        }
+        for (i, f) in fields.iter().enumerate() {
+            let at = format!("{at_group}/{i}");
+            let Some(fo) = f.as_object() else {
+                c.err(
+                    &at,
+                    "pass.bad_field",
+                    "a field must be an object with `key` and `value`",
+                );
+                continue;
+            };
+            match fo.get("key") {
+                Some(Value::String(k)) if !k.is_empty() => {
+                    if let Some(prev) = keys_seen.get(k) {
+                        c.err(&format!("{at}/key"), "pass.duplicate_field_key", format!("field key {k:?} is already used at {prev}; keys must be unique across the whole pass"));
+                    } else {
+                        keys_seen.insert(k.clone(), at.clone());
+                    }
+                }
+                _ => c.err(
+                    &format!("{at}/key"),
+                    "pass.bad_field",
+                    "every field needs a non-empty string `key`",
+                ),
+            }
+            match fo.get("value") {
+                Some(Value::String(_) | Value::Number(_)) => {}
+                Some(_) => c.err(
+                    &format!("{at}/value"),
+                    "pass.bad_field",
+                    "a field `value` must be a string or a number",
+                ),
+                None => c.err(
+                    &format!("{at}/value"),
+                    "pass.bad_field",
+                    "every field needs a `value`",
+                ),
+            }
+            if fo.contains_key("dateStyle") || fo.contains_key("timeStyle") {
+                if let Some(v @ Value::String(_)) = fo.get("value") {
+                    c.date(&format!("{at}/value"), v);
+                }
+            }
+            if let Some(Value::String(m)) = fo.get("changeMessage") {
+                if !(m.contains("%@") || c.mode == Mode::Template && is_dynamic(m)) {
+                    c.warn(
+                        &format!("{at}/changeMessage"),
+                        "pass.change_message",
+                        "`changeMessage` should contain %@ where the new value goes",
+                    );
+                }
+            }
+            for k in fo.keys() {
+                if !FIELD_KEYS.contains(&k.as_str()) {
+                    c.out.push(Diagnostic::info(
+                        FILE,
+                        Location::Pointer(format!("{at}/{}", pointer_segment(k))),
+                        "pass.unknown_key",
+                        format!("`{k}` is not a field key passforge knows; it is kept as it is"),
+                    ));
+                }
+            }
+        }
+    }
+    if square_barcode && sec_aux > 4 {
+        c.warn(&at_style, "pass.too_many_fields", format!("{sec_aux} secondary and auxiliary fields with a square barcode; Wallet displays at most 4"));
+    }
+}
+
+fn check_barcode(c: &mut Checker, at: &str, b: &Value) {
+    let Some(o) = b.as_object() else {
+        c.err(
+            at,
+            "pass.bad_barcode",
+            "a barcode must be an object with format, message and messageEncoding",
+        );
+        return;
+    };
+    match o.get("format").and_then(Value::as_str) {
+        Some(f) if BARCODE_FORMATS.contains(&f) => {}
+        Some(f) if c.mode == Mode::Template && is_dynamic(f) => {}
+        other => c.err(
+            &format!("{at}/format"),
+            "pass.bad_barcode",
+            format!(
+                "barcode format {:?} is not one of {}",
+                other.unwrap_or(""),
+                BARCODE_FORMATS.join(", ")
+            ),
+        ),
+    }
+    for key in ["message", "messageEncoding"] {
+        if !o.get(key).is_some_and(Value::is_string) {
+            c.err(
+                &format!("{at}/{key}"),
+                "pass.bad_barcode",
+                format!("a barcode needs a string `{key}`"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn codes(v: &Value, mode: Mode) -> Vec<&'static str> {
+        check_pass_json(v, mode)
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.code)
+            .collect()
+    }
+
+    fn base() -> Value {
+        json!({"formatVersion": 1, "passTypeIdentifier": "pass.x.y", "teamIdentifier": "T", "serialNumber": "1",
+               "organizationName": "O", "description": "D", "generic": {"primaryFields": [{"key": "a", "value": "b"}]}})
+    }
+
+    #[test]
+    fn valid_pass_has_no_errors() {
+        assert!(codes(&base(), Mode::Pass).is_empty());
+    }
+
+    #[test]
+    fn two_styles_and_duplicate_keys() {
+        let mut v = base();
+        v["coupon"] = json!({"backFields": [{"key": "a", "value": 1}]});
+        let c = codes(&v, Mode::Pass);
+        assert_eq!(c, ["pass.multiple_styles", "pass.duplicate_field_key"]);
+    }
+
+    #[test]
+    fn placeholders_defer_format_checks_in_templates() {
+        let mut v = base();
+        v["backgroundColor"] = json!("{{ color }}");
+        v["relevantDate"] = json!("{{ when }}");
+        assert!(codes(&v, Mode::Template).is_empty());
+        assert_eq!(codes(&v, Mode::Pass), ["pass.bad_color", "pass.bad_date"]);
+    }
+
+    #[test]
+    fn colors_dates_barcodes_web_service() {
+        let mut v = base();
+        v["foregroundColor"] = json!("rgb(300, 0, 0)");
+        v["expirationDate"] = json!("2026-05-01");
+        v["barcodes"] = json!([{"format": "QR", "message": "m"}]);
+        v["webServiceURL"] = json!("https://x");
+        let c = codes(&v, Mode::Pass);
+        assert_eq!(
+            c,
+            [
+                "pass.bad_color",
+                "pass.bad_date",
+                "pass.web_service_pair",
+                "pass.bad_barcode",
+                "pass.bad_barcode"
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_info_not_dropped() {
+        let mut v = base();
+        v["futureKey2027"] = json!(true);
+        let d = check_pass_json(&v, Mode::Pass);
+        assert!(d.iter().any(|d| d.code == "pass.unknown_key"
+            && d.location == Location::Pointer("/futureKey2027".into())));
+    }
+}

@@ -1,0 +1,422 @@
+//! `passforge issue`: one pass per data row, in parallel, streaming.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context as _};
+use chrono::{SubsecRound as _, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use passforge::apple::{write_pkpasses, MAX_BUNDLE_PASSES};
+use passforge::data::{self, DataFormat, Row};
+use passforge::issue::{take_serial_number, IssueError, IssuedPass, Issuer, Stamp};
+use passforge::model::{AuthToken, SerialNumber};
+use passforge::template::{load_dir, RenderError, TemplateError};
+use rayon::prelude::*;
+
+use super::config::SigningArgs;
+use super::{dir_prefix, print_diagnostics, Outcome};
+
+/// Arguments of `passforge issue`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct IssueArgs {
+    /// The template folder.
+    #[arg(long, value_name = "DIR")]
+    template: PathBuf,
+    /// Rows of custom field values: a JSON object or array, JSONL, or CSV with a header.
+    #[arg(long, value_name = "FILE")]
+    data: PathBuf,
+    /// Data format, when the file extension does not say (.json, .jsonl, .csv).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Where passes go: a folder (one <serial>.pkpass each), FILE.zip, or FILE.pkpasses (at most 10 passes).
+    #[arg(long, value_name = "DIR|FILE.zip|FILE.pkpasses")]
+    out: PathBuf,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Also print info notes about the template.
+    #[arg(long, short)]
+    verbose: bool,
+    #[command(flatten)]
+    signing: SigningArgs,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Json,
+    Jsonl,
+    Csv,
+}
+
+enum Output {
+    Dir(PathBuf),
+    Zip {
+        path: PathBuf,
+        tmp: PathBuf,
+        zip: Box<zip::ZipWriter<BufWriter<File>>>,
+    },
+    Bundle {
+        path: PathBuf,
+        passes: Vec<(String, Vec<u8>)>,
+    },
+}
+
+/// A temp name beside `path`: same folder (so rename is atomic), hidden, unique per process.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// Writes `bytes` to `path` through a temp file and a rename, so a reader
+/// (or a crash) never sees a partial file.
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = temp_path(path);
+    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+impl Output {
+    fn open(out: &Path) -> anyhow::Result<Self> {
+        let ext = out
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("zip") => {
+                let tmp = temp_path(out);
+                if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("cannot create {}", parent.display()))?;
+                }
+                let file = File::create(&tmp)
+                    .with_context(|| format!("cannot create {}", tmp.display()))?;
+                Ok(Self::Zip {
+                    path: out.to_owned(),
+                    tmp,
+                    zip: Box::new(zip::ZipWriter::new(BufWriter::new(file))),
+                })
+            }
+            Some("pkpasses") => Ok(Self::Bundle {
+                path: out.to_owned(),
+                passes: Vec::new(),
+            }),
+            Some("pkpass") => bail!(
+                "--out {} names a single .pkpass; give a folder, a .zip or a .pkpasses bundle",
+                out.display()
+            ),
+            _ => {
+                std::fs::create_dir_all(out).with_context(|| {
+                    format!("cannot create the output folder {}", out.display())
+                })?;
+                Ok(Self::Dir(out.to_owned()))
+            }
+        }
+    }
+
+    /// Removes anything half-written (after a fatal error).
+    fn abandon(self) {
+        if let Self::Zip { tmp, zip, .. } = self {
+            drop(zip);
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+struct Stats {
+    issued: usize,
+    failed: usize,
+}
+
+/// Prints one row's failure, one line per problem.
+fn report_row(pb: &ProgressBar, row: usize, line: Option<u64>, err: &IssueError) {
+    let at = match line {
+        Some(l) => format!("row {row} (line {l})"),
+        None => format!("row {row}"),
+    };
+    pb.suspend(|| match err {
+        IssueError::Render(RenderError::Fields(errs)) => {
+            for e in errs {
+                eprintln!("error: {at}: {e}");
+            }
+        }
+        IssueError::Render(RenderError::Invalid(diags)) => {
+            for d in diags.iter() {
+                eprintln!("error: {at}: the rendered pass is invalid: {d}");
+            }
+        }
+        other => eprintln!("error: {at}: {other}"),
+    });
+}
+
+pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let signing = args.signing.resolve()?;
+    let template = match load_dir(&args.template) {
+        Ok(t) => t,
+        Err(TemplateError::Invalid { name, diagnostics }) => {
+            print_diagnostics(
+                diagnostics.iter(),
+                &dir_prefix(&args.template),
+                args.verbose,
+            );
+            bail!(
+                "template {name:?} in {} has {} error(s); nothing was issued",
+                args.template.display(),
+                diagnostics.error_count()
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
+    print_diagnostics(
+        template.diagnostics().iter(),
+        &dir_prefix(&args.template),
+        args.verbose,
+    );
+    print_diagnostics(
+        &template.identity_warnings(
+            signing.identity.pass_type_id().as_str(),
+            signing.identity.team_id().as_str(),
+        ),
+        &dir_prefix(&args.template),
+        args.verbose,
+    );
+
+    let format = match args.format {
+        Some(Format::Json) => DataFormat::Json,
+        Some(Format::Jsonl) => DataFormat::Jsonl,
+        Some(Format::Csv) => DataFormat::Csv,
+        None => DataFormat::from_path(&args.data).with_context(|| {
+            format!(
+                "cannot tell the format of {} from its extension; use --format json|jsonl|csv",
+                args.data.display()
+            )
+        })?,
+    };
+    let file = File::open(&args.data)
+        .with_context(|| format!("cannot open the data file {}", args.data.display()))?;
+    let rows =
+        data::rows(file, format).map_err(|e| anyhow::anyhow!("{}: {e}", args.data.display()))?;
+
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("cannot start worker threads")?;
+    let issuer = Issuer {
+        template: &template,
+        identity: &signing.identity,
+        web_service_url: signing.web_service_url.as_deref(),
+    };
+    let signing_time = Utc::now().trunc_subsecs(0);
+
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {pos} passes issued ({per_sec}, {elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    let mut output = Output::open(&args.out)?;
+    let mut stats = Stats {
+        issued: 0,
+        failed: 0,
+    };
+    let mut serials: HashMap<SerialNumber, usize> = HashMap::new();
+    let chunk_size = 64 * threads;
+    let mut rows = rows.peekable();
+    while rows.peek().is_some() {
+        let mut items: Vec<WorkItem> = Vec::with_capacity(chunk_size);
+        for row in rows.by_ref().take(chunk_size) {
+            let Row {
+                number,
+                line,
+                mut values,
+            } = match row {
+                Ok(r) => r,
+                Err(e) => {
+                    stats.failed += 1;
+                    pb.suspend(|| eprintln!("error: {e}"));
+                    if e.row.is_none() {
+                        output.abandon();
+                        bail!("{}: {e}", args.data.display());
+                    }
+                    continue;
+                }
+            };
+            let serial = match take_serial_number(&mut values) {
+                Ok(Some(s)) => s,
+                Ok(None) => generated_serial(),
+                Err(e) => {
+                    stats.failed += 1;
+                    report_row(
+                        &pb,
+                        number,
+                        line,
+                        &IssueError::Render(RenderError::Fields(vec![e])),
+                    );
+                    continue;
+                }
+            };
+            if let Some(first) = serials.get(&serial) {
+                stats.failed += 1;
+                let e = passforge::template::FieldError {
+                    field: "serialNumber".into(),
+                    message: format!(
+                        "{serial} is already used by row {first}; serial numbers must be unique"
+                    ),
+                };
+                report_row(
+                    &pb,
+                    number,
+                    line,
+                    &IssueError::Render(RenderError::Fields(vec![e])),
+                );
+                continue;
+            }
+            serials.insert(serial.clone(), number);
+            let stamp = Stamp {
+                serial_number: serial,
+                authentication_token: generated_token(),
+                signing_time,
+            };
+            items.push(((number, line), values, stamp));
+        }
+        let results = pool.install(|| issuer.issue_chunk(items));
+        if let Err(e) = deliver(&pool, &mut output, results, &pb, &mut stats) {
+            output.abandon();
+            return Err(e);
+        }
+    }
+    pb.finish_and_clear();
+    let where_to = finish(output, signing_time)?;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "issued {} pass{} to {where_to}; {} row{} failed ({secs:.2} s, {threads} thread{})",
+        stats.issued,
+        if stats.issued == 1 { "" } else { "es" },
+        stats.failed,
+        if stats.failed == 1 { "" } else { "s" },
+        if threads == 1 { "" } else { "s" },
+    );
+    Ok(if stats.failed == 0 {
+        Outcome::Success
+    } else {
+        Outcome::PartialFailure
+    })
+}
+
+/// A row ready to issue: (row number, line), its field values and its stamp.
+type WorkItem = (
+    (usize, Option<u64>),
+    serde_json::Map<String, serde_json::Value>,
+    Stamp,
+);
+
+/// The results of one chunk, in row order.
+type ChunkResult = Vec<((usize, Option<u64>), Result<IssuedPass, IssueError>)>;
+
+fn deliver(
+    pool: &rayon::ThreadPool,
+    output: &mut Output,
+    results: ChunkResult,
+    pb: &ProgressBar,
+    stats: &mut Stats,
+) -> anyhow::Result<()> {
+    let mut ok = Vec::with_capacity(results.len());
+    for ((row, line), r) in results {
+        match r {
+            Ok(p) => ok.push(p),
+            Err(e) => {
+                stats.failed += 1;
+                report_row(pb, row, line, &e);
+            }
+        }
+    }
+    match output {
+        Output::Dir(dir) => {
+            let dir: &Path = dir;
+            pool.install(|| {
+                ok.par_iter().try_for_each(|p| {
+                    let path = dir.join(format!("{}.pkpass", p.serial_number));
+                    write_atomic(&path, &p.pkpass)
+                        .with_context(|| format!("cannot write {}", path.display()))
+                })
+            })?;
+        }
+        Output::Zip { zip, tmp, .. } => {
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored);
+            for p in &ok {
+                zip.start_file(format!("{}.pkpass", p.serial_number), opts)
+                    .with_context(|| format!("cannot write {}", tmp.display()))?;
+                zip.write_all(&p.pkpass)
+                    .with_context(|| format!("cannot write {}", tmp.display()))?;
+            }
+        }
+        Output::Bundle { path, passes } => {
+            for p in &ok {
+                if passes.len() == MAX_BUNDLE_PASSES {
+                    bail!("a .pkpasses bundle holds at most {MAX_BUNDLE_PASSES} passes and the data has more; nothing was written to {} (use a folder or a .zip for --out)", path.display());
+                }
+                passes.push((format!("{}.pkpass", p.serial_number), p.pkpass.clone()));
+            }
+        }
+    }
+    stats.issued += ok.len();
+    pb.inc(ok.len() as u64);
+    Ok(())
+}
+
+fn finish(output: Output, signing_time: chrono::DateTime<Utc>) -> anyhow::Result<String> {
+    match output {
+        Output::Dir(dir) => Ok(dir.display().to_string()),
+        Output::Zip { path, tmp, zip } => {
+            let done = zip
+                .finish()
+                .map_err(anyhow::Error::from)
+                .and_then(|w| w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error())));
+            let result = done
+                .and_then(|f| f.sync_all().map_err(anyhow::Error::from))
+                .and_then(|()| std::fs::rename(&tmp, &path).map_err(anyhow::Error::from));
+            if let Err(e) = result {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e.context(format!("cannot write {}", path.display())));
+            }
+            Ok(path.display().to_string())
+        }
+        Output::Bundle { path, passes } => {
+            if passes.is_empty() {
+                return Ok(format!(
+                    "{} (not written: no pass was issued)",
+                    path.display()
+                ));
+            }
+            let bytes = write_pkpasses(std::io::Cursor::new(Vec::new()), &passes, signing_time)?
+                .into_inner();
+            write_atomic(&path, &bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(path.display().to_string())
+        }
+    }
+}
+
+/// A fresh serial number (UUID v4) for rows that do not bring one.
+fn generated_serial() -> SerialNumber {
+    SerialNumber::parse(&uuid::Uuid::new_v4().to_string())
+        .expect("a hyphenated UUID is a valid serial number")
+}
+
+/// A fresh web service token: 32 hex characters of a v4 UUID (122 random bits).
+fn generated_token() -> AuthToken {
+    AuthToken::parse(&uuid::Uuid::new_v4().simple().to_string())
+        .expect("32 hex characters are a valid token")
+}

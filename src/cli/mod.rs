@@ -1,0 +1,90 @@
+//! The command-line shell: parses arguments, reads files, prints, and picks
+//! exit codes (0 all good, 1 some rows or checks failed, 2 bad usage,
+//! configuration or template). The only module that prints.
+
+mod certs;
+mod config;
+mod issue;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for bad usage, configuration or template.
+const EXIT_USAGE: u8 = 2;
+
+/// passforge: wallet passes from templates.
+#[derive(Debug, Parser)]
+#[command(
+    name = "passforge",
+    version,
+    about = "Render pass templates into signed Apple Wallet passes",
+    propagate_version = true
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Issue one pass per data row from a template.
+    Issue(Box<issue::IssueArgs>),
+    /// Lint a template folder, or verify a .pkpass / .pkpasses file.
+    Validate(validate::ValidateArgs),
+    /// Inspect certificates.
+    #[command(subcommand)]
+    Certs(certs::CertsCommand),
+}
+
+/// The outcome of a command that ran to the end.
+pub(crate) enum Outcome {
+    /// Everything succeeded.
+    Success,
+    /// The command finished but some rows or checks failed.
+    PartialFailure,
+}
+
+/// Runs a parsed command line and returns the process exit code.
+pub(crate) fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Issue(args) => issue::run(&args),
+        Command::Validate(args) => validate::run(&args),
+        Command::Certs(cmd) => certs::run(cmd),
+    };
+    match result {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::PartialFailure) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// Prints diagnostics to stderr, file names prefixed with `prefix` (the
+/// template folder or archive); info lines only when `verbose`.
+fn print_diagnostics<'a>(
+    diags: impl IntoIterator<Item = &'a passforge::model::Diagnostic>,
+    prefix: &str,
+    verbose: bool,
+) {
+    for d in diags {
+        if verbose || d.severity != passforge::model::Severity::Info {
+            let mut d = d.clone();
+            d.file = format!("{prefix}{}", d.file);
+            eprintln!("{d}");
+        }
+    }
+}
+
+/// `dir` as a prefix for the names of files inside it.
+fn dir_prefix(dir: &std::path::Path) -> String {
+    let s = dir.display().to_string();
+    if s.ends_with('/') {
+        s
+    } else {
+        format!("{s}/")
+    }
+}

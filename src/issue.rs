@@ -1,0 +1,175 @@
+//! Issuing: template + row + stamp → a signed `.pkpass`, one at a time or a
+//! chunk at a time on rayon's threads. Sync and IO-free.
+
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+use serde_json::{Map, Value};
+
+use crate::apple::{write_pkpass, PkpassError, SigningIdentity};
+use crate::model::{AuthToken, IdError, SerialNumber};
+use crate::template::{FieldError, RenderError, RenderInput, RenderedPass, Template};
+
+/// What makes one pass unique besides its fields: its serial number, its web
+/// service token and its signing time, all chosen by the caller.
+#[derive(Debug, Clone)]
+pub struct Stamp {
+    /// The serial number.
+    pub serial_number: SerialNumber,
+    /// The web service token.
+    pub authentication_token: AuthToken,
+    /// The CMS signingTime (and the ZIP entries' time).
+    pub signing_time: DateTime<Utc>,
+}
+
+impl Stamp {
+    /// A stamp from strings.
+    ///
+    /// # Errors
+    /// When the serial number or token is not valid.
+    pub fn new(
+        serial_number: &str,
+        authentication_token: &str,
+        signing_time: DateTime<Utc>,
+    ) -> Result<Self, IdError> {
+        Ok(Self {
+            serial_number: SerialNumber::parse(serial_number)?,
+            authentication_token: AuthToken::parse(authentication_token)?,
+            signing_time,
+        })
+    }
+}
+
+/// Takes the optional `serialNumber` out of a row's values.
+///
+/// # Errors
+/// A [`FieldError`] when the value is not a valid serial number.
+pub fn take_serial_number(
+    values: &mut Map<String, Value>,
+) -> Result<Option<SerialNumber>, FieldError> {
+    match values.remove("serialNumber") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => SerialNumber::parse(&s).map(Some).map_err(|e| FieldError {
+            field: "serialNumber".into(),
+            message: e.to_string(),
+        }),
+        Some(Value::Number(n)) => {
+            SerialNumber::parse(&n.to_string())
+                .map(Some)
+                .map_err(|e| FieldError {
+                    field: "serialNumber".into(),
+                    message: e.to_string(),
+                })
+        }
+        Some(other) => Err(FieldError {
+            field: "serialNumber".into(),
+            message: format!("expected a string, got {other}"),
+        }),
+    }
+}
+
+/// One issued pass.
+#[derive(Debug, Clone)]
+pub struct IssuedPass {
+    /// Its serial number.
+    pub serial_number: SerialNumber,
+    /// The signed `.pkpass` bytes.
+    pub pkpass: Vec<u8>,
+    /// The rendered pass (pass.json tree, normalized fields, warnings).
+    pub rendered: RenderedPass,
+}
+
+/// Why one pass could not be issued.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    /// The row's values or the rendered pass were invalid.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// Packaging or signing failed.
+    #[error(transparent)]
+    Package(#[from] PkpassError),
+    /// pass.json could not be serialized.
+    #[error("cannot serialize pass.json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Everything needed to issue passes from one template.
+#[derive(Debug, Clone, Copy)]
+pub struct Issuer<'a> {
+    /// The loaded template.
+    pub template: &'a Template,
+    /// The signing identity.
+    pub identity: &'a SigningIdentity,
+    /// The web service URL written into passes, if any.
+    pub web_service_url: Option<&'a str>,
+}
+
+impl Issuer<'_> {
+    /// Renders only (no signing): validates the row and returns the pass.json tree.
+    ///
+    /// # Errors
+    /// [`RenderError`] naming the bad field or location.
+    pub fn render(
+        &self,
+        fields: &Map<String, Value>,
+        stamp: &Stamp,
+    ) -> Result<RenderedPass, RenderError> {
+        self.template.render(&RenderInput {
+            fields,
+            serial_number: &stamp.serial_number,
+            authentication_token: &stamp.authentication_token,
+            web_service_url: self.web_service_url,
+            pass_type_identifier: self.identity.pass_type_id(),
+            team_identifier: self.identity.team_id(),
+        })
+    }
+
+    /// Issues one signed `.pkpass`.
+    ///
+    /// # Errors
+    /// [`IssueError`] when the row is invalid or signing fails.
+    pub fn issue(
+        &self,
+        fields: &Map<String, Value>,
+        stamp: &Stamp,
+    ) -> Result<IssuedPass, IssueError> {
+        let rendered = self.render(fields, stamp)?;
+        let pass_json = serde_json::to_vec(&rendered.pass_json)?;
+        let pkpass = write_pkpass(
+            std::io::Cursor::new(Vec::with_capacity(
+                pass_json.len() + self.asset_bytes() + 4096,
+            )),
+            &pass_json,
+            self.template.assets(),
+            &[],
+            self.identity,
+            stamp.signing_time,
+        )?
+        .into_inner();
+        Ok(IssuedPass {
+            serial_number: stamp.serial_number.clone(),
+            pkpass,
+            rendered,
+        })
+    }
+
+    fn asset_bytes(&self) -> usize {
+        self.template.assets().iter().map(|a| a.bytes.len()).sum()
+    }
+
+    /// Issues a chunk of passes in parallel on the current rayon pool. Results
+    /// come back in input order, one per item, so one bad row never discards
+    /// the others.
+    pub fn issue_chunk<T: Send>(
+        &self,
+        items: Vec<(T, Map<String, Value>, Stamp)>,
+    ) -> Vec<(T, Result<IssuedPass, IssueError>)> {
+        items
+            .into_par_iter()
+            .map(|(tag, fields, stamp)| {
+                let r = self.issue(&fields, &stamp);
+                (tag, r)
+            })
+            .collect()
+    }
+}

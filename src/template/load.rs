@@ -1,0 +1,302 @@
+//! Loading: a folder (or in-memory files) → a validated [`Template`].
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::json::parse_lenient;
+use super::render::{compile, Slot};
+use super::schema::FieldSchema;
+use super::{Asset, Template, TemplateError, TemplateMeta};
+use crate::apple::files::{check_files, classify, in_lproj_dir, FileKind};
+use crate::apple::rules::{check_pass_json, Mode, STYLES};
+use crate::model::{Diagnostic, Diagnostics, Location};
+
+/// Files larger than this are refused (no pass image comes near it).
+pub const MAX_TEMPLATE_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Files that describe the template and are not packaged into passes.
+const TEMPLATE_ONLY: [&str; 4] = ["template.json", "google.json", "sample.csv", "sample.jsonl"];
+
+/// Reads a template folder and builds the template.
+///
+/// Subfolders other than `*.lproj` and hidden files (`.DS_Store`, …) are
+/// skipped with a note.
+///
+/// # Errors
+/// [`TemplateError::Io`] when the folder or a file cannot be read;
+/// [`TemplateError::Invalid`] with every problem when it is not a valid template.
+pub fn load_dir(dir: &Path) -> Result<Template, TemplateError> {
+    let io = |path: &Path, source| TemplateError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let id = dir
+        .canonicalize()
+        .ok()
+        .as_deref()
+        .and_then(Path::file_name)
+        .or_else(|| dir.file_name())
+        .map_or_else(
+            || "template".to_owned(),
+            |n| n.to_string_lossy().trim_end_matches(".pass").to_owned(),
+        );
+    let mut files = BTreeMap::new();
+    let mut notes = Vec::new();
+    let mut read_level = |dir: &Path,
+                          prefix: &str,
+                          files: &mut BTreeMap<String, Vec<u8>>,
+                          subdirs: &mut Vec<(std::path::PathBuf, String)>|
+     -> Result<(), TemplateError> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| io(dir, e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| io(dir, e))?;
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for entry in entries {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let rel = format!("{prefix}{name}");
+            let path = entry.path();
+            if name.starts_with('.') {
+                notes.push(Diagnostic::info(
+                    rel,
+                    Location::File,
+                    "template.hidden_file",
+                    "hidden file skipped",
+                ));
+                continue;
+            }
+            let meta = std::fs::metadata(&path).map_err(|e| io(&path, e))?;
+            if meta.is_dir() {
+                if prefix.is_empty() && name.ends_with(".lproj") {
+                    subdirs.push((path, format!("{rel}/")));
+                } else {
+                    notes.push(Diagnostic::warning(
+                        rel,
+                        Location::File,
+                        "template.subfolder_skipped",
+                        "subfolder skipped: only xx.lproj folders belong in a template",
+                    ));
+                }
+                continue;
+            }
+            if meta.len() > MAX_TEMPLATE_FILE_BYTES {
+                notes.push(Diagnostic::error(
+                    rel,
+                    Location::File,
+                    "template.file_too_large",
+                    format!(
+                        "file is {} bytes; at most {MAX_TEMPLATE_FILE_BYTES} are allowed",
+                        meta.len()
+                    ),
+                ));
+                continue;
+            }
+            let bytes = std::fs::read(&path).map_err(|e| io(&path, e))?;
+            files.insert(rel, bytes);
+        }
+        Ok(())
+    };
+    let mut subdirs = Vec::new();
+    read_level(dir, "", &mut files, &mut subdirs)?;
+    for (path, prefix) in std::mem::take(&mut subdirs) {
+        read_level(&path, &prefix, &mut files, &mut subdirs)?;
+    }
+    Template::build(&id, files, notes)
+}
+
+impl Template {
+    /// Builds a template from its files (path inside the folder → bytes).
+    /// Pure: used by [`load_dir`] and for uploaded archives.
+    ///
+    /// # Errors
+    /// [`TemplateError::Invalid`] with every problem found.
+    pub fn from_files(id: &str, files: BTreeMap<String, Vec<u8>>) -> Result<Self, TemplateError> {
+        Self::build(id, files, Vec::new())
+    }
+
+    fn build(
+        id: &str,
+        mut files: BTreeMap<String, Vec<u8>>,
+        notes: Vec<Diagnostic>,
+    ) -> Result<Self, TemplateError> {
+        let mut diags: Vec<Diagnostic> = notes;
+
+        // template.json (optional).
+        let mut meta = TemplateMeta {
+            name: id.to_owned(),
+            description: None,
+        };
+        let mut schema = FieldSchema::default();
+        let mut google = None;
+        if let Some(bytes) = files.remove("template.json") {
+            match parse_lenient("template.json", &bytes) {
+                Ok((v, w)) => {
+                    diags.extend(w);
+                    parse_template_json(&v, &mut meta, &mut schema, &mut google, &mut diags);
+                }
+                Err(e) => diags.push(e),
+            }
+        }
+
+        // pass.json (required).
+        let mut pass_json = None;
+        match files.get("pass.json") {
+            None => diags.push(Diagnostic::error(
+                "pass.json",
+                Location::File,
+                "files.missing_pass_json",
+                "a template needs a pass.json",
+            )),
+            Some(bytes) => match parse_lenient("pass.json", bytes) {
+                Ok((v, w)) => {
+                    diags.extend(w);
+                    diags.extend(check_pass_json(&v, Mode::Template));
+                    pass_json = Some(v);
+                }
+                Err(e) => diags.push(e),
+            },
+        }
+        let style = pass_json
+            .as_ref()
+            .and_then(|p| STYLES.iter().copied().find(|s| p.get(*s).is_some()))
+            .unwrap_or("generic");
+        if let Some(p) = &pass_json {
+            for key in ["serialNumber", "authenticationToken", "webServiceURL"] {
+                if let Some(Value::String(s)) = p.get(key) {
+                    if !crate::apple::rules::is_dynamic(s) {
+                        diags.push(Diagnostic::warning("pass.json", Location::Pointer(format!("/{key}")), "template.stamped_key", format!("`{key}` is set per pass by passforge; the template's value {s:?} is not used")));
+                    }
+                }
+            }
+        }
+
+        // google.json (optional).
+        let mut google_json = None;
+        if let Some(bytes) = files.remove("google.json") {
+            match parse_lenient("google.json", &bytes) {
+                Ok((v, w)) => {
+                    diags.extend(w);
+                    if v.is_object() {
+                        google_json = Some(v);
+                    } else {
+                        diags.push(Diagnostic::error(
+                            "google.json",
+                            Location::Pointer(String::new()),
+                            "google.not_object",
+                            "google.json must be a JSON object",
+                        ));
+                    }
+                }
+                Err(e) => diags.push(e),
+            }
+        }
+
+        // Assets: everything Wallet reads besides pass.json.
+        let mut assets = Vec::new();
+        for (name, bytes) in files {
+            if TEMPLATE_ONLY.contains(&name.as_str()) {
+                continue;
+            }
+            match classify(&name) {
+                FileKind::Other if in_lproj_dir(&name) || name.ends_with(".png") => {
+                    diags.push(Diagnostic::warning(name.as_str(), Location::File, "template.not_packaged", "not a file Wallet reads (images are icon, logo, strip, … .png with @2x/@3x; localizations are xx.lproj/pass.strings); it is not packaged"));
+                }
+                FileKind::Other => {
+                    diags.push(Diagnostic::info(
+                        name.as_str(),
+                        Location::File,
+                        "template.not_packaged",
+                        "not packaged into passes",
+                    ));
+                }
+                _ => assets.push(Asset::new(name, bytes)),
+            }
+        }
+        let report = check_files(
+            assets.iter().map(|a| (a.name.as_str(), a.bytes.as_slice())),
+            Some(style),
+        );
+        diags.extend(report.diagnostics);
+
+        // Placeholders: compile once, and check every name is declared.
+        let (env, slots) = match &pass_json {
+            Some(p) => compile(p, &schema, &mut diags),
+            None => (minijinja::Environment::new(), Vec::<Slot>::new()),
+        };
+
+        let diagnostics = Diagnostics(diags);
+        match pass_json {
+            Some(pass_json) if !diagnostics.has_errors() => Ok(Self {
+                id: id.to_owned(),
+                meta,
+                schema,
+                pass_json,
+                style,
+                slots,
+                env,
+                assets,
+                strings: report.strings,
+                google,
+                google_json,
+                diagnostics,
+            }),
+            _ => Err(TemplateError::Invalid {
+                name: id.to_owned(),
+                diagnostics,
+            }),
+        }
+    }
+}
+
+fn parse_template_json(
+    v: &Value,
+    meta: &mut TemplateMeta,
+    schema: &mut FieldSchema,
+    google: &mut Option<Value>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    const FILE: &str = "template.json";
+    let Some(obj) = v.as_object() else {
+        diags.push(Diagnostic::error(
+            FILE,
+            Location::Pointer(String::new()),
+            "template.not_object",
+            "template.json must be a JSON object",
+        ));
+        return;
+    };
+    match obj.get("formatVersion") {
+        Some(Value::Number(n)) if n.as_u64() == Some(1) => {}
+        None => diags.push(Diagnostic::warning(
+            FILE,
+            Location::Pointer("/formatVersion".into()),
+            "template.format_version",
+            "no formatVersion; assuming 1 (add \"formatVersion\": 1)",
+        )),
+        Some(other) => diags.push(Diagnostic::error(
+            FILE,
+            Location::Pointer("/formatVersion".into()),
+            "template.format_version",
+            format!("formatVersion {other} is not supported; this passforge reads version 1"),
+        )),
+    }
+    if let Some(n) = obj.get("name").and_then(Value::as_str) {
+        n.clone_into(&mut meta.name);
+    }
+    meta.description = obj
+        .get("description")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    *schema = FieldSchema::parse(obj.get("fields"), FILE, diags);
+    *google = obj.get("google").cloned();
+    for key in obj.keys() {
+        if !matches!(
+            key.as_str(),
+            "formatVersion" | "name" | "description" | "fields" | "google"
+        ) {
+            diags.push(Diagnostic::warning(FILE, Location::Pointer(format!("/{key}")), "template.unknown_key", format!("unknown key {key:?}; it is ignored (known: formatVersion, name, description, fields, google)")));
+        }
+    }
+}

@@ -1,0 +1,525 @@
+//! Placeholders: compiled once per template with minijinja, substituted per
+//! pass into the parsed JSON tree (never into raw text), then the concrete
+//! pass.json is checked against Apple's rules again.
+
+use std::fmt::Write as _;
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde_json::{Map, Value};
+
+use super::schema::{parse_datetime, FieldError, FieldSchema, BUILT_INS};
+use super::Template;
+use crate::apple::rules::{check_pass_json, is_dynamic, Mode};
+use crate::model::{
+    diag::pointer_segment, AuthToken, Diagnostic, Diagnostics, Location, PassTypeId, SerialNumber,
+    TeamId,
+};
+
+#[derive(Debug, Clone)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// One string leaf of pass.json that holds a placeholder.
+#[derive(Debug, Clone)]
+pub(crate) struct Slot {
+    path: Vec<Seg>,
+    kind: SlotKind,
+}
+
+#[derive(Debug, Clone)]
+enum SlotKind {
+    /// The whole string is `{{ name }}`: the value keeps its JSON type.
+    Exact(String),
+    /// Any other expression, rendered to a string by the named minijinja template.
+    Expr(String),
+}
+
+fn pointer(path: &[Seg]) -> String {
+    path.iter().fold(String::new(), |mut s, seg| {
+        s.push('/');
+        match seg {
+            Seg::Key(k) => s.push_str(&pointer_segment(k)),
+            Seg::Index(i) => s.push_str(&i.to_string()),
+        }
+        s
+    })
+}
+
+/// If `s` is exactly `{{ identifier }}`, the identifier.
+fn exact_placeholder(s: &str) -> Option<&str> {
+    let inner = s.trim().strip_prefix("{{")?.strip_suffix("}}")?.trim();
+    let mut chars = inner.chars();
+    let ok = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    ok.then_some(inner)
+}
+
+/// The `date` filter: `{{ when | date("%d %b %Y") }}` formats a date or
+/// date-time value with chrono's strftime syntax.
+fn date_filter(value: &str, format: Option<&str>) -> Result<String, minijinja::Error> {
+    let bad = |msg: String| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, msg);
+    let dt = parse_datetime(value)
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|n| n.and_utc().fixed_offset())
+        })
+        .ok_or_else(|| bad(format!("date filter: {value:?} is not a date")))?;
+    let mut out = String::new();
+    write!(out, "{}", dt.format(format.unwrap_or("%Y-%m-%d"))).map_err(|_| {
+        bad(format!(
+            "date filter: bad format string {:?}",
+            format.unwrap_or("")
+        ))
+    })?;
+    Ok(out)
+}
+
+fn new_env() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    // A trailing newline in a pass string is content, not template layout.
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+        .keep_trailing_newline(true)
+        .build()
+    {
+        env.set_syntax(syntax);
+    }
+    env.add_filter("date", date_filter);
+    env
+}
+
+/// Compiles every placeholder of a pass.json tree, reporting syntax errors,
+/// placeholders in keys and names the schema does not declare.
+pub(crate) fn compile(
+    pass_json: &Value,
+    schema: &FieldSchema,
+    diags: &mut Vec<Diagnostic>,
+) -> (Environment<'static>, Vec<Slot>) {
+    let mut env = new_env();
+    let mut slots = Vec::new();
+    let mut path = Vec::new();
+    walk(pass_json, &mut path, &mut env, &mut slots, schema, diags);
+    (env, slots)
+}
+
+fn walk(
+    v: &Value,
+    path: &mut Vec<Seg>,
+    env: &mut Environment<'static>,
+    slots: &mut Vec<Slot>,
+    schema: &FieldSchema,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let declared = |name: &str| schema.contains(name) || BUILT_INS.contains(&name);
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                path.push(Seg::Key(k.clone()));
+                if is_dynamic(k) {
+                    diags.push(Diagnostic::error(
+                        "pass.json",
+                        Location::Pointer(pointer(path)),
+                        "template.placeholder_in_key",
+                        "placeholders may appear only in string values, never in keys",
+                    ));
+                }
+                walk(child, path, env, slots, schema, diags);
+                path.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                path.push(Seg::Index(i));
+                walk(child, path, env, slots, schema, diags);
+                path.pop();
+            }
+        }
+        Value::String(s) if is_dynamic(s) => {
+            let at = pointer(path);
+            if let Some(name) = exact_placeholder(s) {
+                if declared(name) {
+                    slots.push(Slot {
+                        path: path.clone(),
+                        kind: SlotKind::Exact(name.to_owned()),
+                    });
+                } else {
+                    diags.push(undeclared(&at, name, schema));
+                }
+                return;
+            }
+            if let Err(e) = env.add_template_owned(at.clone(), s.clone()) {
+                diags.push(Diagnostic::error(
+                    "pass.json",
+                    Location::Pointer(at),
+                    "template.placeholder_syntax",
+                    format!(
+                        "invalid placeholder expression: {}",
+                        e.detail().unwrap_or("syntax error")
+                    ),
+                ));
+                return;
+            }
+            let names = env
+                .get_template(&at)
+                .map(|t| t.undeclared_variables(false))
+                .unwrap_or_default();
+            let mut names: Vec<String> = names.into_iter().collect();
+            names.sort();
+            let mut ok = true;
+            for name in names.iter().filter(|n| !declared(n)) {
+                ok = false;
+                diags.push(undeclared(&at, name, schema));
+            }
+            if ok {
+                slots.push(Slot {
+                    path: path.clone(),
+                    kind: SlotKind::Expr(at),
+                });
+            }
+        }
+        _ => {}
+    }
+}
+
+fn undeclared(at: &str, name: &str, schema: &FieldSchema) -> Diagnostic {
+    let known: Vec<&str> = schema
+        .fields()
+        .keys()
+        .map(String::as_str)
+        .chain(BUILT_INS)
+        .collect();
+    Diagnostic::error(
+        "pass.json",
+        Location::Pointer(at.to_owned()),
+        "template.undeclared_placeholder",
+        format!("placeholder `{name}` is not declared in template.json `fields` (declared and built-in: {})", known.join(", ")),
+    )
+}
+
+/// What one pass is rendered from.
+#[derive(Debug, Clone)]
+pub struct RenderInput<'a> {
+    /// The row's custom field values (`serialNumber` removed), not yet validated.
+    pub fields: &'a Map<String, Value>,
+    /// The pass's serial number.
+    pub serial_number: &'a SerialNumber,
+    /// The pass's web service token (written only when a web service is configured).
+    pub authentication_token: &'a AuthToken,
+    /// The web service URL, if the deployment has one.
+    pub web_service_url: Option<&'a str>,
+    /// The signing identity's pass type identifier.
+    pub pass_type_identifier: &'a PassTypeId,
+    /// The signing identity's team.
+    pub team_identifier: &'a TeamId,
+}
+
+/// A concrete pass: its pass.json tree and the validated field values.
+#[derive(Debug, Clone)]
+pub struct RenderedPass {
+    /// The serial number.
+    pub serial_number: SerialNumber,
+    /// The concrete pass.json (strict JSON, every template key kept).
+    pub pass_json: Value,
+    /// The normalized custom field values.
+    pub fields: Map<String, Value>,
+    /// Warnings about the concrete pass.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Why one row could not be rendered.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RenderError {
+    /// Custom field values are missing or invalid.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Fields(Vec<FieldError>),
+    /// An expression failed (for example a date filter on a non-date).
+    #[error("pass.json#{pointer}: {message}")]
+    Expression {
+        /// JSON pointer of the string in pass.json.
+        pointer: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The rendered pass.json breaks Apple's rules.
+    #[error("the rendered pass is invalid: {0}")]
+    Invalid(Diagnostics),
+}
+
+impl Template {
+    /// Renders one pass: validates the row against the schema, substitutes
+    /// values into the parsed tree, stamps the identity, serial number and web
+    /// service, and checks the result against Apple's rules. Pure.
+    ///
+    /// # Errors
+    /// [`RenderError`] naming the field, expression or pass.json location.
+    pub fn render(&self, input: &RenderInput<'_>) -> Result<RenderedPass, RenderError> {
+        let fields = self
+            .schema
+            .validate(input.fields)
+            .map_err(RenderError::Fields)?;
+        let mut ctx = Map::new();
+        for key in self.schema.fields().keys() {
+            ctx.insert(
+                key.clone(),
+                fields
+                    .get(key)
+                    .cloned()
+                    .unwrap_or_else(|| Value::String(String::new())),
+            );
+        }
+        ctx.insert("serialNumber".into(), input.serial_number.as_str().into());
+        ctx.insert(
+            "authenticationToken".into(),
+            input.authentication_token.expose().into(),
+        );
+        ctx.insert(
+            "webServiceURL".into(),
+            input.web_service_url.unwrap_or("").into(),
+        );
+        ctx.insert(
+            "passTypeIdentifier".into(),
+            input.pass_type_identifier.as_str().into(),
+        );
+        ctx.insert(
+            "teamIdentifier".into(),
+            input.team_identifier.as_str().into(),
+        );
+        let mj_ctx = minijinja::Value::from(minijinja::value::Serde(&ctx));
+
+        let mut pass = self.pass_json.clone();
+        for slot in &self.slots {
+            let new = match &slot.kind {
+                SlotKind::Exact(name) => ctx.get(name).cloned().unwrap_or(Value::Null),
+                SlotKind::Expr(name) => {
+                    let rendered = self
+                        .env
+                        .get_template(name)
+                        .and_then(|t| t.render(mj_ctx.clone()))
+                        .map_err(|e| RenderError::Expression {
+                            pointer: pointer(&slot.path),
+                            message: e.detail().map_or_else(|| e.to_string(), str::to_owned),
+                        })?;
+                    Value::String(rendered)
+                }
+            };
+            if let Some(leaf) = leaf_mut(&mut pass, &slot.path) {
+                *leaf = new;
+            }
+        }
+
+        if let Some(root) = pass.as_object_mut() {
+            root.insert(
+                "passTypeIdentifier".into(),
+                input.pass_type_identifier.as_str().into(),
+            );
+            root.insert(
+                "teamIdentifier".into(),
+                input.team_identifier.as_str().into(),
+            );
+            root.insert("serialNumber".into(), input.serial_number.as_str().into());
+            match input.web_service_url {
+                Some(url) => {
+                    root.insert("webServiceURL".into(), url.into());
+                    root.insert(
+                        "authenticationToken".into(),
+                        input.authentication_token.expose().into(),
+                    );
+                }
+                None => {
+                    root.remove("webServiceURL");
+                    root.remove("authenticationToken");
+                }
+            }
+        }
+        let diags = check_pass_json(&pass, Mode::Pass);
+        if diags.iter().any(Diagnostic::is_error) {
+            return Err(RenderError::Invalid(Diagnostics(
+                diags.into_iter().filter(Diagnostic::is_error).collect(),
+            )));
+        }
+        let warnings = diags
+            .into_iter()
+            .filter(|d| d.severity == crate::model::Severity::Warning)
+            .collect();
+        Ok(RenderedPass {
+            serial_number: input.serial_number.clone(),
+            pass_json: pass,
+            fields,
+            warnings,
+        })
+    }
+}
+
+fn leaf_mut<'v>(v: &'v mut Value, path: &[Seg]) -> Option<&'v mut Value> {
+    path.iter().try_fold(v, |v, seg| match seg {
+        Seg::Key(k) => v.get_mut(k.as_str()),
+        Seg::Index(i) => v.get_mut(*i),
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::needless_pass_by_value)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn template(pass: &Value, fields: &Value) -> Template {
+        let mut files = BTreeMap::new();
+        files.insert(
+            "pass.json".to_owned(),
+            serde_json::to_vec(pass).expect("json"),
+        );
+        files.insert(
+            "template.json".to_owned(),
+            serde_json::to_vec(&serde_json::json!({"formatVersion": 1, "fields": fields}))
+                .expect("json"),
+        );
+        files.insert("icon.png".to_owned(), crate::test_support::png(29, 29));
+        Template::from_files("t", files).expect("valid template")
+    }
+
+    fn ids() -> (SerialNumber, AuthToken, PassTypeId, TeamId) {
+        (
+            SerialNumber::parse("S1").expect("serial"),
+            AuthToken::parse("0123456789abcdef").expect("token"),
+            PassTypeId::parse("pass.com.example.t").expect("id"),
+            TeamId::parse("TEAM123456").expect("team"),
+        )
+    }
+
+    fn render(t: &Template, row: &Value, url: Option<&str>) -> Result<RenderedPass, RenderError> {
+        let (s, a, p, team) = ids();
+        let fields = row.as_object().cloned().unwrap_or_default();
+        t.render(&RenderInput {
+            fields: &fields,
+            serial_number: &s,
+            authentication_token: &a,
+            web_service_url: url,
+            pass_type_identifier: &p,
+            team_identifier: &team,
+        })
+    }
+
+    fn base(primary: Value) -> Value {
+        serde_json::json!({"formatVersion": 1, "organizationName": "O", "description": "D",
+            "storeCard": {"primaryFields": [primary], "backFields": [{"key": "serial", "value": "Card {{ serialNumber }} for {{ name | upper }}"}]}})
+    }
+
+    #[test]
+    fn exact_placeholder_keeps_json_type() {
+        let t = template(
+            &base(
+                serde_json::json!({"key": "balance", "value": "{{balance}}", "currencyCode": "EUR"}),
+            ),
+            &serde_json::json!({"balance": {"type": "number"}, "name": {}}),
+        );
+        let p = render(
+            &t,
+            &serde_json::json!({"balance": "12.5", "name": "ada"}),
+            None,
+        )
+        .expect("render");
+        assert_eq!(
+            p.pass_json["storeCard"]["primaryFields"][0]["value"],
+            serde_json::json!(12.5)
+        );
+        assert_eq!(
+            p.pass_json["storeCard"]["backFields"][0]["value"],
+            "Card S1 for ADA"
+        );
+        assert_eq!(p.pass_json["serialNumber"], "S1");
+        assert_eq!(p.pass_json["teamIdentifier"], "TEAM123456");
+        assert!(p.pass_json.get("webServiceURL").is_none());
+        assert!(p.pass_json.get("authenticationToken").is_none());
+    }
+
+    #[test]
+    fn values_are_never_rendered_as_templates() {
+        let t = template(
+            &base(serde_json::json!({"key": "n", "value": "Hi {{name}}!"})),
+            &serde_json::json!({"name": {}, "balance": {}}),
+        );
+        let hostile = "{{ 7*7 }} \"quoted\" \\ back\nslash 🎉 שלום {% if %}";
+        let p = render(
+            &t,
+            &serde_json::json!({"name": hostile}),
+            Some("https://pf.example/apple"),
+        )
+        .expect("render");
+        assert_eq!(
+            p.pass_json["storeCard"]["primaryFields"][0]["value"],
+            format!("Hi {hostile}!")
+        );
+        assert_eq!(p.pass_json["webServiceURL"], "https://pf.example/apple");
+        assert_eq!(p.pass_json["authenticationToken"], "0123456789abcdef");
+        let bytes = serde_json::to_vec(&p.pass_json).expect("json");
+        let back: Value = serde_json::from_slice(&bytes).expect("valid json");
+        assert_eq!(back, p.pass_json);
+    }
+
+    #[test]
+    fn date_filter_formats() {
+        let t = template(
+            &base(serde_json::json!({"key": "d", "value": "{{ when | date(\"%d %b %Y\") }}"})),
+            &serde_json::json!({"when": {"type": "date"}, "name": {}}),
+        );
+        let p = render(&t, &serde_json::json!({"when": "2026-12-24"}), None).expect("render");
+        assert_eq!(
+            p.pass_json["storeCard"]["primaryFields"][0]["value"],
+            "24 Dec 2026"
+        );
+    }
+
+    #[test]
+    fn undeclared_placeholder_is_a_load_error() {
+        let mut files = BTreeMap::new();
+        files.insert(
+            "pass.json".to_owned(),
+            serde_json::to_vec(&base(
+                serde_json::json!({"key": "x", "value": "{{ nmae }}"}),
+            ))
+            .expect("json"),
+        );
+        files.insert("icon.png".to_owned(), crate::test_support::png(29, 29));
+        let err = Template::from_files("t", files).expect_err("undeclared");
+        let super::super::TemplateError::Invalid { diagnostics, .. } = err else {
+            panic!("expected Invalid")
+        };
+        let codes: Vec<_> = diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| (d.code, d.location.clone()))
+            .collect();
+        assert!(
+            codes.contains(&(
+                "template.undeclared_placeholder",
+                Location::Pointer("/storeCard/primaryFields/0/value".into())
+            )),
+            "{codes:?}"
+        );
+        assert!(
+            codes.contains(&(
+                "template.undeclared_placeholder",
+                Location::Pointer("/storeCard/backFields/0/value".into())
+            )),
+            "{codes:?}"
+        );
+    }
+
+    #[test]
+    fn rendered_pass_is_checked_again() {
+        let mut pass = base(serde_json::json!({"key": "x", "value": "v"}));
+        pass["backgroundColor"] = "{{ color }}".into();
+        let t = template(&pass, &serde_json::json!({"color": {}, "name": {}}));
+        match render(&t, &serde_json::json!({"color": "purple"}), None) {
+            Err(RenderError::Invalid(d)) => assert_eq!(d.0[0].code, "pass.bad_color"),
+            other => panic!("expected invalid, got {other:?}"),
+        }
+        assert!(render(&t, &serde_json::json!({"color": "rgb(1, 2, 3)"}), None).is_ok());
+    }
+}

@@ -1,0 +1,664 @@
+//! The custom field schema of a template (`template.json` → `fields`), the
+//! validation and normalization of a row's values against it, and the JSON
+//! Schema (2020-12) derived from it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat};
+use serde_json::{json, Map, Value};
+
+use crate::model::{diag::pointer_segment, Diagnostic, Location};
+
+/// The type of a custom field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    /// Any text.
+    String,
+    /// A finite number; rendered as a JSON number.
+    Number,
+    /// A whole number; rendered as a JSON integer.
+    Integer,
+    /// `true` or `false`.
+    Boolean,
+    /// A calendar date, normalized to `YYYY-MM-DDT00:00:00Z`.
+    Date,
+    /// A date and time with a time zone, normalized to RFC 3339.
+    DateTime,
+    /// One of the strings listed in `enum`.
+    Enum,
+    /// An absolute URL.
+    Url,
+    /// An e-mail address.
+    Email,
+}
+
+impl FieldType {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "string" => Self::String,
+            "number" => Self::Number,
+            "integer" => Self::Integer,
+            "boolean" => Self::Boolean,
+            "date" => Self::Date,
+            "datetime" => Self::DateTime,
+            "enum" => Self::Enum,
+            "url" => Self::Url,
+            "email" => Self::Email,
+            _ => return None,
+        })
+    }
+
+    /// The name used in template.json.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::String => "string",
+            Self::Number => "number",
+            Self::Integer => "integer",
+            Self::Boolean => "boolean",
+            Self::Date => "date",
+            Self::DateTime => "datetime",
+            Self::Enum => "enum",
+            Self::Url => "url",
+            Self::Email => "email",
+        }
+    }
+}
+
+/// One declared custom field.
+#[derive(Debug, Clone)]
+pub struct FieldSpec {
+    /// The field's type.
+    pub ty: FieldType,
+    /// Whether a row must give a value (when there is no default).
+    pub required: bool,
+    /// The normalized default value.
+    pub default: Option<Value>,
+    /// A human label.
+    pub label: Option<String>,
+    /// The maximum length in characters (strings).
+    pub max_length: Option<usize>,
+    /// A regular expression the value must match (searched, as in JSON Schema).
+    pub pattern: Option<regex::Regex>,
+    /// The allowed values.
+    pub allowed: Option<Vec<String>>,
+}
+
+/// A row-level problem with one field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field key (or `serialNumber`).
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "field `{}`: {}", self.field, self.message)
+    }
+}
+
+/// The declared custom fields of a template, by key.
+#[derive(Debug, Clone, Default)]
+pub struct FieldSchema {
+    fields: BTreeMap<String, FieldSpec>,
+}
+
+/// Names every template may use without declaring them.
+pub const BUILT_INS: [&str; 5] = [
+    "serialNumber",
+    "authenticationToken",
+    "webServiceURL",
+    "passTypeIdentifier",
+    "teamIdentifier",
+];
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+impl FieldSchema {
+    /// Parses the `fields` object of template.json, reporting every problem.
+    pub(crate) fn parse(fields: Option<&Value>, file: &str, diags: &mut Vec<Diagnostic>) -> Self {
+        let mut out = BTreeMap::new();
+        let Some(fields) = fields else {
+            return Self { fields: out };
+        };
+        let Some(obj) = fields.as_object() else {
+            diags.push(Diagnostic::error(
+                file,
+                Location::Pointer("/fields".into()),
+                "template.fields_type",
+                "`fields` must be an object of field key → field definition",
+            ));
+            return Self { fields: out };
+        };
+        for (key, def) in obj {
+            let at = format!("/fields/{}", pointer_segment(key));
+            let err = |code: &'static str, msg: String| {
+                Diagnostic::error(file, Location::Pointer(at.clone()), code, msg)
+            };
+            if !is_identifier(key) {
+                diags.push(err("template.field_key", format!("field key {key:?} must be an identifier (letters, digits and '_', not starting with a digit) so placeholders can name it")));
+                continue;
+            }
+            if BUILT_INS.contains(&key.as_str()) {
+                diags.push(err(
+                    "template.field_key",
+                    format!("field key {key:?} is a built-in placeholder and cannot be redeclared"),
+                ));
+                continue;
+            }
+            let Some(def) = def.as_object() else {
+                diags.push(err(
+                    "template.field_def",
+                    "a field definition must be an object such as {\"type\": \"string\"}"
+                        .to_owned(),
+                ));
+                continue;
+            };
+            for k in def.keys() {
+                if !matches!(
+                    k.as_str(),
+                    "type"
+                        | "required"
+                        | "default"
+                        | "label"
+                        | "maxLength"
+                        | "pattern"
+                        | "enum"
+                        | "description"
+                ) {
+                    diags.push(Diagnostic::warning(file, Location::Pointer(format!("{at}/{}", pointer_segment(k))), "template.unknown_key", format!("unknown field property {k:?}; it is ignored (known: type, required, default, label, maxLength, pattern, enum, description)")));
+                }
+            }
+            let ty = match def.get("type") {
+                None => FieldType::String,
+                Some(Value::String(t)) => match FieldType::parse(t) {
+                    Some(t) => t,
+                    None => {
+                        diags.push(err("template.field_type", format!("unknown type {t:?}; use one of string, number, integer, boolean, date, datetime, enum, url, email")));
+                        continue;
+                    }
+                },
+                Some(_) => {
+                    diags.push(err(
+                        "template.field_type",
+                        "`type` must be a string".to_owned(),
+                    ));
+                    continue;
+                }
+            };
+            let required = match def.get("required") {
+                None => false,
+                Some(Value::Bool(b)) => *b,
+                Some(_) => {
+                    diags.push(err(
+                        "template.field_def",
+                        "`required` must be true or false".to_owned(),
+                    ));
+                    false
+                }
+            };
+            let label = def.get("label").and_then(Value::as_str).map(str::to_owned);
+            let max_length = match def.get("maxLength") {
+                None => None,
+                Some(v) => match v.as_u64() {
+                    Some(n) => usize::try_from(n).ok(),
+                    None => {
+                        diags.push(err(
+                            "template.field_def",
+                            "`maxLength` must be a non-negative integer".to_owned(),
+                        ));
+                        None
+                    }
+                },
+            };
+            let pattern = match def.get("pattern") {
+                None => None,
+                Some(Value::String(p)) => match regex::Regex::new(p) {
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        diags.push(err(
+                            "template.field_pattern",
+                            format!("`pattern` is not a valid regular expression: {e}"),
+                        ));
+                        None
+                    }
+                },
+                Some(_) => {
+                    diags.push(err(
+                        "template.field_def",
+                        "`pattern` must be a string".to_owned(),
+                    ));
+                    None
+                }
+            };
+            let allowed = match def.get("enum") {
+                None => None,
+                Some(Value::Array(items))
+                    if !items.is_empty() && items.iter().all(Value::is_string) =>
+                {
+                    Some(
+                        items
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect::<Vec<_>>(),
+                    )
+                }
+                Some(_) => {
+                    diags.push(err(
+                        "template.field_enum",
+                        "`enum` must be a non-empty array of strings".to_owned(),
+                    ));
+                    None
+                }
+            };
+            if ty == FieldType::Enum && allowed.is_none() {
+                diags.push(err(
+                    "template.field_enum",
+                    "a field of type enum needs an `enum` list of allowed strings".to_owned(),
+                ));
+                continue;
+            }
+            let mut spec = FieldSpec {
+                ty,
+                required,
+                default: None,
+                label,
+                max_length,
+                pattern,
+                allowed,
+            };
+            if let Some(d) = def.get("default") {
+                match spec.normalize(d) {
+                    Ok(v) => spec.default = Some(v),
+                    Err(msg) => diags.push(Diagnostic::error(
+                        file,
+                        Location::Pointer(format!("{at}/default")),
+                        "template.field_default",
+                        format!("default value is invalid: {msg}"),
+                    )),
+                }
+            }
+            out.insert(key.clone(), spec);
+        }
+        Self { fields: out }
+    }
+
+    /// The declared fields by key.
+    pub fn fields(&self) -> &BTreeMap<String, FieldSpec> {
+        &self.fields
+    }
+
+    /// Whether `name` is a declared field.
+    pub fn contains(&self, name: &str) -> bool {
+        self.fields.contains_key(name)
+    }
+
+    /// Validates and normalizes a row's values. `serialNumber` is not a custom
+    /// field and must be removed by the caller first. Returns the values of
+    /// every declared field (defaults filled in, optional ones absent), or
+    /// every problem of the row.
+    ///
+    /// # Errors
+    /// One [`FieldError`] per missing, unknown or invalid field.
+    pub fn validate(
+        &self,
+        values: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut out = Map::new();
+        for key in values.keys() {
+            if !self.fields.contains_key(key) {
+                let known: Vec<&str> = self.fields.keys().map(String::as_str).collect();
+                errors.push(FieldError {
+                    field: key.clone(),
+                    message: if known.is_empty() {
+                        "unknown field; this template declares no custom fields".to_owned()
+                    } else {
+                        format!("unknown field; the template declares: {}", known.join(", "))
+                    },
+                });
+            }
+        }
+        for (key, spec) in &self.fields {
+            match values.get(key).filter(|v| !is_blank(v)) {
+                Some(v) => match spec.normalize(v) {
+                    Ok(v) => {
+                        out.insert(key.clone(), v);
+                    }
+                    Err(message) => errors.push(FieldError {
+                        field: key.clone(),
+                        message,
+                    }),
+                },
+                None => {
+                    if let Some(d) = &spec.default {
+                        out.insert(key.clone(), d.clone());
+                    } else if spec.required {
+                        errors.push(FieldError {
+                            field: key.clone(),
+                            message: "required field is missing".to_owned(),
+                        });
+                    }
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The JSON Schema (2020-12) of a row of custom fields.
+    pub fn json_schema(&self) -> Value {
+        let mut props = Map::new();
+        let mut required = Vec::new();
+        for (key, spec) in &self.fields {
+            let mut p = match spec.ty {
+                FieldType::String => json!({"type": "string"}),
+                FieldType::Number => json!({"type": "number"}),
+                FieldType::Integer => json!({"type": "integer"}),
+                FieldType::Boolean => json!({"type": "boolean"}),
+                FieldType::Date => json!({"type": "string", "format": "date"}),
+                FieldType::DateTime => json!({"type": "string", "format": "date-time"}),
+                FieldType::Enum => json!({"type": "string"}),
+                FieldType::Url => json!({"type": "string", "format": "uri"}),
+                FieldType::Email => json!({"type": "string", "format": "email"}),
+            };
+            if let Some(obj) = p.as_object_mut() {
+                if let Some(l) = &spec.label {
+                    obj.insert("title".into(), l.clone().into());
+                }
+                if let Some(m) = spec.max_length {
+                    obj.insert("maxLength".into(), m.into());
+                }
+                if let Some(r) = &spec.pattern {
+                    obj.insert("pattern".into(), r.as_str().into());
+                }
+                if let Some(a) = &spec.allowed {
+                    obj.insert("enum".into(), a.clone().into());
+                }
+                if let Some(d) = &spec.default {
+                    obj.insert("default".into(), d.clone());
+                }
+            }
+            if spec.required && spec.default.is_none() {
+                required.push(Value::from(key.clone()));
+            }
+            props.insert(key.clone(), p);
+        }
+        json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": props,
+            "required": required,
+            "additionalProperties": false,
+        })
+    }
+}
+
+fn is_blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        _ => false,
+    }
+}
+
+fn describe(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    } else {
+        s
+    }
+}
+
+impl FieldSpec {
+    /// Checks one value and returns its normalized JSON form.
+    fn normalize(&self, v: &Value) -> Result<Value, String> {
+        let text = || -> Result<String, String> {
+            match v {
+                Value::String(s) => Ok(s.clone()),
+                Value::Number(n) => Ok(n.to_string()),
+                Value::Bool(b) => Ok(b.to_string()),
+                _ => Err(format!("expected text, got {}", describe(v))),
+            }
+        };
+        let out = match self.ty {
+            FieldType::String | FieldType::Enum => Value::String(text()?),
+            FieldType::Number => match v {
+                Value::Number(_) => v.clone(),
+                Value::String(s) => {
+                    let n: f64 = s
+                        .trim()
+                        .parse()
+                        .map_err(|_| format!("expected a number, got {}", describe(v)))?;
+                    if let Ok(i) = s.trim().parse::<i64>() {
+                        Value::from(i)
+                    } else {
+                        serde_json::Number::from_f64(n)
+                            .map(Value::Number)
+                            .ok_or_else(|| {
+                                format!("expected a finite number, got {}", describe(v))
+                            })?
+                    }
+                }
+                _ => return Err(format!("expected a number, got {}", describe(v))),
+            },
+            FieldType::Integer => match v {
+                Value::Number(n) if n.is_i64() || n.is_u64() => v.clone(),
+                Value::String(s) => Value::from(
+                    s.trim()
+                        .parse::<i64>()
+                        .map_err(|_| format!("expected a whole number, got {}", describe(v)))?,
+                ),
+                _ => return Err(format!("expected a whole number, got {}", describe(v))),
+            },
+            FieldType::Boolean => match v {
+                Value::Bool(_) => v.clone(),
+                Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                    "true" | "yes" | "1" => Value::Bool(true),
+                    "false" | "no" | "0" => Value::Bool(false),
+                    _ => return Err(format!("expected true or false, got {}", describe(v))),
+                },
+                _ => return Err(format!("expected true or false, got {}", describe(v))),
+            },
+            FieldType::Date => {
+                let s = text()?;
+                let s = s.trim();
+                if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                    Value::String(format!("{}T00:00:00Z", d.format("%Y-%m-%d")))
+                } else if let Some(dt) = parse_datetime(s) {
+                    Value::String(dt.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+                } else {
+                    return Err(format!(
+                        "expected a date like 2026-05-01, got {}",
+                        describe(v)
+                    ));
+                }
+            }
+            FieldType::DateTime => {
+                let s = text()?;
+                match parse_datetime(s.trim()) {
+                    Some(dt) => Value::String(dt.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+                    None => return Err(format!("expected a date and time with a time zone like 2026-05-01T19:30:00+02:00, got {}", describe(v))),
+                }
+            }
+            FieldType::Url => {
+                let s = text()?;
+                if !looks_like_url(&s) {
+                    return Err(format!(
+                        "expected an absolute URL like https://example.com/, got {}",
+                        describe(v)
+                    ));
+                }
+                Value::String(s)
+            }
+            FieldType::Email => {
+                let s = text()?;
+                if !looks_like_email(&s) {
+                    return Err(format!("expected an e-mail address, got {}", describe(v)));
+                }
+                Value::String(s)
+            }
+        };
+        if let Value::String(s) = &out {
+            if let Some(max) = self.max_length {
+                let n = s.chars().count();
+                if n > max {
+                    return Err(format!("is {n} characters long; at most {max} are allowed"));
+                }
+            }
+            if let Some(re) = &self.pattern {
+                if !re.is_match(s) {
+                    return Err(format!(
+                        "{} does not match the pattern {}",
+                        describe(&out),
+                        re.as_str()
+                    ));
+                }
+            }
+            if let Some(allowed) = &self.allowed {
+                if !allowed.iter().any(|a| a == s) {
+                    return Err(format!(
+                        "{} is not one of: {}",
+                        describe(&out),
+                        allowed.join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Parses a W3C date-time with a time zone (seconds optional), as Apple's
+/// pass.json dates are written.
+pub(crate) fn parse_datetime(s: &str) -> Option<DateTime<FixedOffset>> {
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Some(dt);
+    }
+    // Without seconds: 2012-07-22T14:25-08:00 or 2012-07-22T14:25Z.
+    let s2 = s.strip_suffix('Z').map(|p| format!("{p}+00:00"));
+    let s = s2.as_deref().unwrap_or(s);
+    DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M%:z").ok()
+}
+
+fn looks_like_url(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once(':') else {
+        return false;
+    };
+    let mut sc = scheme.chars();
+    matches!(sc.next(), Some(c) if c.is_ascii_alphabetic())
+        && sc.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
+        && !rest.is_empty()
+        && !s.chars().any(char::is_whitespace)
+        && (!matches!(scheme.to_ascii_lowercase().as_str(), "http" | "https")
+            || rest.starts_with("//") && rest.len() > 2)
+}
+
+fn looks_like_email(s: &str) -> bool {
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !domain.contains('@')
+}
+
+#[cfg(test)]
+#[allow(clippy::needless_pass_by_value)]
+mod tests {
+    use super::*;
+
+    fn schema(v: Value) -> (FieldSchema, Vec<Diagnostic>) {
+        let mut d = Vec::new();
+        let s = FieldSchema::parse(Some(&v), "template.json", &mut d);
+        (s, d)
+    }
+
+    fn row(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn normalizes_types() {
+        let (s, d) = schema(json!({
+            "n": {"type": "number"}, "i": {"type": "integer"}, "b": {"type": "boolean"},
+            "d": {"type": "date"}, "t": {"type": "datetime"}, "e": {"type": "enum", "enum": ["A", "B"]},
+            "u": {"type": "url"}, "m": {"type": "email"}, "s": {"default": "x"}
+        }));
+        assert!(d.is_empty(), "{d:?}");
+        let out = s.validate(&row(json!({
+            "n": "12.5", "i": "42", "b": "yes", "d": "2026-05-01", "t": "2026-05-01T19:30+02:00",
+            "e": "B", "u": "https://example.com/x", "m": "a@b.example"
+        }))).expect("valid row");
+        assert_eq!(out["n"], json!(12.5));
+        assert_eq!(out["i"], json!(42));
+        assert_eq!(out["b"], json!(true));
+        assert_eq!(out["d"], json!("2026-05-01T00:00:00Z"));
+        assert_eq!(out["t"], json!("2026-05-01T19:30:00+02:00"));
+        assert_eq!(out["s"], json!("x"));
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let (s, _) = schema(json!({
+            "name": {"required": true}, "price": {"type": "number"},
+            "tier": {"type": "enum", "enum": ["gold"]}, "when": {"type": "date"},
+            "code": {"pattern": "^[A-Z]{3}$", "maxLength": 3}
+        }));
+        let errs = s.validate(&row(json!({"price": "abc", "tier": "silver", "when": "31/12/2026", "code": "abcd", "extra": 1}))).expect_err("invalid");
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["extra", "code", "name", "price", "tier", "when"]);
+        assert!(errs[2].message.contains("required"));
+        assert!(errs[4].message.contains("not one of: gold"));
+    }
+
+    #[test]
+    fn naive_datetime_is_rejected() {
+        let (s, _) = schema(json!({"t": {"type": "datetime"}}));
+        let e = s
+            .validate(&row(json!({"t": "2026-05-01T19:30:00"})))
+            .expect_err("no tz");
+        assert!(e[0].message.contains("time zone"));
+    }
+
+    #[test]
+    fn bad_schema_is_reported() {
+        let (_, d) = schema(
+            json!({"1x": {}, "serialNumber": {}, "a": {"type": "money"}, "b": {"type": "enum"}, "c": {"type": "integer", "default": "x"}}),
+        );
+        let codes: Vec<&str> = d.iter().map(|d| d.code).collect();
+        assert_eq!(
+            codes,
+            [
+                "template.field_key",
+                "template.field_type",
+                "template.field_enum",
+                "template.field_default",
+                "template.field_key"
+            ]
+        );
+    }
+
+    #[test]
+    fn json_schema_lists_required_fields() {
+        let (s, _) =
+            schema(json!({"name": {"required": true, "maxLength": 5}, "n": {"type": "integer"}}));
+        let js = s.json_schema();
+        assert_eq!(js["required"], json!(["name"]));
+        assert_eq!(js["properties"]["n"]["type"], "integer");
+        assert_eq!(js["properties"]["name"]["maxLength"], 5);
+    }
+}
