@@ -93,6 +93,21 @@ pub(crate) fn in_lproj_dir(name: &str) -> bool {
         .is_some_and(|(d, _)| d.ends_with(".lproj"))
 }
 
+/// An error when `name` sits in a `*.lproj` folder whose name is not a
+/// language code.
+pub(crate) fn lproj_name_problem(name: &str) -> Option<Diagnostic> {
+    let dir = name.split_once('/')?.0;
+    let lang = dir.strip_suffix(".lproj")?;
+    (!is_lproj_name(lang)).then(|| {
+        Diagnostic::error(
+            name,
+            Location::File,
+            "lproj.bad_name",
+            format!("{dir:?} is not a localization folder name; use a language code such as en.lproj or pt-BR.lproj"),
+        )
+    })
+}
+
 /// The result of checking a pass's files.
 #[derive(Debug, Default)]
 pub struct FileReport {
@@ -169,12 +184,7 @@ pub fn check_files<'a>(
                 report.strings.insert(lproj, table);
             }
             FileKind::Personalization | FileKind::Other => {
-                if in_lproj_dir(name) && !matches!(classify(name), FileKind::Image { .. }) {
-                    let dir = name.split('/').next().unwrap_or(name);
-                    if !is_lproj_name(dir.trim_end_matches(".lproj")) {
-                        report.diagnostics.push(Diagnostic::error(name, Location::File, "lproj.bad_name", format!("{dir:?} is not a localization folder name; use a language code such as en.lproj or pt-BR.lproj")));
-                    }
-                }
+                report.diagnostics.extend(lproj_name_problem(name));
             }
         }
     }

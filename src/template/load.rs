@@ -9,7 +9,7 @@ use super::json::parse_lenient;
 use super::render::{compile, Slot};
 use super::schema::FieldSchema;
 use super::{Asset, Template, TemplateError, TemplateMeta};
-use crate::apple::files::{check_files, classify, in_lproj_dir, FileKind};
+use crate::apple::files::{check_files, classify, in_lproj_dir, lproj_name_problem, FileKind};
 use crate::apple::rules::{check_pass_json, Mode, STYLES};
 use crate::model::{Diagnostic, Diagnostics, Location};
 
@@ -200,6 +200,9 @@ impl Template {
                 continue;
             }
             match classify(&name) {
+                FileKind::Other if lproj_name_problem(&name).is_some() => {
+                    diags.extend(lproj_name_problem(&name));
+                }
                 FileKind::Other if in_lproj_dir(&name) || name.ends_with(".png") => {
                     diags.push(Diagnostic::warning(name.as_str(), Location::File, "template.not_packaged", "not a file Wallet reads (images are icon, logo, strip, … .png with @2x/@3x; localizations are xx.lproj/pass.strings); it is not packaged"));
                 }

@@ -1,1 +1,8 @@
-//! integration tests
+//! passforge's integration tests: one test binary, modules inside.
+
+mod broken;
+mod cli;
+mod examples;
+mod rows;
+mod samples;
+mod support;

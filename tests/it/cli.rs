@@ -1,0 +1,274 @@
+//! The CLI's configuration and certificate handling: flags, environment,
+//! config file, PEM (encrypted) and PKCS#12 (including legacy RC2) identities.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::*;
+
+fn certs() -> std::path::PathBuf {
+    root().join("certs-example")
+}
+
+fn openssl(args: &[&str]) {
+    let o = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl CLI");
+    assert!(
+        o.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn issue_with(args: &[&str], env: &[(&str, &str)], out: &Path) -> std::process::Output {
+    let mut all = vec![
+        "issue",
+        "--template",
+        "templates/generic",
+        "--data",
+        "templates/generic/sample.csv",
+        "--out",
+        out.to_str().expect("utf8"),
+    ];
+    all.extend_from_slice(args);
+    passforge_env(&root(), &all, env)
+}
+
+#[test]
+fn certs_inspect_shows_identity_and_expiry() {
+    let o = passforge(&root(), &["certs", "inspect", "certs-example/pass.pem"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(
+        s.contains("pass type id:   pass.com.example.passforge"),
+        "{s}"
+    );
+    assert!(s.contains("team id:        PFTEST1234"), "{s}");
+    assert!(s.contains("valid until:") && !s.contains("EXPIRED"), "{s}");
+    assert!(s.contains("TEST-ONLY"), "{s}");
+    let p12 = passforge_env(
+        &root(),
+        &["certs", "inspect", "certs-example/pass.p12"],
+        &[("PASSFORGE_KEY_PASSWORD", "passforge-test")],
+    );
+    assert_eq!(code(&p12), 0, "{}", stderr(&p12));
+    assert!(stdout(&p12).contains("PFTEST1234"));
+    let ca = passforge(&root(), &["certs", "inspect", "certs-example/wwdr-ca.pem"]);
+    assert_eq!(code(&ca), 1, "a CA is not a Pass Type ID certificate");
+    assert!(stdout(&ca).contains("not a Pass Type ID certificate"));
+}
+
+#[test]
+fn identity_from_flags_env_config_and_pkcs12() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let c = certs();
+    let (cert, key, wwdr, p12) = (
+        c.join("pass.pem"),
+        c.join("pass.key"),
+        c.join("wwdr-ca.pem"),
+        c.join("pass.p12"),
+    );
+    // Flags.
+    let out = tmp.path().join("flags");
+    let o = issue_with(
+        &[
+            "--cert",
+            cert.to_str().expect("utf8"),
+            "--key",
+            key.to_str().expect("utf8"),
+            "--wwdr",
+            wwdr.to_str().expect("utf8"),
+        ],
+        &[],
+        &out,
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // Environment, PKCS#12 with its own chain.
+    let out2 = tmp.path().join("env");
+    let o = issue_with(
+        &[],
+        &[
+            ("PASSFORGE_CERT", p12.to_str().expect("utf8")),
+            ("PASSFORGE_KEY_PASSWORD", "passforge-test"),
+        ],
+        &out2,
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // Config file with relative paths and a web service URL; a flag overrides the file.
+    std::fs::copy(&cert, tmp.path().join("c.pem")).expect("copy");
+    std::fs::copy(&key, tmp.path().join("k.pem")).expect("copy");
+    std::fs::copy(&wwdr, tmp.path().join("w.pem")).expect("copy");
+    let cfg = tmp.path().join("passforge.toml");
+    std::fs::write(&cfg, "cert = \"c.pem\"\nkey = \"k.pem\"\nwwdr = \"w.pem\"\nweb-service-url = \"https://from-file.example/apple\"\n").expect("write");
+    let out3 = tmp.path().join("cfg");
+    let o = issue_with(&["--config", cfg.to_str().expect("utf8")], &[], &out3);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        pass_json(&out3.join("MEMBER-001.pkpass"))["webServiceURL"],
+        "https://from-file.example/apple"
+    );
+    let out4 = tmp.path().join("cfg-flag");
+    let o = issue_with(
+        &[
+            "--config",
+            cfg.to_str().expect("utf8"),
+            "--web-service-url",
+            "https://flag.example/apple",
+        ],
+        &[],
+        &out4,
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        pass_json(&out4.join("MEMBER-001.pkpass"))["webServiceURL"],
+        "https://flag.example/apple"
+    );
+    let mut files = pkpasses_in(&out);
+    files.extend(pkpasses_in(&out2));
+    files.extend(pkpasses_in(&out3));
+    verify_all(&files);
+    // A typo in the config file is an error, not ignored.
+    std::fs::write(&cfg, "certificate = \"c.pem\"\n").expect("write");
+    let o = issue_with(
+        &["--config", cfg.to_str().expect("utf8")],
+        &[],
+        &tmp.path().join("x"),
+    );
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("unknown field `certificate`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn encrypted_pem_key_and_legacy_pkcs12() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let c = certs();
+    let enc = tmp.path().join("enc.key");
+    openssl(&[
+        "pkcs8",
+        "-topk8",
+        "-in",
+        c.join("pass.key").to_str().expect("utf8"),
+        "-v2",
+        "aes-256-cbc",
+        "-passout",
+        "pass:s3cret",
+        "-out",
+        enc.to_str().expect("utf8"),
+    ]);
+    let (cert, wwdr) = (c.join("pass.pem"), c.join("wwdr-ca.pem"));
+    let mut args: Vec<&str> = vec![
+        "--cert",
+        cert.to_str().expect("utf8"),
+        "--wwdr",
+        wwdr.to_str().expect("utf8"),
+    ];
+    args.extend(["--key", enc.to_str().expect("utf8")]);
+    let o = issue_with(&args, &[], &tmp.path().join("a"));
+    assert_eq!(code(&o), 2, "no password given");
+    assert!(stderr(&o).contains("give its password"), "{}", stderr(&o));
+    let o = issue_with(
+        &args,
+        &[("PASSFORGE_KEY_PASSWORD", "s3cret")],
+        &tmp.path().join("b"),
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(!stderr(&o).contains("s3cret"), "secrets are never printed");
+
+    let legacy = tmp.path().join("legacy.p12");
+    openssl(&[
+        "pkcs12",
+        "-export",
+        "-legacy",
+        "-inkey",
+        c.join("pass.key").to_str().expect("utf8"),
+        "-in",
+        c.join("pass.pem").to_str().expect("utf8"),
+        "-certfile",
+        c.join("wwdr-ca.pem").to_str().expect("utf8"),
+        "-passout",
+        "pass:old",
+        "-out",
+        legacy.to_str().expect("utf8"),
+    ]);
+    let o = issue_with(
+        &["--cert", legacy.to_str().expect("utf8")],
+        &[("PASSFORGE_KEY_PASSWORD", "old")],
+        &tmp.path().join("c"),
+    );
+    assert_eq!(
+        code(&o),
+        0,
+        "a legacy RC2 Keychain export is read through OpenSSL's legacy provider: {}",
+        stderr(&o)
+    );
+    let o = issue_with(
+        &["--cert", legacy.to_str().expect("utf8")],
+        &[("PASSFORGE_KEY_PASSWORD", "wrong")],
+        &tmp.path().join("d"),
+    );
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("wrong password"), "{}", stderr(&o));
+    let mut files = pkpasses_in(&tmp.path().join("b"));
+    files.extend(pkpasses_in(&tmp.path().join("c")));
+    verify_all(&files);
+}
+
+#[test]
+fn configuration_mistakes_exit_2_with_a_hint() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let c = certs();
+    let o = issue_with(
+        &[
+            "--cert",
+            c.join("pass.pem").to_str().expect("utf8"),
+            "--key",
+            c.join("pass.key").to_str().expect("utf8"),
+        ],
+        &[],
+        &tmp.path().join("a"),
+    );
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("no WWDR certificate"), "{}", stderr(&o));
+    // The CA's key does not belong to the pass certificate.
+    let o = issue_with(
+        &[
+            "--cert",
+            c.join("pass.pem").to_str().expect("utf8"),
+            "--key",
+            c.join("wwdr-ca.key").to_str().expect("utf8"),
+            "--wwdr",
+            c.join("wwdr-ca.pem").to_str().expect("utf8"),
+        ],
+        &[],
+        &tmp.path().join("b"),
+    );
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("does not belong to the pass certificate"),
+        "{}",
+        stderr(&o)
+    );
+    let o = passforge(
+        &root(),
+        &[
+            "issue",
+            "--template",
+            "templates/generic",
+            "--data",
+            "templates/generic/template.json.txt",
+            "--out",
+            tmp.path().join("c").to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--format"), "{}", stderr(&o));
+    let o = passforge(&root(), &["issue", "--template", "templates/generic"]);
+    assert_eq!(code(&o), 2, "clap usage error");
+    assert!(!tmp.path().join("a").exists() && !tmp.path().join("b").exists());
+}

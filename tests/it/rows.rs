@@ -1,0 +1,180 @@
+//! Row values: hostile strings come out verbatim in valid JSON; bad rows
+//! fail alone, naming the field, and leave no file behind.
+
+use serde_json::json;
+
+use crate::support::*;
+
+fn hostile_template(dir: &std::path::Path) {
+    write_template(
+        dir,
+        &json!({
+            "formatVersion": 1, "organizationName": "Hostile Co", "description": "Hostile values",
+            "generic": {
+                "primaryFields": [{"key": "text", "label": "TEXT", "value": "{{ text }}"}],
+                "backFields": [{"key": "wrapped", "label": "WRAPPED", "value": "<{{ text }}>"}]
+            }
+        }),
+        &json!({"text": {"type": "string", "required": true}}),
+    );
+}
+
+#[test]
+fn hostile_values_come_out_verbatim() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let tpl = tmp.path().join("hostile");
+    hostile_template(&tpl);
+    let values = [
+        "She said \"hi\" and left",
+        "back\\slash \\n \\u0000 C:\\path\\",
+        "{{ 7 * 7 }} {% for x in y %}{{ text }}{% endfor %} {# c #}",
+        "line one\nline two\r\nline three\ttabbed",
+        "emoji 🎟️👩🏽‍🚀 and combining é",
+        "עברית right-to-left ‏mark العربية",
+        &"x".repeat(10_000),
+        "'single' `back` </script> &amp; <b>",
+    ];
+    let rows: Vec<serde_json::Value> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| json!({"serialNumber": format!("H-{i}"), "text": v}))
+        .collect();
+    let data = tmp.path().join("rows.json");
+    std::fs::write(&data, serde_json::to_vec(&rows).expect("json")).expect("write");
+    let out = tmp.path().join("out");
+    let o = passforge(
+        &root(),
+        &[
+            "issue",
+            "--template",
+            tpl.to_str().expect("utf8"),
+            "--data",
+            data.to_str().expect("utf8"),
+            "--out",
+            out.to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    for (i, v) in values.iter().enumerate() {
+        let pj = pass_json(&out.join(format!("H-{i}.pkpass")));
+        assert_eq!(pj["generic"]["primaryFields"][0]["value"], *v, "row {i}");
+        assert_eq!(
+            pj["generic"]["backFields"][0]["value"],
+            format!("<{v}>"),
+            "row {i}"
+        );
+    }
+    verify_all(&pkpasses_in(&out));
+}
+
+#[test]
+fn bad_rows_fail_alone_and_name_the_field() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("rows.csv");
+    std::fs::write(
+        &data,
+        "serialNumber,attendee,seat,section,doorsOpen,price\n\
+         OK-1,Ada,A1,VIP,2027-06-12T19:00:00+01:00,10\n\
+         BAD-REQUIRED,,A2,GA,2027-06-12T19:00:00+01:00,10\n\
+         BAD-TYPE,Bob,A3,GA,2027-06-12T19:00:00+01:00,ten euros\n\
+         BAD-ENUM,Cy,A4,FRONTROW,2027-06-12T19:00:00+01:00,10\n\
+         BAD-DATE,Di,A5,GA,12/06/2027 7pm,10\n\
+         BAD-PATTERN,Ed,seat 6,GA,2027-06-12T19:00:00+01:00,10\n\
+         OK-1,Dup,A7,GA,2027-06-12T19:00:00+01:00,10\n\
+         ../evil,Eve,A8,GA,2027-06-12T19:00:00+01:00,10\n\
+         SHORT,Fay\n\
+         OK-2,Gus,B9,BALCONY,2027-06-12T19:00:00Z,\n",
+    )
+    .expect("write");
+    let out = tmp.path().join("out");
+    let o = passforge(
+        &root(),
+        &[
+            "issue",
+            "--template",
+            "templates/event-ticket",
+            "--data",
+            data.to_str().expect("utf8"),
+            "--out",
+            out.to_str().expect("utf8"),
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(code(&o), 1, "some rows failed → exit 1: {err}");
+    for expected in [
+        "row 2 (line 3): field `attendee`: required field is missing",
+        "row 3 (line 4): field `price`: expected a number, got \"ten euros\"",
+        "row 4 (line 5): field `section`: \"FRONTROW\" is not one of: GA, VIP, BALCONY",
+        "row 5 (line 6): field `doorsOpen`: expected a date and time with a time zone",
+        "row 6 (line 7): field `seat`: \"seat 6\" does not match the pattern",
+        "row 7 (line 8): field `serialNumber`: OK-1 is already used by row 1",
+        "row 8 (line 9): field `serialNumber`: serial number \"../evil\" contains '/'",
+        "row 9 (line 10): has 2 columns; the header has 6",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    assert!(
+        err.contains("issued 2 passes") && err.contains("8 rows failed"),
+        "{err}"
+    );
+    assert_eq!(
+        names_in(&out),
+        ["OK-1.pkpass", "OK-2.pkpass"],
+        "only good rows are written; no temp files"
+    );
+    assert!(!tmp.path().join("evil.pkpass").exists());
+    verify_all(&pkpasses_in(&out));
+}
+
+#[test]
+fn too_many_rows_for_a_bundle_writes_nothing() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let rows: Vec<serde_json::Value> = (0..11)
+        .map(|i| json!({"name": format!("N{i}"), "memberSince": "2020-01-01"}))
+        .collect();
+    let data = tmp.path().join("rows.json");
+    std::fs::write(&data, serde_json::to_vec(&rows).expect("json")).expect("write");
+    let bundle = tmp.path().join("b.pkpasses");
+    let o = passforge(
+        &root(),
+        &[
+            "issue",
+            "--template",
+            "templates/generic",
+            "--data",
+            data.to_str().expect("utf8"),
+            "--out",
+            bundle.to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("at most 10 passes"), "{}", stderr(&o));
+    assert_eq!(names_in(tmp.path()), ["rows.json"], "nothing written");
+}
+
+#[test]
+fn library_issue_is_deterministic_for_fixed_stamps() {
+    use passforge::issue::{Issuer, Stamp};
+    let template =
+        passforge::template::load_dir(&root().join("templates/event-ticket")).expect("template");
+    let identity = passforge::apple::test_identity::load().expect("identity");
+    let issuer = Issuer {
+        template: &template,
+        identity: &identity,
+        web_service_url: Some("https://pf.example/apple"),
+    };
+    let row = json!({"attendee": "Ada", "seat": "A1", "doorsOpen": "2027-06-12T19:00:00+01:00"});
+    let time = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("time");
+    let stamp = Stamp::new("FIXED-1", "abcdefabcdefabcdef01", time).expect("stamp");
+    let a = issuer
+        .issue(row.as_object().expect("object"), &stamp)
+        .expect("issue");
+    let b = issuer
+        .issue(row.as_object().expect("object"), &stamp)
+        .expect("issue");
+    assert_eq!(a.pkpass, b.pkpass, "same inputs, same bytes");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let f = tmp.path().join("FIXED-1.pkpass");
+    std::fs::write(&f, &a.pkpass).expect("write");
+    verify_all(&[f]);
+}

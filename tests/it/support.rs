@@ -1,0 +1,218 @@
+//! Shared helpers: paths, running the built binary, and checking passes with
+//! both the project's own verifier and the independent one in ../shared.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use passforge::apple::parse_cert;
+use passforge::apple::verify::{verify_bundle, verify_pkpass, VerifyOptions};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared`, beside the repository.
+pub fn shared() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared"))
+}
+
+/// The test CA that stands in for Apple's WWDR.
+pub fn test_ca() -> PathBuf {
+    root().join("certs-example/wwdr-ca.pem")
+}
+
+/// Runs the built `passforge` binary with `args` in `cwd`.
+pub fn passforge(cwd: &Path, args: &[&str]) -> Output {
+    passforge_env(cwd, args, &[])
+}
+
+/// Runs the binary with extra environment variables (and no inherited PASSFORGE_*).
+pub fn passforge_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_passforge"));
+    cmd.args(args).current_dir(cwd);
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("PASSFORGE_")) {
+        cmd.env_remove(k);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run passforge")
+}
+
+/// Stderr as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Stdout as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The exit code.
+pub fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit code")
+}
+
+/// Checks every file with passforge's own verifier (manifest hashes, the
+/// signature with OpenSSL, chain to the test CA, Apple's rules): no errors.
+pub fn own_verify(files: &[PathBuf]) {
+    let ca = parse_cert(&std::fs::read(test_ca()).expect("read CA"), "CA").expect("CA");
+    let opts = VerifyOptions {
+        now: chrono::Utc::now(),
+        ignore_expiry: false,
+        ca: Some(ca),
+    };
+    for f in files {
+        let bytes = std::fs::read(f).expect("read pass");
+        let reports = if f.extension().is_some_and(|e| e == "pkpasses") {
+            verify_bundle(&bytes, &opts)
+        } else {
+            vec![(String::new(), verify_pkpass(&bytes, &opts))]
+        };
+        for (member, r) in reports {
+            let errors: Vec<String> = r
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(ToString::to_string)
+                .collect();
+            assert!(errors.is_empty(), "{}{member}: {errors:#?}", f.display());
+            if member.is_empty() || member != "(bundle)" {
+                assert!(r.signing_time.is_some(), "{}: no signingTime", f.display());
+            }
+        }
+    }
+}
+
+/// Runs `../shared/apple/verify_pkpass.py --ca <test CA> --json` on the files
+/// and asserts 0 errors. Where shared/ is missing it says so plainly and
+/// skips, unless PASSFORGE_REQUIRE_SHARED is set (CI sets it), which makes it
+/// a failure.
+pub fn shared_verify(files: &[PathBuf]) {
+    let script = shared().join("apple/verify_pkpass.py");
+    if !script.exists() {
+        assert!(
+            std::env::var_os("PASSFORGE_REQUIRE_SHARED").is_none(),
+            "{} is missing and PASSFORGE_REQUIRE_SHARED is set",
+            script.display()
+        );
+        eprintln!(
+            "NOTE: external check NOT run: {} is missing (clone the project beside shared/)",
+            script.display()
+        );
+        return;
+    }
+    for chunk in files.chunks(200) {
+        let mut cmd = Command::new("python3");
+        cmd.arg(&script)
+            .arg("--json")
+            .arg("--ca")
+            .arg(test_ca())
+            .args(chunk);
+        let out = cmd.output().expect("run verify_pkpass.py");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "verifier output is not JSON ({e}): {}\n{}",
+                stdout(&out),
+                stderr(&out)
+            )
+        });
+        let problems: Vec<String> = report["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .flat_map(|f| {
+                let file = f["file"].as_str().unwrap_or("").to_owned();
+                f["issues"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|i| i["severity"] == "ERROR")
+                    .map(move |i| {
+                        format!("{file}: {} {} {}", i["code"], i["location"], i["message"])
+                    })
+            })
+            .collect();
+        assert_eq!(
+            report["errors"], 0,
+            "verify_pkpass.py found errors: {problems:#?}"
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "verify_pkpass.py failed: {}",
+            stderr(&out)
+        );
+        assert_eq!(report["files"].as_array().map(Vec::len), Some(chunk.len()));
+    }
+}
+
+/// Both verifiers.
+pub fn verify_all(files: &[PathBuf]) {
+    assert!(!files.is_empty(), "no files to verify");
+    own_verify(files);
+    shared_verify(files);
+}
+
+/// The `.pkpass` files in a folder, sorted.
+pub fn pkpasses_in(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("read out dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pkpass"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Every file name in a folder (to spot leftovers), sorted.
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Reads one member of a ZIP.
+pub fn zip_member(bytes: &[u8], name: &str) -> Vec<u8> {
+    use std::io::Read;
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
+    let mut f = z.by_name(name).expect("member");
+    let mut out = Vec::new();
+    f.read_to_end(&mut out).expect("read member");
+    out
+}
+
+/// The pass.json of a .pkpass file.
+pub fn pass_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&zip_member(
+        &std::fs::read(path).expect("read"),
+        "pass.json",
+    ))
+    .expect("pass.json is strict JSON")
+}
+
+/// Writes a small template folder: pass.json, template.json and the generic example's icons.
+pub fn write_template(dir: &Path, pass: &serde_json::Value, fields: &serde_json::Value) {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    std::fs::write(
+        dir.join("pass.json"),
+        serde_json::to_vec_pretty(pass).expect("json"),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("template.json"),
+        serde_json::to_vec_pretty(&serde_json::json!({"formatVersion": 1, "fields": fields}))
+            .expect("json"),
+    )
+    .expect("write");
+    for icon in ["icon.png", "icon@2x.png"] {
+        std::fs::copy(root().join("templates/generic").join(icon), dir.join(icon))
+            .expect("copy icon");
+    }
+}
