@@ -8,27 +8,27 @@ use passforge::apple::parse_cert;
 use passforge::apple::verify::{verify_bundle, verify_pkpass, VerifyOptions};
 
 /// The repository root.
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// `../shared`, beside the repository.
-pub fn shared() -> PathBuf {
+pub(crate) fn shared() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared"))
 }
 
 /// The test CA that stands in for Apple's WWDR.
-pub fn test_ca() -> PathBuf {
+pub(crate) fn test_ca() -> PathBuf {
     root().join("certs-example/wwdr-ca.pem")
 }
 
 /// Runs the built `passforge` binary with `args` in `cwd`.
-pub fn passforge(cwd: &Path, args: &[&str]) -> Output {
+pub(crate) fn passforge(cwd: &Path, args: &[&str]) -> Output {
     passforge_env(cwd, args, &[])
 }
 
 /// Runs the binary with extra environment variables (and no inherited PASSFORGE_*).
-pub fn passforge_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn passforge_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_passforge"));
     cmd.args(args).current_dir(cwd);
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("PASSFORGE_")) {
@@ -41,23 +41,23 @@ pub fn passforge_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output 
 }
 
 /// Stderr as text.
-pub fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Stdout as text.
-pub fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// The exit code.
-pub fn code(o: &Output) -> i32 {
+pub(crate) fn code(o: &Output) -> i32 {
     o.status.code().expect("exit code")
 }
 
 /// Checks every file with passforge's own verifier (manifest hashes, the
 /// signature with OpenSSL, chain to the test CA, Apple's rules): no errors.
-pub fn own_verify(files: &[PathBuf]) {
+pub(crate) fn own_verify(files: &[PathBuf]) {
     let ca = parse_cert(&std::fs::read(test_ca()).expect("read CA"), "CA").expect("CA");
     let opts = VerifyOptions {
         now: chrono::Utc::now(),
@@ -90,7 +90,7 @@ pub fn own_verify(files: &[PathBuf]) {
 /// and asserts 0 errors. Where shared/ is missing it says so plainly and
 /// skips, unless PASSFORGE_REQUIRE_SHARED is set (CI sets it), which makes it
 /// a failure.
-pub fn shared_verify(files: &[PathBuf]) {
+pub(crate) fn shared_verify(files: &[PathBuf]) {
     let script = shared().join("apple/verify_pkpass.py");
     if !script.exists() {
         assert!(
@@ -151,14 +151,14 @@ pub fn shared_verify(files: &[PathBuf]) {
 }
 
 /// Both verifiers.
-pub fn verify_all(files: &[PathBuf]) {
+pub(crate) fn verify_all(files: &[PathBuf]) {
     assert!(!files.is_empty(), "no files to verify");
     own_verify(files);
     shared_verify(files);
 }
 
 /// The `.pkpass` files in a folder, sorted.
-pub fn pkpasses_in(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn pkpasses_in(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("read out dir")
         .map(|e| e.expect("entry").path())
@@ -169,7 +169,7 @@ pub fn pkpasses_in(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Every file name in a folder (to spot leftovers), sorted.
-pub fn names_in(dir: &Path) -> Vec<String> {
+pub(crate) fn names_in(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .expect("read dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
@@ -179,7 +179,7 @@ pub fn names_in(dir: &Path) -> Vec<String> {
 }
 
 /// Reads one member of a ZIP.
-pub fn zip_member(bytes: &[u8], name: &str) -> Vec<u8> {
+pub(crate) fn zip_member(bytes: &[u8], name: &str) -> Vec<u8> {
     use std::io::Read;
     let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
     let mut f = z.by_name(name).expect("member");
@@ -189,7 +189,7 @@ pub fn zip_member(bytes: &[u8], name: &str) -> Vec<u8> {
 }
 
 /// The pass.json of a .pkpass file.
-pub fn pass_json(path: &Path) -> serde_json::Value {
+pub(crate) fn pass_json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&zip_member(
         &std::fs::read(path).expect("read"),
         "pass.json",
@@ -198,7 +198,7 @@ pub fn pass_json(path: &Path) -> serde_json::Value {
 }
 
 /// Writes a small template folder: pass.json, template.json and the generic example's icons.
-pub fn write_template(dir: &Path, pass: &serde_json::Value, fields: &serde_json::Value) {
+pub(crate) fn write_template(dir: &Path, pass: &serde_json::Value, fields: &serde_json::Value) {
     std::fs::create_dir_all(dir).expect("mkdir");
     std::fs::write(
         dir.join("pass.json"),
