@@ -14,7 +14,9 @@
 //!     &std::fs::read("certs-example/wwdr-ca.pem")?,
 //! )?;
 //! let issuer = Issuer { template: &template, identity: &identity, web_service_url: None };
-//! let row = serde_json::json!({"attendee": "Ada Lovelace", "seat": "A1"});
+//! let row = serde_json::json!({
+//!     "attendee": "Ada Lovelace", "seat": "A1", "doorsOpen": "2027-06-12T19:00:00+01:00",
+//! });
 //! let stamp = Stamp::new("TICKET-1", "0123456789abcdef0123", chrono::Utc::now())?;
 //! let pass = issuer.issue(row.as_object().expect("an object"), &stamp)?;
 //! std::fs::write("TICKET-1.pkpass", &pass.pkpass)?;

@@ -183,6 +183,16 @@ impl SigningArgs {
                 bail!("--web-service-url must be an https URL, got {url:?}");
             }
         }
+        eprintln!(
+            "signing as {} (team {}) with {}, valid until {}",
+            identity.pass_type_id(),
+            identity.team_id(),
+            cert.as_ref().map_or_else(
+                || "the built-in TEST-ONLY certificate".to_owned(),
+                |p| p.display().to_string()
+            ),
+            identity.cert_info().not_after.format("%Y-%m-%d")
+        );
         Ok(Signing {
             identity,
             web_service_url,
