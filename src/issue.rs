@@ -6,6 +6,7 @@ use rayon::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::apple::{write_pkpass, PkpassError, SigningIdentity};
+use crate::google::{map_pass, save_jwt, GoogleConfig, GoogleError, SaveJwt};
 use crate::model::{AuthToken, IdError, SerialNumber};
 use crate::template::{FieldError, RenderError, RenderInput, RenderedPass, Template};
 
@@ -73,10 +74,23 @@ pub fn take_serial_number(
 pub struct IssuedPass {
     /// Its serial number.
     pub serial_number: SerialNumber,
-    /// The signed `.pkpass` bytes.
+    /// The signed `.pkpass` bytes (empty when Apple output was not asked for).
     pub pkpass: Vec<u8>,
+    /// The Google save link, when Google output was asked for.
+    pub google: Option<GoogleSave>,
     /// The rendered pass (pass.json tree, normalized fields, warnings).
     pub rendered: RenderedPass,
+}
+
+/// A pass's Google Wallet side.
+#[derive(Debug, Clone)]
+pub struct GoogleSave {
+    /// `<issuerId>.<suffix>` of the object.
+    pub object_id: String,
+    /// `<issuerId>.<suffix>` of the class.
+    pub class_id: String,
+    /// The signed JWT, its URL and any warnings.
+    pub save: SaveJwt,
 }
 
 /// Why one pass could not be issued.
@@ -88,6 +102,9 @@ pub enum IssueError {
     /// Packaging or signing failed.
     #[error(transparent)]
     Package(#[from] PkpassError),
+    /// The Google side could not be made.
+    #[error("google: {0}")]
+    Google(#[from] GoogleError),
     /// pass.json could not be serialized.
     #[error("cannot serialize pass.json: {0}")]
     Json(#[from] serde_json::Error),
@@ -102,6 +119,13 @@ pub struct Issuer<'a> {
     pub identity: &'a SigningIdentity,
     /// The web service URL written into passes, if any.
     pub web_service_url: Option<&'a str>,
+    /// Whether to sign a `.pkpass` for each pass.
+    pub apple: bool,
+    /// Google settings, when each pass also gets a Google save link.
+    pub google: Option<&'a GoogleConfig>,
+    /// Google save links reference classes and objects inserted over REST
+    /// instead of carrying them.
+    pub google_skinny: bool,
 }
 
 impl Issuer<'_> {
@@ -124,31 +148,51 @@ impl Issuer<'_> {
         })
     }
 
-    /// Issues one signed `.pkpass`.
+    /// Issues one pass: renders it once, then signs the `.pkpass` (if
+    /// `apple`) and the Google save JWT (if `google`), both at the stamp's time.
     ///
     /// # Errors
-    /// [`IssueError`] when the row is invalid or signing fails.
+    /// [`IssueError`] when the row is invalid, the pass cannot be mapped to
+    /// Google, or signing fails.
     pub fn issue(
         &self,
         fields: &Map<String, Value>,
         stamp: &Stamp,
     ) -> Result<IssuedPass, IssueError> {
         let rendered = self.render(fields, stamp)?;
-        let pass_json = serde_json::to_vec(&rendered.pass_json)?;
-        let pkpass = write_pkpass(
-            std::io::Cursor::new(Vec::with_capacity(
+        let pkpass = if self.apple {
+            let pass_json = serde_json::to_vec(&rendered.pass_json)?;
+            let buf = std::io::Cursor::new(Vec::with_capacity(
                 pass_json.len() + self.asset_bytes() + 4096,
-            )),
-            &pass_json,
-            self.template.assets(),
-            &[],
-            self.identity,
-            stamp.signing_time,
-        )?
-        .into_inner();
+            ));
+            write_pkpass(
+                buf,
+                &pass_json,
+                self.template.assets(),
+                &[],
+                self.identity,
+                stamp.signing_time,
+            )?
+            .into_inner()
+        } else {
+            Vec::new()
+        };
+        let google = match self.google {
+            Some(config) => {
+                let mapped = map_pass(&rendered, self.template, config)?;
+                let save = save_jwt(&mapped, config, stamp.signing_time, self.google_skinny)?;
+                Some(GoogleSave {
+                    object_id: mapped.object_id,
+                    class_id: mapped.class_id,
+                    save,
+                })
+            }
+            None => None,
+        };
         Ok(IssuedPass {
             serial_number: stamp.serial_number.clone(),
             pkpass,
+            google,
             rendered,
         })
     }

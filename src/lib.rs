@@ -1,7 +1,7 @@
 //! # passforge
 //!
 //! A wallet pass engine: render pass templates and custom fields into signed
-//! Apple Wallet `.pkpass` bundles, in parallel.
+//! Apple Wallet `.pkpass` bundles and Google Wallet save links, in parallel.
 //!
 //! ```no_run
 //! use passforge::{apple::SigningIdentity, issue::{Issuer, Stamp}, template::load_dir};
@@ -13,7 +13,7 @@
 //!     None,
 //!     &std::fs::read("certs-example/wwdr-ca.pem")?,
 //! )?;
-//! let issuer = Issuer { template: &template, identity: &identity, web_service_url: None };
+//! let issuer = Issuer { template: &template, identity: &identity, web_service_url: None, apple: true, google: None, google_skinny: false };
 //! let row = serde_json::json!({
 //!     "attendee": "Ada Lovelace", "seat": "A1", "doorsOpen": "2027-06-12T19:00:00+01:00",
 //! });
@@ -24,10 +24,38 @@
 //! # }
 //! ```
 //!
+//! The same row as a Google Wallet save link (rendered once for both):
+//!
+//! ```no_run
+//! use passforge::google::{test_service_account, GoogleConfig, IssuerId, ServiceAccount};
+//! use passforge::issue::{Issuer, Stamp};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let template = passforge::template::load_dir("templates/coupon".as_ref())?;
+//! let identity = passforge::apple::test_identity::load()?;
+//! let google = GoogleConfig {
+//!     issuer_id: IssuerId::parse("3388000000012345678")?,
+//!     service_account: ServiceAccount::from_json(&std::fs::read("service-account.json")?)?,
+//!     origins: vec!["https://shop.example.com".into()],
+//!     public_url: Some("https://passes.example.com".into()),
+//! };
+//! let issuer = Issuer {
+//!     template: &template, identity: &identity, web_service_url: None,
+//!     apple: true, google: Some(&google), google_skinny: false,
+//! };
+//! let row = serde_json::json!({"offer": "Boots", "discount": 15, "code": "BOOTS-15", "expires": "2027-03-31"});
+//! let stamp = Stamp::new("COUPON-1", "0123456789abcdef0123", chrono::Utc::now())?;
+//! let pass = issuer.issue(row.as_object().expect("an object"), &stamp)?;
+//! println!("{}", pass.google.expect("google output").save.url);
+//! # let _ = test_service_account::ISSUER_ID;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Layout
 //! - [`model`]: identifiers and diagnostics (plain values).
 //! - [`template`]: template folders → [`template::Template`]; pure rendering.
 //! - [`apple`]: pass.json rules, manifest, CMS signature, `.pkpass` ZIP, verification.
+//! - [`google`]: Apple style → Google Wallet class and object, save JWT.
 //! - [`data`]: reading rows from JSON, JSONL and CSV.
 //! - [`issue`]: one pass, or a batch in parallel.
 //!
@@ -36,6 +64,7 @@
 
 pub mod apple;
 pub mod data;
+pub mod google;
 pub mod issue;
 pub mod model;
 pub mod template;

@@ -1,11 +1,13 @@
-//! Signing configuration: flags, `PASSFORGE_*` environment variables and a
-//! TOML config file, with the same names, in that order of precedence; the
-//! built-in TEST-ONLY identity when nothing is configured.
+//! Configuration: flags, `PASSFORGE_*` environment variables and a TOML
+//! config file, with the same names, in that order of precedence; the
+//! built-in TEST-ONLY Apple identity and Google service account when nothing
+//! is configured.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 use passforge::apple::{test_identity, SigningIdentity};
+use passforge::google::{test_service_account, GoogleConfig, IssuerId, ServiceAccount};
 use passforge::model::{PassTypeId, TeamId};
 
 /// A secret string whose Debug output is redacted.
@@ -31,10 +33,10 @@ impl<'de> serde::Deserialize<'de> for Secret {
     }
 }
 
-/// Where the signing identity and web service come from.
+/// Where the signing identities, web service and public URL come from.
 #[derive(Debug, Clone, clap::Args)]
-pub(crate) struct SigningArgs {
-    /// TOML config file with the same keys as these flags (cert, key, key-password, wwdr, pass-type-id, team-id, web-service-url).
+pub(crate) struct ConfigArgs {
+    /// TOML config file with the same keys as these flags (cert, key, key-password, wwdr, pass-type-id, team-id, web-service-url, google-issuer-id, google-service-account, google-origins, public-url).
     #[arg(long, env = "PASSFORGE_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     /// Pass Type ID certificate: PEM or DER, or a PKCS#12 (.p12/.pfx) holding certificate and key.
@@ -63,6 +65,23 @@ pub(crate) struct SigningArgs {
     /// The PassKit web service URL written into passes (omitted when unset).
     #[arg(long, env = "PASSFORGE_WEB_SERVICE_URL", value_name = "URL")]
     web_service_url: Option<String>,
+    /// Google Wallet issuer id (from the Google Pay & Wallet Console).
+    #[arg(long, env = "PASSFORGE_GOOGLE_ISSUER_ID", value_name = "ID")]
+    google_issuer_id: Option<String>,
+    /// Google service-account JSON key file that signs save links.
+    #[arg(long, env = "PASSFORGE_GOOGLE_SERVICE_ACCOUNT", value_name = "FILE")]
+    google_service_account: Option<PathBuf>,
+    /// Web origins allowed to show the "Add to Google Wallet" button (repeat, or comma-separated).
+    #[arg(
+        long = "google-origin",
+        env = "PASSFORGE_GOOGLE_ORIGINS",
+        value_name = "URL",
+        value_delimiter = ','
+    )]
+    google_origins: Vec<String>,
+    /// Public base URL of the service; Google images are served from <URL>/templates/<template>/<file>.
+    #[arg(long, env = "PASSFORGE_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -75,40 +94,64 @@ struct FileConfig {
     pass_type_id: Option<String>,
     team_id: Option<String>,
     web_service_url: Option<String>,
+    google_issuer_id: Option<String>,
+    google_service_account: Option<PathBuf>,
+    google_origins: Option<Vec<String>>,
+    public_url: Option<String>,
 }
 
-/// The resolved signing setup.
+/// The resolved Apple signing setup.
 pub(crate) struct Signing {
     pub(crate) identity: SigningIdentity,
     pub(crate) web_service_url: Option<String>,
 }
 
+/// Where Google images are referenced from when no public URL is configured
+/// (the service's default listening address).
+const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
 fn read(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read the {what} file {}", path.display()))
 }
 
-impl SigningArgs {
-    /// Merges flags, environment and config file, loads and checks the identity.
-    pub(crate) fn resolve(&self) -> anyhow::Result<Signing> {
-        let file = match &self.config {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read config file {}", path.display()))?;
-                let mut cfg: FileConfig = toml::from_str(&text)
-                    .with_context(|| format!("invalid config file {}", path.display()))?;
-                let base = path.parent().unwrap_or(Path::new("."));
-                for p in [&mut cfg.cert, &mut cfg.key, &mut cfg.wwdr]
-                    .into_iter()
-                    .flatten()
-                {
-                    if p.is_relative() {
-                        *p = base.join(&*p);
-                    }
-                }
-                cfg
-            }
-            None => FileConfig::default(),
+fn check_url(flag: &str, url: &str) -> anyhow::Result<()> {
+    if !(url.starts_with("https://") || url.starts_with("http://"))
+        || url.chars().any(char::is_whitespace)
+    {
+        bail!("--{flag} must be an http(s) URL, got {url:?}");
+    }
+    Ok(())
+}
+
+impl ConfigArgs {
+    fn file(&self) -> anyhow::Result<FileConfig> {
+        let Some(path) = &self.config else {
+            return Ok(FileConfig::default());
         };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        let mut cfg: FileConfig = toml::from_str(&text)
+            .with_context(|| format!("invalid config file {}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in [
+            &mut cfg.cert,
+            &mut cfg.key,
+            &mut cfg.wwdr,
+            &mut cfg.google_service_account,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        Ok(cfg)
+    }
+
+    /// Merges flags, environment and config file, loads and checks the Apple identity.
+    pub(crate) fn apple(&self) -> anyhow::Result<Signing> {
+        let file = self.file()?;
         let cert = self.cert.clone().or(file.cert);
         let key = self.key.clone().or(file.key);
         let password = self.key_password.clone().or(file.key_password);
@@ -179,9 +222,7 @@ impl SigningArgs {
             bail!("the signing identity cannot be used");
         }
         if let Some(url) = &web_service_url {
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
-                bail!("--web-service-url must be an https URL, got {url:?}");
-            }
+            check_url("web-service-url", url)?;
         }
         eprintln!(
             "signing as {} (team {}) with {}, valid until {}",
@@ -196,6 +237,59 @@ impl SigningArgs {
         Ok(Signing {
             identity,
             web_service_url,
+        })
+    }
+
+    /// Merges flags, environment and config file into the Google settings.
+    pub(crate) fn google(&self) -> anyhow::Result<GoogleConfig> {
+        let file = self.file()?;
+        let account_path = self
+            .google_service_account
+            .clone()
+            .or(file.google_service_account);
+        let issuer = self.google_issuer_id.clone().or(file.google_issuer_id);
+        let service_account = match &account_path {
+            Some(p) => ServiceAccount::from_json(&read(p, "Google service-account")?)
+                .with_context(|| format!("cannot use {}", p.display()))?,
+            None => {
+                test_service_account::load().context("the built-in Google test key is damaged")?
+            }
+        };
+        let issuer_id = match (&issuer, &account_path) {
+            (Some(i), _) => IssuerId::parse(i)?,
+            (None, None) => IssuerId::parse(test_service_account::ISSUER_ID)?,
+            (None, Some(_)) => bail!("no Google issuer id: give it with --google-issuer-id (or PASSFORGE_GOOGLE_ISSUER_ID); it is shown in the Google Pay & Wallet Console"),
+        };
+        if service_account.is_test() {
+            eprintln!("warning: Google save links are signed with passforge's TEST-ONLY service account (certs-example/): Google will reject them; configure --google-service-account and --google-issuer-id");
+        }
+        let origins = if self.google_origins.is_empty() {
+            file.google_origins.unwrap_or_default()
+        } else {
+            self.google_origins.clone()
+        };
+        for o in &origins {
+            check_url("google-origin", o)?;
+        }
+        let public_url = match self.public_url.clone().or(file.public_url) {
+            Some(u) => {
+                check_url("public-url", &u)?;
+                u
+            }
+            None => {
+                eprintln!("warning: no --public-url (PASSFORGE_PUBLIC_URL): Google pass images point at {DEFAULT_PUBLIC_URL}, the service's default address");
+                DEFAULT_PUBLIC_URL.to_owned()
+            }
+        };
+        eprintln!(
+            "google: issuer {issuer_id}, service account {}",
+            service_account.email()
+        );
+        Ok(GoogleConfig {
+            issuer_id,
+            service_account,
+            origins,
+            public_url: Some(public_url),
         })
     }
 }

@@ -16,7 +16,7 @@ use passforge::model::{AuthToken, SerialNumber};
 use passforge::template::{load_dir, RenderError, TemplateError};
 use rayon::prelude::*;
 
-use super::config::SigningArgs;
+use super::config::ConfigArgs;
 use super::{dir_prefix, print_diagnostics, Outcome};
 
 /// Arguments of `passforge issue`.
@@ -31,9 +31,19 @@ pub(crate) struct IssueArgs {
     /// Data format, when the file extension does not say (.json, .jsonl, .csv).
     #[arg(long, value_enum)]
     format: Option<Format>,
-    /// Where passes go: a folder (one <serial>.pkpass each), FILE.zip, or FILE.pkpasses (at most 10 passes).
-    #[arg(long, value_name = "DIR|FILE.zip|FILE.pkpasses")]
-    out: PathBuf,
+    /// Where Apple passes go: a folder (one <serial>.pkpass each), FILE.zip, or FILE.pkpasses (at most 10 passes).
+    #[arg(
+        long,
+        value_name = "DIR|FILE.zip|FILE.pkpasses",
+        required_unless_present = "google"
+    )]
+    out: Option<PathBuf>,
+    /// Also make Google Wallet save links: a CSV with serialNumber, objectId and saveUrl per row.
+    #[arg(long, value_name = "FILE.csv")]
+    google: Option<PathBuf>,
+    /// Google links reference classes and objects inserted over REST instead of carrying them.
+    #[arg(long, requires = "google")]
+    google_skinny: bool,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -41,7 +51,7 @@ pub(crate) struct IssueArgs {
     #[arg(long, short)]
     verbose: bool,
     #[command(flatten)]
-    signing: SigningArgs,
+    config: ConfigArgs,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -158,7 +168,12 @@ fn report_row(pb: &ProgressBar, row: usize, line: Option<u64>, err: &IssueError)
 
 pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let signing = args.signing.resolve()?;
+    let signing = args.config.apple()?;
+    let google = args
+        .google
+        .as_ref()
+        .map(|_| args.config.google())
+        .transpose()?;
     let template = match load_dir(&args.template) {
         Ok(t) => t,
         Err(TemplateError::Invalid { name, diagnostics }) => {
@@ -217,6 +232,9 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
         template: &template,
         identity: &signing.identity,
         web_service_url: signing.web_service_url.as_deref(),
+        apple: args.out.is_some(),
+        google: google.as_ref(),
+        google_skinny: args.google_skinny,
     };
     let signing_time = Utc::now().trunc_subsecs(0);
 
@@ -225,7 +243,7 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
         ProgressStyle::with_template("{spinner} {pos} passes issued ({per_sec}, {elapsed})")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
-    let mut output = Output::open(&args.out)?;
+    let mut output = Sinks::open(args.out.as_deref(), args.google.as_deref())?;
     let mut stats = Stats {
         issued: 0,
         failed: 0,
@@ -291,13 +309,13 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
             items.push(((number, line), values, stamp));
         }
         let results = pool.install(|| issuer.issue_chunk(items));
-        if let Err(e) = deliver(&pool, &mut output, results, &pb, &mut stats) {
+        if let Err(e) = output.deliver(&pool, results, &pb, &mut stats) {
             output.abandon();
             return Err(e);
         }
     }
     pb.finish_and_clear();
-    let where_to = finish(output, signing_time)?;
+    let where_to = output.finish(signing_time)?;
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
         "issued {} pass{} to {where_to}; {} row{} failed ({secs:.2} s, {threads} thread{})",
@@ -324,88 +342,222 @@ type WorkItem = (
 /// The results of one chunk, in row order.
 type ChunkResult = Vec<((usize, Option<u64>), Result<IssuedPass, IssueError>)>;
 
-fn deliver(
-    pool: &rayon::ThreadPool,
-    output: &mut Output,
-    results: ChunkResult,
-    pb: &ProgressBar,
-    stats: &mut Stats,
-) -> anyhow::Result<()> {
-    let mut ok = Vec::with_capacity(results.len());
-    for ((row, line), r) in results {
-        match r {
-            Ok(p) => ok.push(p),
-            Err(e) => {
-                stats.failed += 1;
-                report_row(pb, row, line, &e);
-            }
-        }
-    }
-    match output {
-        Output::Dir(dir) => {
-            let dir: &Path = dir;
-            pool.install(|| {
-                ok.par_iter().try_for_each(|p| {
-                    let path = dir.join(format!("{}.pkpass", p.serial_number));
-                    write_atomic(&path, &p.pkpass)
-                        .with_context(|| format!("cannot write {}", path.display()))
-                })
-            })?;
-        }
-        Output::Zip { zip, tmp, .. } => {
-            let opts = zip::write::SimpleFileOptions::default()
-                .compression_method(zip::CompressionMethod::Stored);
-            for p in &ok {
-                zip.start_file(format!("{}.pkpass", p.serial_number), opts)
-                    .with_context(|| format!("cannot write {}", tmp.display()))?;
-                zip.write_all(&p.pkpass)
-                    .with_context(|| format!("cannot write {}", tmp.display()))?;
-            }
-        }
-        Output::Bundle { path, passes } => {
-            for p in &ok {
-                if passes.len() == MAX_BUNDLE_PASSES {
-                    bail!("a .pkpasses bundle holds at most {MAX_BUNDLE_PASSES} passes and the data has more; nothing was written to {} (use a folder or a .zip for --out)", path.display());
-                }
-                passes.push((format!("{}.pkpass", p.serial_number), p.pkpass.clone()));
-            }
-        }
-    }
-    stats.issued += ok.len();
-    pb.inc(ok.len() as u64);
-    Ok(())
+/// Where issued passes go: Apple files and/or the Google CSV.
+struct Sinks {
+    apple: Option<Output>,
+    google: Option<GoogleCsv>,
 }
 
-fn finish(output: Output, signing_time: chrono::DateTime<Utc>) -> anyhow::Result<String> {
-    match output {
-        Output::Dir(dir) => Ok(dir.display().to_string()),
-        Output::Zip { path, tmp, zip } => {
-            let done = zip
-                .finish()
-                .map_err(anyhow::Error::from)
-                .and_then(|w| w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error())));
-            let result = done
-                .and_then(|f| f.sync_all().map_err(anyhow::Error::from))
-                .and_then(|()| std::fs::rename(&tmp, &path).map_err(anyhow::Error::from));
-            if let Err(e) = result {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(e.context(format!("cannot write {}", path.display())));
+impl Sinks {
+    fn open(out: Option<&Path>, google: Option<&Path>) -> anyhow::Result<Self> {
+        let apple = out.map(Output::open).transpose()?;
+        let google = match google.map(GoogleCsv::open).transpose() {
+            Ok(g) => g,
+            Err(e) => {
+                if let Some(a) = apple {
+                    a.abandon();
+                }
+                return Err(e);
             }
-            Ok(path.display().to_string())
+        };
+        Ok(Self { apple, google })
+    }
+
+    fn abandon(self) {
+        if let Some(a) = self.apple {
+            a.abandon();
         }
-        Output::Bundle { path, passes } => {
-            if passes.is_empty() {
-                return Ok(format!(
-                    "{} (not written: no pass was issued)",
-                    path.display()
-                ));
+        if let Some(g) = self.google {
+            g.abandon();
+        }
+    }
+
+    fn deliver(
+        &mut self,
+        pool: &rayon::ThreadPool,
+        results: ChunkResult,
+        pb: &ProgressBar,
+        stats: &mut Stats,
+    ) -> anyhow::Result<()> {
+        let mut ok = Vec::with_capacity(results.len());
+        for ((row, line), r) in results {
+            match r {
+                Ok(p) => {
+                    if let Some(g) = &p.google {
+                        for w in &g.save.warnings {
+                            pb.suspend(|| eprintln!("warning: row {row}: google: {w}"));
+                        }
+                    }
+                    ok.push(p);
+                }
+                Err(e) => {
+                    stats.failed += 1;
+                    report_row(pb, row, line, &e);
+                }
             }
-            let bytes = write_pkpasses(std::io::Cursor::new(Vec::new()), &passes, signing_time)?
-                .into_inner();
-            write_atomic(&path, &bytes)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            Ok(path.display().to_string())
         }
+        if let Some(out) = &mut self.apple {
+            out.deliver(pool, &ok)?;
+        }
+        if let Some(g) = &mut self.google {
+            g.deliver(&ok)?;
+        }
+        stats.issued += ok.len();
+        pb.inc(ok.len() as u64);
+        Ok(())
+    }
+
+    fn finish(self, signing_time: chrono::DateTime<Utc>) -> anyhow::Result<String> {
+        let google = self.google;
+        let apple = match self.apple {
+            Some(a) => match a.finish(signing_time) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    if let Some(g) = google {
+                        g.abandon();
+                    }
+                    return Err(e);
+                }
+            },
+            None => None,
+        };
+        let google = google.map(GoogleCsv::finish).transpose()?;
+        Ok(match (apple, google) {
+            (Some(a), Some(g)) => format!("{a} and Google links to {g}"),
+            (Some(a), None) => a,
+            (None, Some(g)) => format!("Google links in {g}"),
+            (None, None) => "nowhere".to_owned(),
+        })
+    }
+}
+
+impl Output {
+    fn deliver(&mut self, pool: &rayon::ThreadPool, ok: &[IssuedPass]) -> anyhow::Result<()> {
+        match self {
+            Self::Dir(dir) => {
+                let dir: &Path = dir;
+                pool.install(|| {
+                    ok.par_iter().try_for_each(|p| {
+                        let path = dir.join(format!("{}.pkpass", p.serial_number));
+                        write_atomic(&path, &p.pkpass)
+                            .with_context(|| format!("cannot write {}", path.display()))
+                    })
+                })?;
+            }
+            Self::Zip { zip, tmp, .. } => {
+                let opts = zip::write::SimpleFileOptions::default()
+                    .compression_method(zip::CompressionMethod::Stored);
+                for p in ok {
+                    zip.start_file(format!("{}.pkpass", p.serial_number), opts)
+                        .with_context(|| format!("cannot write {}", tmp.display()))?;
+                    zip.write_all(&p.pkpass)
+                        .with_context(|| format!("cannot write {}", tmp.display()))?;
+                }
+            }
+            Self::Bundle { path, passes } => {
+                for p in ok {
+                    if passes.len() == MAX_BUNDLE_PASSES {
+                        bail!("a .pkpasses bundle holds at most {MAX_BUNDLE_PASSES} passes and the data has more; nothing was written to {} (use a folder or a .zip for --out)", path.display());
+                    }
+                    passes.push((format!("{}.pkpass", p.serial_number), p.pkpass.clone()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self, signing_time: chrono::DateTime<Utc>) -> anyhow::Result<String> {
+        match self {
+            Self::Dir(dir) => Ok(dir.display().to_string()),
+            Self::Zip { path, tmp, zip } => {
+                let done = zip
+                    .finish()
+                    .map_err(anyhow::Error::from)
+                    .and_then(|w| w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error())));
+                let result = done
+                    .and_then(|f| f.sync_all().map_err(anyhow::Error::from))
+                    .and_then(|()| std::fs::rename(&tmp, &path).map_err(anyhow::Error::from));
+                if let Err(e) = result {
+                    let _ = std::fs::remove_file(&tmp);
+                    return Err(e.context(format!("cannot write {}", path.display())));
+                }
+                Ok(path.display().to_string())
+            }
+            Self::Bundle { path, passes } => {
+                if passes.is_empty() {
+                    return Ok(format!(
+                        "{} (not written: no pass was issued)",
+                        path.display()
+                    ));
+                }
+                let bytes =
+                    write_pkpasses(std::io::Cursor::new(Vec::new()), &passes, signing_time)?
+                        .into_inner();
+                write_atomic(&path, &bytes)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                Ok(path.display().to_string())
+            }
+        }
+    }
+}
+
+/// The Google CSV: one line per issued pass, written to a temp file and
+/// renamed at the end.
+struct GoogleCsv {
+    path: PathBuf,
+    tmp: PathBuf,
+    writer: csv::Writer<BufWriter<File>>,
+}
+
+impl GoogleCsv {
+    fn open(path: &Path) -> anyhow::Result<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let tmp = temp_path(path);
+        let file =
+            File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        let mut writer = csv::Writer::from_writer(BufWriter::new(file));
+        writer
+            .write_record(["serialNumber", "objectId", "saveUrl"])
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        Ok(Self {
+            path: path.to_owned(),
+            tmp,
+            writer,
+        })
+    }
+
+    fn deliver(&mut self, ok: &[IssuedPass]) -> anyhow::Result<()> {
+        for p in ok {
+            if let Some(g) = &p.google {
+                self.writer
+                    .write_record([p.serial_number.as_str(), &g.object_id, &g.save.url])
+                    .with_context(|| format!("cannot write {}", self.tmp.display()))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> anyhow::Result<String> {
+        let Self { path, tmp, writer } = self;
+        let result = writer
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("{}", e.error()))
+            .and_then(|w| w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error())))
+            .and_then(|f| f.sync_all().map_err(anyhow::Error::from))
+            .and_then(|()| std::fs::rename(&tmp, &path).map_err(anyhow::Error::from));
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e.context(format!("cannot write {}", path.display())));
+        }
+        Ok(path.display().to_string())
+    }
+
+    fn abandon(self) {
+        drop(self.writer);
+        let _ = std::fs::remove_file(&self.tmp);
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod certs;
 mod config;
+mod google;
 mod issue;
 mod validate;
 
@@ -36,6 +37,9 @@ enum Command {
     /// Inspect certificates.
     #[command(subcommand)]
     Certs(certs::CertsCommand),
+    /// Google Wallet save links.
+    #[command(subcommand)]
+    Google(google::GoogleCommand),
 }
 
 /// The outcome of a command that ran to the end.
@@ -52,6 +56,7 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         Command::Issue(args) => issue::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Certs(cmd) => certs::run(cmd),
+        Command::Google(cmd) => google::run(cmd),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -6,9 +6,9 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::json::parse_lenient;
-use super::render::{compile, Slot};
+use super::render::{compile, environment, Slot};
 use super::schema::FieldSchema;
-use super::{Asset, Template, TemplateError, TemplateMeta};
+use super::{Asset, GoogleOverride, Template, TemplateError, TemplateMeta};
 use crate::apple::files::{check_files, classify, in_lproj_dir, lproj_name_problem, FileKind};
 use crate::apple::rules::{check_pass_json, Mode, STYLES};
 use crate::model::{Diagnostic, Diagnostics, Location};
@@ -174,6 +174,7 @@ impl Template {
 
         // google.json (optional).
         let mut google_json = None;
+        let files_had_google_json = files.contains_key("google.json");
         if let Some(bytes) = files.remove("google.json") {
             match parse_lenient("google.json", &bytes) {
                 Ok((v, w)) => {
@@ -224,10 +225,20 @@ impl Template {
         diags.extend(report.diagnostics);
 
         // Placeholders: compile once, and check every name is declared.
-        let (env, slots) = match &pass_json {
-            Some(p) => compile(p, &schema, &mut diags),
-            None => (minijinja::Environment::new(), Vec::<Slot>::new()),
+        let mut env = environment();
+        let slots = match &pass_json {
+            Some(p) => compile(p, "pass.json", &mut env, &schema, &mut diags),
+            None => Vec::<Slot>::new(),
         };
+        let google = merge_google(google, google_json, &mut diags).map(|tree| {
+            let file = if files_had_google_json {
+                "google.json"
+            } else {
+                "template.json"
+            };
+            let slots = compile(&tree, file, &mut env, &schema, &mut diags);
+            GoogleOverride { tree, slots }
+        });
 
         let diagnostics = Diagnostics(diags);
         match pass_json {
@@ -242,7 +253,6 @@ impl Template {
                 assets,
                 strings: report.strings,
                 google,
-                google_json,
                 diagnostics,
             }),
             _ => Err(TemplateError::Invalid {
@@ -302,4 +312,61 @@ fn parse_template_json(
             diags.push(Diagnostic::warning(FILE, Location::Pointer(format!("/{key}")), "template.unknown_key", format!("unknown key {key:?}; it is ignored (known: formatVersion, name, description, fields, google)")));
         }
     }
+}
+
+/// Merges template.json's `google` section and google.json (which wins) into
+/// one override `{"class": {…}, "object": {…}}`, checking its shape.
+fn merge_google(
+    section: Option<Value>,
+    file: Option<Value>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Value> {
+    let mut out: Option<Value> = None;
+    for (name, v) in [("template.json", section), ("google.json", file)] {
+        let Some(v) = v else { continue };
+        let prefix = if name == "template.json" {
+            "/google"
+        } else {
+            ""
+        };
+        let Some(obj) = v.as_object() else {
+            diags.push(Diagnostic::error(
+                name,
+                Location::Pointer(prefix.to_owned()),
+                "google.not_object",
+                "the Google override must be an object {\"class\": {…}, \"object\": {…}}",
+            ));
+            continue;
+        };
+        let mut ok = true;
+        for (k, part) in obj {
+            if !matches!(k.as_str(), "class" | "object") {
+                diags.push(Diagnostic::error(
+                    name,
+                    Location::Pointer(format!("{prefix}/{k}")),
+                    "google.unknown_key",
+                    format!("unknown key {k:?}; the Google override has `class` and `object`"),
+                ));
+                ok = false;
+            } else if !part.is_object() {
+                diags.push(Diagnostic::error(
+                    name,
+                    Location::Pointer(format!("{prefix}/{k}")),
+                    "google.not_object",
+                    format!("`{k}` must be an object of Google Wallet {k} fields"),
+                ));
+                ok = false;
+            }
+        }
+        if ok {
+            out = Some(match out {
+                Some(mut base) => {
+                    crate::google::merge(&mut base, v);
+                    base
+                }
+                None => v,
+            });
+        }
+    }
+    out
 }

@@ -88,9 +88,15 @@ pub struct Template {
     env: minijinja::Environment<'static>,
     assets: Vec<Asset>,
     strings: BTreeMap<String, StringsTable>,
-    google: Option<Value>,
-    google_json: Option<Value>,
+    google: Option<GoogleOverride>,
     diagnostics: Diagnostics,
+}
+
+/// The Google override tree with its compiled placeholders.
+#[derive(Debug, Clone)]
+pub(crate) struct GoogleOverride {
+    tree: Value,
+    slots: Vec<render::Slot>,
 }
 
 impl std::fmt::Debug for Template {
@@ -143,14 +149,10 @@ impl Template {
         &self.strings
     }
 
-    /// The `google` section of template.json, if any.
-    pub fn google_section(&self) -> Option<&Value> {
-        self.google.as_ref()
-    }
-
-    /// google.json, if the template has one.
-    pub fn google_json(&self) -> Option<&Value> {
-        self.google_json.as_ref()
+    /// The Google override (`{"class": {…}, "object": {…}}`): template.json's
+    /// `google` section with google.json merged over it, placeholders unrendered.
+    pub fn google_override(&self) -> Option<&Value> {
+        self.google.as_ref().map(|g| &g.tree)
     }
 
     /// Warnings and notes found while loading (errors make loading fail).

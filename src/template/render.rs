@@ -93,112 +93,135 @@ fn new_env() -> Environment<'static> {
     env
 }
 
-/// Compiles every placeholder of a pass.json tree, reporting syntax errors,
-/// placeholders in keys and names the schema does not declare.
+/// Compiles every placeholder of one JSON tree (pass.json, or the Google
+/// override) into `env`, reporting syntax errors, placeholders in keys and
+/// names the schema does not declare. Template names are `file#pointer`.
 pub(crate) fn compile(
-    pass_json: &Value,
-    schema: &FieldSchema,
-    diags: &mut Vec<Diagnostic>,
-) -> (Environment<'static>, Vec<Slot>) {
-    let mut env = new_env();
-    let mut slots = Vec::new();
-    let mut path = Vec::new();
-    walk(pass_json, &mut path, &mut env, &mut slots, schema, diags);
-    (env, slots)
-}
-
-fn walk(
-    v: &Value,
-    path: &mut Vec<Seg>,
+    tree: &Value,
+    file: &'static str,
     env: &mut Environment<'static>,
-    slots: &mut Vec<Slot>,
     schema: &FieldSchema,
     diags: &mut Vec<Diagnostic>,
-) {
-    let declared = |name: &str| schema.contains(name) || BUILT_INS.contains(&name);
-    match v {
-        Value::Object(m) => {
-            for (k, child) in m {
-                path.push(Seg::Key(k.clone()));
-                if is_dynamic(k) {
-                    diags.push(Diagnostic::error(
-                        "pass.json",
-                        Location::Pointer(pointer(path)),
-                        "template.placeholder_in_key",
-                        "placeholders may appear only in string values, never in keys",
-                    ));
-                }
-                walk(child, path, env, slots, schema, diags);
-                path.pop();
-            }
-        }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                path.push(Seg::Index(i));
-                walk(child, path, env, slots, schema, diags);
-                path.pop();
-            }
-        }
-        Value::String(s) if is_dynamic(s) => {
-            let at = pointer(path);
-            if let Some(name) = exact_placeholder(s) {
-                if declared(name) {
-                    slots.push(Slot {
-                        path: path.clone(),
-                        kind: SlotKind::Exact(name.to_owned()),
-                    });
-                } else {
-                    diags.push(undeclared(&at, name, schema));
-                }
-                return;
-            }
-            if let Err(e) = env.add_template_owned(at.clone(), s.clone()) {
-                diags.push(Diagnostic::error(
-                    "pass.json",
-                    Location::Pointer(at),
-                    "template.placeholder_syntax",
-                    format!(
-                        "invalid placeholder expression: {}",
-                        e.detail().unwrap_or("syntax error")
-                    ),
-                ));
-                return;
-            }
-            let names = env
-                .get_template(&at)
-                .map(|t| t.undeclared_variables(false))
-                .unwrap_or_default();
-            let mut names: Vec<String> = names.into_iter().collect();
-            names.sort();
-            let mut ok = true;
-            for name in names.iter().filter(|n| !declared(n)) {
-                ok = false;
-                diags.push(undeclared(&at, name, schema));
-            }
-            if ok {
-                slots.push(Slot {
-                    path: path.clone(),
-                    kind: SlotKind::Expr(at),
-                });
-            }
-        }
-        _ => {}
-    }
+) -> Vec<Slot> {
+    let mut c = Compiler {
+        file,
+        env,
+        schema,
+        diags,
+        slots: Vec::new(),
+    };
+    c.walk(tree, &mut Vec::new());
+    c.slots
 }
 
-fn undeclared(at: &str, name: &str, schema: &FieldSchema) -> Diagnostic {
-    let known: Vec<&str> = schema
-        .fields()
-        .keys()
-        .map(String::as_str)
-        .chain(BUILT_INS)
-        .collect();
-    Diagnostic::error(
-        "pass.json",
-        Location::Pointer(at.to_owned()),
-        "template.undeclared_placeholder",
-        format!("placeholder `{name}` is not declared in template.json `fields` (declared and built-in: {})", known.join(", ")),
-    )
+/// A fresh minijinja environment with passforge's settings and filters.
+pub(crate) fn environment() -> Environment<'static> {
+    new_env()
+}
+
+struct Compiler<'a> {
+    file: &'static str,
+    env: &'a mut Environment<'static>,
+    schema: &'a FieldSchema,
+    diags: &'a mut Vec<Diagnostic>,
+    slots: Vec<Slot>,
+}
+
+impl Compiler<'_> {
+    fn declared(&self, name: &str) -> bool {
+        self.schema.contains(name) || BUILT_INS.contains(&name)
+    }
+
+    fn undeclared(&mut self, at: &str, name: &str) {
+        let known: Vec<&str> = self
+            .schema
+            .fields()
+            .keys()
+            .map(String::as_str)
+            .chain(BUILT_INS)
+            .collect();
+        self.diags.push(Diagnostic::error(
+            self.file,
+            Location::Pointer(at.to_owned()),
+            "template.undeclared_placeholder",
+            format!("placeholder `{name}` is not declared in template.json `fields` (declared and built-in: {})", known.join(", ")),
+        ));
+    }
+
+    fn walk(&mut self, v: &Value, path: &mut Vec<Seg>) {
+        match v {
+            Value::Object(m) => {
+                for (k, child) in m {
+                    path.push(Seg::Key(k.clone()));
+                    if is_dynamic(k) {
+                        self.diags.push(Diagnostic::error(
+                            self.file,
+                            Location::Pointer(pointer(path)),
+                            "template.placeholder_in_key",
+                            "placeholders may appear only in string values, never in keys",
+                        ));
+                    }
+                    self.walk(child, path);
+                    path.pop();
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    path.push(Seg::Index(i));
+                    self.walk(child, path);
+                    path.pop();
+                }
+            }
+            Value::String(s) if is_dynamic(s) => self.string(s, path),
+            _ => {}
+        }
+    }
+
+    fn string(&mut self, s: &str, path: &[Seg]) {
+        let at = pointer(path);
+        if let Some(name) = exact_placeholder(s) {
+            if self.declared(name) {
+                self.slots.push(Slot {
+                    path: path.to_vec(),
+                    kind: SlotKind::Exact(name.to_owned()),
+                });
+            } else {
+                self.undeclared(&at, name);
+            }
+            return;
+        }
+        let name = format!("{}#{at}", self.file);
+        if let Err(e) = self.env.add_template_owned(name.clone(), s.to_owned()) {
+            self.diags.push(Diagnostic::error(
+                self.file,
+                Location::Pointer(at),
+                "template.placeholder_syntax",
+                format!(
+                    "invalid placeholder expression: {}",
+                    e.detail().unwrap_or("syntax error")
+                ),
+            ));
+            return;
+        }
+        let mut names: Vec<String> = self
+            .env
+            .get_template(&name)
+            .map(|t| t.undeclared_variables(false))
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        names.sort();
+        let missing: Vec<String> = names.into_iter().filter(|n| !self.declared(n)).collect();
+        for n in &missing {
+            self.undeclared(&at, n);
+        }
+        if missing.is_empty() {
+            self.slots.push(Slot {
+                path: path.to_vec(),
+                kind: SlotKind::Expr(name),
+            });
+        }
+    }
 }
 
 /// What one pass is rendered from.
@@ -229,6 +252,9 @@ pub struct RenderedPass {
     pub fields: Map<String, Value>,
     /// Warnings about the concrete pass.
     pub warnings: Vec<Diagnostic>,
+    /// The template's Google override (`google.json` over template.json's
+    /// `google` section), rendered with the same values.
+    pub google_override: Option<Value>,
 }
 
 /// Why one row could not be rendered.
@@ -292,25 +318,15 @@ impl Template {
         let mj_ctx = minijinja::Value::from(minijinja::value::Serde(&ctx));
 
         let mut pass = self.pass_json.clone();
-        for slot in &self.slots {
-            let new = match &slot.kind {
-                SlotKind::Exact(name) => ctx.get(name).cloned().unwrap_or(Value::Null),
-                SlotKind::Expr(name) => {
-                    let rendered = self
-                        .env
-                        .get_template(name)
-                        .and_then(|t| t.render(mj_ctx.clone()))
-                        .map_err(|e| RenderError::Expression {
-                            pointer: pointer(&slot.path),
-                            message: e.detail().map_or_else(|| e.to_string(), str::to_owned),
-                        })?;
-                    Value::String(rendered)
-                }
-            };
-            if let Some(leaf) = leaf_mut(&mut pass, &slot.path) {
-                *leaf = new;
+        self.substitute(&mut pass, &self.slots, &ctx, &mj_ctx)?;
+        let google_override = match &self.google {
+            Some(g) => {
+                let mut tree = g.tree.clone();
+                self.substitute(&mut tree, &g.slots, &ctx, &mj_ctx)?;
+                Some(tree)
             }
-        }
+            None => None,
+        };
 
         if let Some(root) = pass.as_object_mut() {
             root.insert(
@@ -351,7 +367,46 @@ impl Template {
             pass_json: pass,
             fields,
             warnings,
+            google_override,
         })
+    }
+
+    /// Replaces every slot of `tree` with its value or rendered expression.
+    fn substitute(
+        &self,
+        tree: &mut Value,
+        slots: &[Slot],
+        ctx: &Map<String, Value>,
+        mj_ctx: &minijinja::Value,
+    ) -> Result<(), RenderError> {
+        for slot in slots {
+            let new = match &slot.kind {
+                SlotKind::Exact(name) => ctx.get(name).cloned().unwrap_or(Value::Null),
+                SlotKind::Expr(name) => {
+                    let rendered = self
+                        .env
+                        .get_template(name)
+                        .and_then(|t| t.render(mj_ctx.clone()))
+                        .map_err(|e| RenderError::Expression {
+                            pointer: format!(
+                                "{}{}",
+                                name.split('#').next().map_or("", |f| if f == "pass.json" {
+                                    ""
+                                } else {
+                                    f
+                                }),
+                                pointer(&slot.path)
+                            ),
+                            message: e.detail().map_or_else(|| e.to_string(), str::to_owned),
+                        })?;
+                    Value::String(rendered)
+                }
+            };
+            if let Some(leaf) = leaf_mut(tree, &slot.path) {
+                *leaf = new;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -3,6 +3,7 @@
 mod broken;
 mod cli;
 mod examples;
+mod google;
 mod rows;
 mod samples;
 mod support;

@@ -162,6 +162,9 @@ fn library_issue_is_deterministic_for_fixed_stamps() {
         template: &template,
         identity: &identity,
         web_service_url: Some("https://pf.example/apple"),
+        apple: true,
+        google: None,
+        google_skinny: false,
     };
     let row = json!({"attendee": "Ada", "seat": "A1", "doorsOpen": "2027-06-12T19:00:00+01:00"});
     let time = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("time");

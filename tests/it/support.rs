@@ -216,3 +216,86 @@ pub(crate) fn write_template(dir: &Path, pass: &serde_json::Value, fields: &serd
             .expect("copy icon");
     }
 }
+
+/// Runs `../shared/google/validate_gwallet.py` on each save URL or JWT with
+/// the test service account and asserts 0 errors (skipped, saying so, when
+/// shared/ is missing, unless PASSFORGE_REQUIRE_SHARED is set).
+pub(crate) fn shared_validate_google(tokens: &[String]) {
+    let script = shared().join("google/validate_gwallet.py");
+    if !script.exists() {
+        assert!(
+            std::env::var_os("PASSFORGE_REQUIRE_SHARED").is_none(),
+            "{} is missing and PASSFORGE_REQUIRE_SHARED is set",
+            script.display()
+        );
+        eprintln!(
+            "NOTE: external check NOT run: {} is missing",
+            script.display()
+        );
+        return;
+    }
+    for t in tokens {
+        let out = Command::new("python3")
+            .arg(&script)
+            .arg("--json")
+            .arg(t)
+            .arg(root().join("certs-example/google-service-account.json"))
+            .output()
+            .expect("run validate_gwallet.py");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "validator output is not JSON ({e}): {}\n{}",
+                stdout(&out),
+                stderr(&out)
+            )
+        });
+        assert_eq!(
+            report["errors"],
+            serde_json::json!([]),
+            "validate_gwallet.py errors for {}…",
+            &t[..t.len().min(80)]
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+}
+
+/// The claims of a save JWT, after checking its RS256 signature with the
+/// public half of the test service account's key (passforge's own check).
+pub(crate) fn google_claims(url_or_jwt: &str) -> serde_json::Value {
+    let jwt = url_or_jwt.rsplit('/').next().expect("jwt");
+    let sa: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root().join("certs-example/google-service-account.json")).expect("read key"),
+    )
+    .expect("json");
+    let key = openssl::pkey::PKey::private_key_from_pem(
+        sa["private_key"].as_str().expect("pem").as_bytes(),
+    )
+    .expect("key");
+    let public = key.public_key_to_pem().expect("public pem");
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    v.set_audience(&["google"]);
+    v.required_spec_claims.clear();
+    v.validate_exp = false;
+    let data = jsonwebtoken::decode::<serde_json::Value>(
+        jwt,
+        &jsonwebtoken::DecodingKey::from_rsa_pem(&public).expect("decoding key"),
+        &v,
+    )
+    .expect("signature verifies");
+    data.claims
+}
+
+/// The rows of a CSV written by `passforge issue --google`.
+pub(crate) fn google_csv(path: &Path) -> Vec<(String, String, String)> {
+    let mut r = csv::Reader::from_path(path).expect("open csv");
+    assert_eq!(
+        r.headers().expect("headers").iter().collect::<Vec<_>>(),
+        ["serialNumber", "objectId", "saveUrl"]
+    );
+    r.records()
+        .map(|rec| {
+            let rec = rec.expect("record");
+            (rec[0].to_owned(), rec[1].to_owned(), rec[2].to_owned())
+        })
+        .collect()
+}

@@ -1,0 +1,99 @@
+//! `passforge google jwt`: one Google Wallet save link from a template and a row.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context as _};
+use chrono::{SubsecRound as _, Utc};
+use passforge::issue::{take_serial_number, Issuer, Stamp};
+use passforge::model::SerialNumber;
+use passforge::template::{load_dir, TemplateError};
+
+use super::config::ConfigArgs;
+use super::{dir_prefix, print_diagnostics, Outcome};
+
+/// `passforge google …`
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum GoogleCommand {
+    /// Print the "Save to Google Wallet" link for one row.
+    Jwt(Box<JwtArgs>),
+}
+
+/// Arguments of `passforge google jwt`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct JwtArgs {
+    /// The template folder.
+    #[arg(long, value_name = "DIR")]
+    template: PathBuf,
+    /// One row of custom field values as a JSON object (with an optional serialNumber).
+    #[arg(long, value_name = "ROW.json")]
+    data: PathBuf,
+    /// Print only the JWT, not the save URL.
+    #[arg(long)]
+    jwt_only: bool,
+    /// Reference a class and object inserted over REST instead of carrying them.
+    #[arg(long)]
+    skinny: bool,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+pub(crate) fn run(cmd: GoogleCommand) -> anyhow::Result<Outcome> {
+    let GoogleCommand::Jwt(args) = cmd;
+    let signing = args.config.apple()?;
+    let google = args.config.google()?;
+    let template = match load_dir(&args.template) {
+        Ok(t) => t,
+        Err(TemplateError::Invalid { name, diagnostics }) => {
+            print_diagnostics(diagnostics.iter(), &dir_prefix(&args.template), false);
+            bail!(
+                "template {name:?} in {} has {} error(s)",
+                args.template.display(),
+                diagnostics.error_count()
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let text = std::fs::read(&args.data)
+        .with_context(|| format!("cannot read {}", args.data.display()))?;
+    let serde_json::Value::Object(mut row) = serde_json::from_slice(&text)
+        .with_context(|| format!("{} is not valid JSON", args.data.display()))?
+    else {
+        bail!(
+            "{} must hold one JSON object of field values",
+            args.data.display()
+        );
+    };
+    let serial = match take_serial_number(&mut row) {
+        Ok(Some(s)) => s,
+        Ok(None) => SerialNumber::parse(&uuid::Uuid::new_v4().to_string())
+            .expect("a hyphenated UUID is a valid serial number"),
+        Err(e) => bail!("{}: {e}", args.data.display()),
+    };
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let stamp = Stamp::new(serial.as_str(), &token, Utc::now().trunc_subsecs(0))?;
+    let issuer = Issuer {
+        template: &template,
+        identity: &signing.identity,
+        web_service_url: signing.web_service_url.as_deref(),
+        apple: false,
+        google: Some(&google),
+        google_skinny: args.skinny,
+    };
+    let issued = issuer
+        .issue(&row, &stamp)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.data.display()))?;
+    let g = issued.google.context("no Google output was produced")?;
+    for w in &g.save.warnings {
+        eprintln!("warning: {w}");
+    }
+    eprintln!("object {} of class {}", g.object_id, g.class_id);
+    println!(
+        "{}",
+        if args.jwt_only {
+            &g.save.jwt
+        } else {
+            &g.save.url
+        }
+    );
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,290 @@
+//! The Google Wallet target: the same rendered pass as a Google Wallet class
+//! and object, and the signed "Save to Google Wallet" JWT.
+//!
+//! Sync and IO-free: the issue time is an argument.
+
+mod objects;
+
+use serde_json::{json, Map, Value};
+
+pub use objects::{map_pass, GooglePass, GoogleType};
+
+/// Save links longer than this may not work everywhere (Google's own converter
+/// falls back to REST inserts past about 1,800 characters).
+pub const MAX_SAVE_URL_CHARS: usize = 1800;
+
+/// The prefix of every save link.
+pub const SAVE_URL_PREFIX: &str = "https://pay.google.com/gp/v/save/";
+
+/// Why a Google pass or JWT could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum GoogleError {
+    /// The service-account key file is not usable.
+    #[error("invalid Google service-account key: {0}")]
+    ServiceAccount(String),
+    /// The issuer id is not a number.
+    #[error(
+        "invalid Google issuer id {0:?}: it is the number shown in the Google Pay & Wallet Console"
+    )]
+    IssuerId(String),
+    /// The pass cannot be expressed as the Google type.
+    #[error("cannot map the pass to a Google {kind} pass: {message}")]
+    Mapping {
+        /// The Google type.
+        kind: &'static str,
+        /// What is missing and how to supply it.
+        message: String,
+    },
+    /// Signing the JWT failed.
+    #[error("cannot sign the save JWT: {0}")]
+    Jwt(#[from] jsonwebtoken::errors::Error),
+}
+
+/// A Google Wallet issuer id (digits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerId(String);
+
+impl IssuerId {
+    /// Parses an issuer id.
+    ///
+    /// # Errors
+    /// [`GoogleError::IssuerId`] when it is not 1 to 25 digits.
+    pub fn parse(s: &str) -> Result<Self, GoogleError> {
+        if s.is_empty() || s.len() > 25 || !s.chars().all(|c| c.is_ascii_digit()) {
+            return Err(GoogleError::IssuerId(s.to_owned()));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The id as a string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for IssuerId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A Google service account: its e-mail and RSA signing key.
+pub struct ServiceAccount {
+    email: String,
+    key_id: Option<String>,
+    key: jsonwebtoken::EncodingKey,
+    is_test: bool,
+}
+
+impl std::fmt::Debug for ServiceAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceAccount")
+            .field("email", &self.email)
+            .field("key", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct KeyFile {
+    client_email: String,
+    private_key: String,
+    private_key_id: Option<String>,
+    project_id: Option<String>,
+}
+
+impl ServiceAccount {
+    /// Reads a service-account JSON key file (as downloaded from Google Cloud).
+    ///
+    /// # Errors
+    /// [`GoogleError::ServiceAccount`] when the JSON or its key is not usable.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, GoogleError> {
+        let f: KeyFile = serde_json::from_slice(bytes).map_err(|e| GoogleError::ServiceAccount(format!("not a service-account JSON key file ({e}); download one from Google Cloud (IAM → Service accounts → Keys)")))?;
+        if !f.client_email.contains('@') {
+            return Err(GoogleError::ServiceAccount(format!(
+                "client_email {:?} is not an e-mail address",
+                f.client_email
+            )));
+        }
+        let key =
+            jsonwebtoken::EncodingKey::from_rsa_pem(f.private_key.as_bytes()).map_err(|e| {
+                GoogleError::ServiceAccount(format!("private_key is not an RSA PEM key ({e})"))
+            })?;
+        Ok(Self {
+            is_test: f.project_id.as_deref() == Some("passforge-test"),
+            email: f.client_email,
+            key_id: f.private_key_id,
+            key,
+        })
+    }
+
+    /// The service account's e-mail (the JWT's `iss`).
+    pub fn email(&self) -> &str {
+        &self.email
+    }
+
+    /// Whether this is passforge's TEST-ONLY key from certs-example/.
+    pub fn is_test(&self) -> bool {
+        self.is_test
+    }
+}
+
+/// passforge's TEST-ONLY Google service account (certs-example/).
+pub mod test_service_account {
+    /// The key file.
+    pub const JSON: &[u8] = include_bytes!("../../certs-example/google-service-account.json");
+    /// A made-up issuer id used with it.
+    pub const ISSUER_ID: &str = "3388000000000000001";
+
+    /// Loads it.
+    ///
+    /// # Errors
+    /// Only if the embedded file is damaged.
+    pub fn load() -> Result<super::ServiceAccount, super::GoogleError> {
+        super::ServiceAccount::from_json(JSON)
+    }
+}
+
+/// Everything Google issuance needs besides the pass.
+#[derive(Debug)]
+pub struct GoogleConfig {
+    /// The issuer id from the Google Pay & Wallet Console.
+    pub issuer_id: IssuerId,
+    /// The service account that signs save JWTs.
+    pub service_account: ServiceAccount,
+    /// Web origins allowed to show the "Add to Google Wallet" button.
+    pub origins: Vec<String>,
+    /// The public base URL of the service; template images are referenced as
+    /// `<public_url>/templates/<template id>/<file>`.
+    pub public_url: Option<String>,
+}
+
+/// A signed save JWT and its link.
+#[derive(Debug, Clone)]
+pub struct SaveJwt {
+    /// The compact JWT.
+    pub jwt: String,
+    /// `https://pay.google.com/gp/v/save/<jwt>`.
+    pub url: String,
+    /// Problems that do not stop the link from working (e.g. its length).
+    pub warnings: Vec<String>,
+}
+
+/// Signs the "Save to Google Wallet" JWT for a mapped pass. With `skinny`,
+/// the payload holds only the object reference (for classes and objects
+/// inserted over REST beforehand).
+///
+/// # Errors
+/// [`GoogleError::Jwt`] when signing fails.
+pub fn save_jwt(
+    pass: &GooglePass,
+    config: &GoogleConfig,
+    issued_at: chrono::DateTime<chrono::Utc>,
+    skinny: bool,
+) -> Result<SaveJwt, GoogleError> {
+    let ty = pass.google_type;
+    let mut payload = Map::new();
+    if skinny {
+        payload.insert(
+            ty.objects_key(),
+            json!([{"id": pass.object_id, "classId": pass.class_id}]),
+        );
+    } else {
+        payload.insert(
+            ty.classes_key(),
+            Value::Array(vec![pass.class.clone()]),
+        );
+        payload.insert(
+            ty.objects_key(),
+            Value::Array(vec![pass.object.clone()]),
+        );
+    }
+    let claims = json!({
+        "iss": config.service_account.email,
+        "aud": "google",
+        "typ": "savetowallet",
+        "iat": issued_at.timestamp(),
+        "origins": config.origins,
+        "payload": payload,
+    });
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid.clone_from(&config.service_account.key_id);
+    let jwt = jsonwebtoken::encode(&header, &claims, &config.service_account.key)?;
+    let url = format!("{SAVE_URL_PREFIX}{jwt}");
+    let mut warnings = pass.warnings.clone();
+    if url.len() > MAX_SAVE_URL_CHARS {
+        warnings.push(format!(
+            "the save link is {} characters long (more than about {MAX_SAVE_URL_CHARS} may fail in some browsers); insert the class and object over REST and use skinny links",
+            url.len()
+        ));
+    }
+    Ok(SaveJwt { jwt, url, warnings })
+}
+
+/// Makes a Google object or class id suffix from any string: kept as is when
+/// it uses only Google's characters (`A–Z a–z 0–9 . _ -`), otherwise the other
+/// characters become `_` and a short hash of the original is appended, so two
+/// different inputs never give the same suffix.
+pub fn id_suffix(s: &str) -> String {
+    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if !s.is_empty() && s.chars().all(ok) {
+        return s.to_owned();
+    }
+    let cleaned: String = s.chars().map(|c| if ok(c) { c } else { '_' }).collect();
+    let hash = crate::apple::manifest::sha1_hex(s.as_bytes());
+    format!("{cleaned}-{}", &hash[..10])
+}
+
+/// Deep-merges `over` into `base`: objects merge key by key, anything else
+/// (arrays included) replaces.
+pub fn merge(base: &mut Value, over: Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(slot) => merge(slot, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, v) => *slot = v,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_suffixes_are_valid_stable_and_distinct() {
+        assert_eq!(id_suffix("TICKET-0001"), "TICKET-0001");
+        let a = id_suffix("Zoë's pass");
+        let b = id_suffix("Zoe_s pass");
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)),
+            "{a}"
+        );
+        assert_ne!(a, b);
+        assert_eq!(a, id_suffix("Zoë's pass"));
+    }
+
+    #[test]
+    fn merge_is_deep() {
+        let mut base = json!({"a": {"b": 1, "c": [1]}, "d": 1});
+        merge(&mut base, json!({"a": {"c": [2], "e": 3}}));
+        assert_eq!(base, json!({"a": {"b": 1, "c": [2], "e": 3}, "d": 1}));
+    }
+
+    #[test]
+    fn issuer_ids_are_digits() {
+        assert!(IssuerId::parse("3388000000000000001").is_ok());
+        assert!(IssuerId::parse("33a").is_err());
+        assert!(ServiceAccount::from_json(b"{}").is_err());
+        let sa = test_service_account::load().expect("test key");
+        assert!(sa.is_test());
+        assert!(!format!("{sa:?}").contains("PRIVATE"));
+    }
+}

@@ -1,0 +1,1030 @@
+//! Mapping a rendered Apple pass to a Google Wallet class and object: the
+//! type follows the Apple style, fields go to the type's own slots where
+//! Google has them and to text modules otherwise. The only Google-JSON code.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Map, Value};
+
+use super::{id_suffix, merge, GoogleConfig, GoogleError};
+use crate::template::schema::parse_datetime;
+use crate::template::{RenderedPass, StringsTable, Template};
+
+/// The Google Wallet pass types passforge maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoogleType {
+    /// From eventTicket.
+    EventTicket,
+    /// From boardingPass with PKTransitTypeAir.
+    Flight,
+    /// From boardingPass with another transit type.
+    Transit,
+    /// From storeCard.
+    Loyalty,
+    /// From coupon.
+    Offer,
+    /// From generic.
+    Generic,
+}
+
+impl GoogleType {
+    /// The type's name in Google's API (`eventTicket`, `flight`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::EventTicket => "eventTicket",
+            Self::Flight => "flight",
+            Self::Transit => "transit",
+            Self::Loyalty => "loyalty",
+            Self::Offer => "offer",
+            Self::Generic => "generic",
+        }
+    }
+
+    /// The JWT payload key for classes.
+    pub fn classes_key(self) -> String {
+        format!("{}Classes", self.name())
+    }
+
+    /// The JWT payload key for objects.
+    pub fn objects_key(self) -> String {
+        format!("{}Objects", self.name())
+    }
+
+    /// Fields Google requires on the class and on the object.
+    fn required(self) -> (&'static [&'static str], &'static [&'static str]) {
+        match self {
+            Self::EventTicket => (
+                &["eventName", "id", "issuerName", "reviewStatus"],
+                &["classId", "id", "state"],
+            ),
+            Self::Flight => (
+                &[
+                    "destination",
+                    "flightHeader",
+                    "id",
+                    "issuerName",
+                    "localScheduledDepartureDateTime",
+                    "origin",
+                    "reviewStatus",
+                ],
+                &["classId", "id", "passengerName", "reservationInfo", "state"],
+            ),
+            Self::Transit => (
+                &["id", "issuerName", "logo", "reviewStatus", "transitType"],
+                &["classId", "id", "state", "tripType"],
+            ),
+            Self::Loyalty => (
+                &[
+                    "id",
+                    "issuerName",
+                    "programLogo",
+                    "programName",
+                    "reviewStatus",
+                ],
+                &["classId", "id", "state"],
+            ),
+            Self::Offer => (
+                &[
+                    "id",
+                    "issuerName",
+                    "provider",
+                    "redemptionChannel",
+                    "reviewStatus",
+                    "title",
+                ],
+                &["classId", "id", "state"],
+            ),
+            Self::Generic => (&["id"], &["cardTitle", "classId", "header", "id"]),
+        }
+    }
+
+    /// Where each missing required field can come from, for error messages.
+    fn hint(self, field: &str) -> &'static str {
+        match (self, field) {
+            (_, "logo" | "programLogo") => "a logo.png in the template and a public URL (--public-url / PASSFORGE_PUBLIC_URL) to serve it from",
+            (Self::Flight, "flightHeader") => "a `flight` field like \"LH451\", or semantics airlineCode + flightNumber",
+            (Self::Flight, "origin" | "destination") => "three-letter airport codes as the two primary field values, or semantics departureAirportCode / arrivalAirportCode",
+            (Self::Flight, "localScheduledDepartureDateTime") => "relevantDate or a departure field with a date-time value",
+            (Self::Flight, "passengerName") => "a `passenger` (or `name`) field, or semantics passengerName",
+            _ => "a value in google.json",
+        }
+    }
+}
+
+/// A pass as a Google class and object, ready to sign.
+#[derive(Debug, Clone)]
+pub struct GooglePass {
+    /// The Google type.
+    pub google_type: GoogleType,
+    /// `<issuerId>.<suffix>` of the class.
+    pub class_id: String,
+    /// `<issuerId>.<suffix>` of the object.
+    pub object_id: String,
+    /// The class JSON.
+    pub class: Value,
+    /// The object JSON.
+    pub object: Value,
+    /// Things that were left out or approximated.
+    pub warnings: Vec<String>,
+}
+
+/// One Apple field, flattened.
+struct Field {
+    key: String,
+    label: Option<String>,
+    /// The value as Wallet would show it (dates formatted, currency added).
+    value: String,
+    /// The value as written in pass.json.
+    raw: Value,
+}
+
+fn display(f: &Map<String, Value>) -> String {
+    let value = f.get("value");
+    let text = match value {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => match f.get("currencyCode").and_then(Value::as_str) {
+            Some(cur) => format!("{n} {cur}"),
+            None => n.to_string(),
+        },
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    let date_style = f
+        .get("dateStyle")
+        .and_then(Value::as_str)
+        .filter(|s| *s != "PKDateStyleNone");
+    let time_style = f
+        .get("timeStyle")
+        .and_then(Value::as_str)
+        .filter(|s| *s != "PKDateStyleNone");
+    if date_style.is_some() || time_style.is_some() {
+        if let Some(dt) = parse_datetime(&text) {
+            let fmt = match (date_style, time_style) {
+                (Some(_), Some(_)) => "%-d %b %Y %H:%M",
+                (Some(_), None) => "%-d %b %Y",
+                _ => "%H:%M",
+            };
+            let ignore_tz = f
+                .get("ignoresTimeZone")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            return if ignore_tz {
+                dt.naive_utc().format(fmt).to_string()
+            } else {
+                dt.format(fmt).to_string()
+            };
+        }
+    }
+    text
+}
+
+struct Ctx<'a> {
+    pass: &'a Value,
+    template: &'a Template,
+    config: &'a GoogleConfig,
+    fields: Vec<Field>,
+    used: Vec<String>,
+}
+
+const HOLDER: [&str; 10] = [
+    "attendee",
+    "holder",
+    "ticketholder",
+    "name",
+    "passenger",
+    "member",
+    "membername",
+    "customer",
+    "customername",
+    "accountname",
+];
+
+impl Ctx<'_> {
+    fn s(&self, key: &str) -> Option<&str> {
+        self.pass
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    }
+
+    fn semantic(&self, key: &str) -> Option<&Value> {
+        self.pass.get("semantics").and_then(|s| s.get(key))
+    }
+
+    /// The first unused field whose key (case-insensitive) is one of `keys`; marks it used.
+    fn take(&mut self, keys: &[&str]) -> Option<Field> {
+        let i = self.fields.iter().position(|f| {
+            !self.used.contains(&f.key)
+                && keys.contains(&f.key.to_ascii_lowercase().as_str())
+                && !f.value.is_empty()
+        })?;
+        let f = &self.fields[i];
+        self.used.push(f.key.clone());
+        Some(Field {
+            key: f.key.clone(),
+            label: f.label.clone(),
+            value: f.value.clone(),
+            raw: f.raw.clone(),
+        })
+    }
+
+    fn primary(&self, i: usize) -> Option<(&Map<String, Value>, String)> {
+        let style = crate::apple::rules::STYLES
+            .iter()
+            .find_map(|s| self.pass.get(*s))?;
+        let f = style.get("primaryFields")?.get(i)?.as_object()?;
+        Some((f, display(f)))
+    }
+
+    fn mark(&mut self, key: Option<&str>) {
+        if let Some(k) = key {
+            self.used.push(k.to_owned());
+        }
+    }
+
+    fn localized(&self, text: &str) -> Value {
+        localized(text, self.template.strings())
+    }
+
+    fn image(&self, base: &str) -> Option<Value> {
+        let url = self.config.public_url.as_deref()?.trim_end_matches('/');
+        let file = [
+            format!("{base}@3x.png"),
+            format!("{base}@2x.png"),
+            format!("{base}.png"),
+        ]
+        .into_iter()
+        .find(|f| self.template.assets().iter().any(|a| &a.name == f))?;
+        let org = self.s("organizationName").unwrap_or("logo");
+        Some(json!({
+            "sourceUri": {"uri": format!("{url}/templates/{}/{file}", percent_encode(self.template.id()))},
+            "contentDescription": self.localized(org),
+        }))
+    }
+
+    fn text_modules(&self) -> Vec<Value> {
+        self.fields
+            .iter()
+            .filter(|f| !self.used.contains(&f.key) && !f.value.is_empty())
+            .take(20)
+            .map(|f| {
+                let mut m = Map::new();
+                m.insert("id".into(), id_suffix(&f.key).into());
+                if let Some(l) = &f.label {
+                    m.insert("header".into(), l.clone().into());
+                    if has_translations(l, self.template.strings()) {
+                        m.insert("localizedHeader".into(), self.localized(l));
+                    }
+                }
+                m.insert("body".into(), f.value.clone().into());
+                if has_translations(&f.value, self.template.strings()) {
+                    m.insert("localizedBody".into(), self.localized(&f.value));
+                }
+                Value::Object(m)
+            })
+            .collect()
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// BCP 47 tag of an lproj name (`pt_BR` → `pt-BR`); `Base` has none.
+fn language(lproj: &str) -> Option<String> {
+    (lproj != "Base").then(|| lproj.replace('_', "-"))
+}
+
+fn lookup<'t>(table: &'t StringsTable, key: &str) -> Option<&'t str> {
+    table
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+fn has_translations(text: &str, strings: &BTreeMap<String, StringsTable>) -> bool {
+    strings.values().any(|t| lookup(t, text).is_some())
+}
+
+/// A LocalizedString: English (the `en` translation if the template has one)
+/// as default, every other localization of the same key as translatedValues.
+fn localized(text: &str, strings: &BTreeMap<String, StringsTable>) -> Value {
+    let default = strings
+        .get("en")
+        .and_then(|t| lookup(t, text))
+        .unwrap_or(text);
+    let translated: Vec<Value> = strings
+        .iter()
+        .filter(|(lang, _)| lang.as_str() != "en")
+        .filter_map(|(lang, t)| {
+            Some(json!({"language": language(lang)?, "value": lookup(t, text)?}))
+        })
+        .collect();
+    let mut v = json!({"defaultValue": {"language": "en", "value": default}});
+    if !translated.is_empty() {
+        v["translatedValues"] = Value::Array(translated);
+    }
+    v
+}
+
+fn hex_color(rgb: &str) -> Option<String> {
+    let inner = rgb.trim().strip_prefix("rgb(")?.strip_suffix(')')?;
+    let parts: Vec<u8> = inner
+        .split(',')
+        .map(|p| p.trim().parse().ok())
+        .collect::<Option<_>>()?;
+    match parts.as_slice() {
+        [r, g, b] => Some(format!("#{r:02x}{g:02x}{b:02x}")),
+        _ => None,
+    }
+}
+
+fn barcode(pass: &Value) -> Option<Value> {
+    let b = match pass.get("barcodes") {
+        Some(Value::Array(a)) => a.first(),
+        _ => pass.get("barcode"),
+    }?;
+    let kind = match b.get("format")?.as_str()? {
+        "PKBarcodeFormatQR" => "QR_CODE",
+        "PKBarcodeFormatPDF417" => "PDF_417",
+        "PKBarcodeFormatAztec" => "AZTEC",
+        "PKBarcodeFormatCode128" => "CODE_128",
+        _ => return None,
+    };
+    let mut out = json!({"type": kind, "value": b.get("message")?.as_str()?});
+    if let Some(alt) = b.get("altText").and_then(Value::as_str) {
+        out["alternateText"] = alt.into();
+    }
+    Some(out)
+}
+
+/// A W3C date-time as Google's local date-time (no offset).
+fn local_datetime(s: &str) -> Option<String> {
+    parse_datetime(s).map(|dt| dt.naive_local().format("%Y-%m-%dT%H:%M:%S").to_string())
+}
+
+fn iata(s: &str) -> Option<&str> {
+    (s.len() == 3 && s.chars().all(|c| c.is_ascii_uppercase())).then_some(s)
+}
+
+/// Maps a rendered pass to Google: type by style, the template's Google
+/// override merged over the result, then Google's required fields checked.
+///
+/// # Errors
+/// [`GoogleError::Mapping`] naming each required field that could not be
+/// filled and where it can come from.
+pub fn map_pass(
+    rendered: &RenderedPass,
+    template: &Template,
+    config: &GoogleConfig,
+) -> Result<GooglePass, GoogleError> {
+    let pass = &rendered.pass_json;
+    let style = template.style();
+    let google_type = match style {
+        "eventTicket" => GoogleType::EventTicket,
+        "boardingPass" => match pass
+            .get("boardingPass")
+            .and_then(|b| b.get("transitType"))
+            .and_then(Value::as_str)
+        {
+            Some("PKTransitTypeAir") => GoogleType::Flight,
+            _ => GoogleType::Transit,
+        },
+        "storeCard" => GoogleType::Loyalty,
+        "coupon" => GoogleType::Offer,
+        _ => GoogleType::Generic,
+    };
+    let mut fields = Vec::new();
+    if let Some(st) = pass.get(style) {
+        for group in [
+            "headerFields",
+            "primaryFields",
+            "secondaryFields",
+            "auxiliaryFields",
+            "backFields",
+        ] {
+            for f in st
+                .get(group)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_object)
+            {
+                fields.push(Field {
+                    key: f
+                        .get("key")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    label: f
+                        .get("label")
+                        .and_then(Value::as_str)
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_owned),
+                    value: display(f),
+                    raw: f.get("value").cloned().unwrap_or(Value::Null),
+                });
+            }
+        }
+    }
+    let mut c = Ctx {
+        pass,
+        template,
+        config,
+        fields,
+        used: Vec::new(),
+    };
+    let org = c.s("organizationName").unwrap_or_default().to_owned();
+    let mut class = json!({"issuerName": org, "reviewStatus": "UNDER_REVIEW"});
+    let mut object = json!({"state": if pass.get("voided").and_then(Value::as_bool) == Some(true) { "INACTIVE" } else { "ACTIVE" }});
+    let mut warnings = Vec::new();
+    let color = c.s("backgroundColor").and_then(hex_color);
+
+    match google_type {
+        GoogleType::EventTicket => {
+            let name = c
+                .semantic("eventName")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            let name = name.or_else(|| {
+                let (f, v) = c.primary(0)?;
+                let key = f.get("key").and_then(Value::as_str).map(str::to_owned);
+                c.mark(key.as_deref());
+                Some(v)
+            });
+            class["eventName"] =
+                c.localized(name.as_deref().or(c.s("description")).unwrap_or(&org));
+            if let Some(v) = c.take(&["venue", "location", "loc", "place"]) {
+                class["venue"] = json!({"name": c.localized(&v.value)});
+            }
+            if let Some(logo) = c.image("logo") {
+                class["logo"] = logo;
+            }
+            if let Some(d) = c.s("relevantDate") {
+                class["dateTime"] = json!({"start": d});
+            }
+            let mut seat = Map::new();
+            for (slot, keys) in [
+                ("seat", &["seat"][..]),
+                ("section", &["section", "zone"][..]),
+                ("row", &["row"][..]),
+                ("gate", &["gate", "entrance"][..]),
+            ] {
+                if let Some(f) = c.take(keys) {
+                    seat.insert(slot.into(), c.localized(&f.value));
+                }
+            }
+            if !seat.is_empty() {
+                object["seatInfo"] = Value::Object(seat);
+            }
+            if let Some(h) = c.take(&HOLDER) {
+                object["ticketHolderName"] = h.value.into();
+            }
+            if let Some(col) = &color {
+                object["hexBackgroundColor"] = col.clone().into();
+            }
+        }
+        GoogleType::Flight => {
+            let code = c
+                .semantic("airlineCode")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            let number = c
+                .semantic("flightNumber")
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
+            let (carrier, number) = match (code, number) {
+                (Some(code), Some(n)) => (Some(code), Some(n)),
+                _ => match c.take(&["flight", "flightnumber", "flightcode"]) {
+                    Some(f) => {
+                        let v = f.value.replace(' ', "");
+                        let split = v.char_indices().nth(2).map(|(i, _)| i).unwrap_or(v.len());
+                        let (a, n) = v.split_at(split);
+                        if a.chars().all(|ch| ch.is_ascii_alphanumeric())
+                            && a.len() == 2
+                            && !n.is_empty()
+                            && n.chars().all(|ch| ch.is_ascii_digit())
+                        {
+                            (Some(a.to_owned()), Some(n.to_owned()))
+                        } else {
+                            warnings.push(format!(
+                                "flight {:?} is not an airline code and number such as LH451",
+                                f.value
+                            ));
+                            (None, None)
+                        }
+                    }
+                    None => (None, None),
+                },
+            };
+            if let (Some(carrier), Some(number)) = (carrier, number) {
+                class["flightHeader"] =
+                    json!({"carrier": {"carrierIataCode": carrier}, "flightNumber": number});
+            }
+            let airport = |c: &mut Ctx<'_>, semantic: &str, i: usize| -> Option<String> {
+                if let Some(s) = c.semantic(semantic).and_then(Value::as_str) {
+                    return Some(s.to_owned());
+                }
+                let (f, v) = c.primary(i)?;
+                let key = f.get("key").and_then(Value::as_str).map(str::to_owned);
+                let code = iata(&v)?.to_owned();
+                c.mark(key.as_deref());
+                Some(code)
+            };
+            let gate = c.take(&["gate"]).map(|g| g.value);
+            if let Some(o) = airport(&mut c, "departureAirportCode", 0) {
+                class["origin"] = json!({"airportIataCode": o});
+                if let Some(g) = gate {
+                    class["origin"]["gate"] = g.into();
+                }
+            }
+            if let Some(d) = airport(&mut c, "arrivalAirportCode", 1) {
+                class["destination"] = json!({"airportIataCode": d});
+            }
+            let departure = c
+                .take(&["departure", "departs", "departuretime", "departuredate"])
+                .and_then(|f| f.raw.as_str().and_then(local_datetime));
+            let dep = departure.or_else(|| c.s("relevantDate").and_then(local_datetime));
+            if let Some(d) = dep {
+                class["localScheduledDepartureDateTime"] = d.into();
+            }
+            let passenger = c.semantic("passengerName").and_then(|p| {
+                let parts: Vec<&str> = ["givenName", "familyName"]
+                    .iter()
+                    .filter_map(|k| p.get(*k).and_then(Value::as_str))
+                    .collect();
+                (!parts.is_empty()).then(|| parts.join(" "))
+            });
+            if let Some(p) = passenger.or_else(|| c.take(&HOLDER).map(|f| f.value)) {
+                object["passengerName"] = p.into();
+            }
+            let confirmation = c
+                .semantic("confirmationNumber")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .or_else(|| {
+                    c.take(&[
+                        "pnr",
+                        "confirmation",
+                        "confirmationcode",
+                        "booking",
+                        "bookingreference",
+                    ])
+                    .map(|f| f.value)
+                });
+            object["reservationInfo"] = json!({"confirmationCode": confirmation.unwrap_or_else(|| rendered.serial_number.to_string())});
+            let mut seating = Map::new();
+            if let Some(s) = c.take(&["seat"]) {
+                seating.insert("seatNumber".into(), s.value.into());
+            }
+            if let Some(g) = c.take(&["group", "boardinggroup", "zone"]) {
+                seating.insert("boardingGroup".into(), g.value.into());
+            }
+            if !seating.is_empty() {
+                object["boardingAndSeatingInfo"] = Value::Object(seating);
+            }
+            if let Some(col) = &color {
+                object["hexBackgroundColor"] = col.clone().into();
+            }
+        }
+        GoogleType::Transit => {
+            let kind = match pass
+                .get("boardingPass")
+                .and_then(|b| b.get("transitType"))
+                .and_then(Value::as_str)
+            {
+                Some("PKTransitTypeTrain") => "RAIL",
+                Some("PKTransitTypeBus") => "BUS",
+                Some("PKTransitTypeBoat") => "FERRY",
+                _ => "OTHER",
+            };
+            class["transitType"] = kind.into();
+            if let Some(logo) = c.image("logo") {
+                class["logo"] = logo;
+            }
+            object["tripType"] = "ONE_WAY".into();
+            let mut leg = Map::new();
+            for (i, name_key, code_key) in [
+                (0, "originName", "originStationCode"),
+                (1, "destinationName", "destinationStationCode"),
+            ] {
+                if let Some((f, v)) = c.primary(i) {
+                    let key = f.get("key").and_then(Value::as_str).map(str::to_owned);
+                    let label = f
+                        .get("label")
+                        .and_then(Value::as_str)
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_owned);
+                    c.mark(key.as_deref());
+                    match label {
+                        Some(l) => {
+                            leg.insert(name_key.into(), c.localized(&l));
+                            leg.insert(code_key.into(), v.into());
+                        }
+                        None => {
+                            leg.insert(name_key.into(), c.localized(&v));
+                        }
+                    }
+                }
+            }
+            if let Some(d) = c.s("relevantDate") {
+                leg.insert("departureDateTime".into(), d.into());
+            }
+            if !leg.is_empty() {
+                object["ticketLeg"] = Value::Object(leg);
+            }
+            if let Some(h) = c.take(&HOLDER) {
+                object["passengerNames"] = h.value.into();
+            }
+            if let Some(col) = &color {
+                object["hexBackgroundColor"] = col.clone().into();
+            }
+        }
+        GoogleType::Loyalty => {
+            class["programName"] = c.s("logoText").unwrap_or(&org).to_owned().into();
+            if let Some(logo) = c.image("logo") {
+                class["programLogo"] = logo;
+            }
+            if let Some(col) = &color {
+                class["hexBackgroundColor"] = col.clone().into();
+            }
+            if let Some(p) = c.take(&["points", "balance", "stamps", "credit"]) {
+                let balance = match &p.raw {
+                    Value::Number(n) if n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()) => {
+                        json!({"int": n})
+                    }
+                    Value::Number(n) => json!({"double": n}),
+                    _ => match p.value.parse::<i64>() {
+                        Ok(i) if i32::try_from(i).is_ok() => json!({"int": i}),
+                        _ => json!({"string": p.value}),
+                    },
+                };
+                let mut points = json!({"balance": balance});
+                if let Some(l) = &p.label {
+                    points["label"] = l.clone().into();
+                }
+                object["loyaltyPoints"] = points;
+            }
+            if let Some(h) = c.take(&HOLDER) {
+                object["accountName"] = h.value.into();
+            }
+            if let Some(a) = c.take(&[
+                "memberid",
+                "accountid",
+                "account",
+                "cardnumber",
+                "number",
+                "membernumber",
+            ]) {
+                object["accountId"] = a.value.into();
+            }
+        }
+        GoogleType::Offer => {
+            class["provider"] = org.clone().into();
+            class["redemptionChannel"] = "BOTH".into();
+            let title = c.primary(0).map(|(f, v)| {
+                let key = f.get("key").and_then(Value::as_str).map(str::to_owned);
+                let label = f
+                    .get("label")
+                    .and_then(Value::as_str)
+                    .filter(|l| !l.is_empty());
+                (key, label.map_or_else(|| v.clone(), |l| format!("{l} {v}")))
+            });
+            let title = match title {
+                Some((key, t)) => {
+                    c.mark(key.as_deref());
+                    t
+                }
+                None => c.s("description").unwrap_or(&org).to_owned(),
+            };
+            class["title"] = title.into();
+            if let Some(img) = c.image("logo") {
+                class["titleImage"] = img;
+            }
+            if let Some(col) = &color {
+                class["hexBackgroundColor"] = col.clone().into();
+            }
+        }
+        GoogleType::Generic => {
+            // A generic class carries no issuer name or review status.
+            class = json!({});
+            object["cardTitle"] = c.localized(c.s("logoText").unwrap_or(&org));
+            let (header, subheader) = match c.primary(0) {
+                Some((f, v)) => {
+                    let key = f.get("key").and_then(Value::as_str).map(str::to_owned);
+                    let label = f
+                        .get("label")
+                        .and_then(Value::as_str)
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_owned);
+                    c.mark(key.as_deref());
+                    (v, label)
+                }
+                None => (c.s("description").unwrap_or(&org).to_owned(), None),
+            };
+            object["header"] = c.localized(&header);
+            if let Some(s) = subheader {
+                object["subheader"] = c.localized(&s);
+            }
+            if let Some(logo) = c.image("logo") {
+                object["logo"] = logo;
+            }
+            if let Some(hero) = c.image("strip") {
+                object["heroImage"] = hero;
+            }
+            if let Some(col) = &color {
+                object["hexBackgroundColor"] = col.clone().into();
+            }
+        }
+    }
+
+    // Common object parts.
+    if let Some(b) = barcode(pass) {
+        object["barcode"] = b;
+    }
+    let modules = c.text_modules();
+    if !modules.is_empty() {
+        object["textModulesData"] = Value::Array(modules);
+    }
+    if let Some(end) = c.s("expirationDate") {
+        object["validTimeInterval"] = json!({"end": {"date": end}});
+    }
+    let locations: Vec<Value> = pass
+        .get("locations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|l| Some(json!({"latitude": l.get("latitude")?.as_f64()?, "longitude": l.get("longitude")?.as_f64()?})))
+        .take(10)
+        .collect();
+    if !locations.is_empty() {
+        object["merchantLocations"] = Value::Array(locations);
+    }
+
+    // The template's override, then ids.
+    if let Some(over) = &rendered.google_override {
+        if let Some(cl) = over.get("class") {
+            merge(&mut class, cl.clone());
+        }
+        if let Some(ob) = over.get("object") {
+            merge(&mut object, ob.clone());
+        }
+    }
+    let issuer = config.issuer_id.as_str();
+    let class_id = match class.get("id").and_then(Value::as_str) {
+        Some(id) => id.to_owned(),
+        None => {
+            // Passes whose class content differs get different classes (a
+            // saved class is not updated by a later JWT), deterministically.
+            let digest = crate::apple::manifest::sha1_hex(class.to_string().as_bytes());
+            format!("{issuer}.{}-{}", id_suffix(template.id()), &digest[..10])
+        }
+    };
+    let object_id = match object.get("id").and_then(Value::as_str) {
+        Some(id) => id.to_owned(),
+        None => format!("{issuer}.{}", id_suffix(rendered.serial_number.as_str())),
+    };
+    class["id"] = class_id.clone().into();
+    object["id"] = object_id.clone().into();
+    object["classId"] = class_id.clone().into();
+
+    let (class_req, object_req) = google_type.required();
+    let missing: Vec<String> = class_req
+        .iter()
+        .filter(|k| class.get(**k).is_none())
+        .map(|k| format!("class.{k} (from {})", google_type.hint(k)))
+        .chain(
+            object_req
+                .iter()
+                .filter(|k| object.get(**k).is_none())
+                .map(|k| format!("object.{k} (from {})", google_type.hint(k))),
+        )
+        .collect();
+    if !missing.is_empty() {
+        return Err(GoogleError::Mapping {
+            kind: google_type.name(),
+            message: format!(
+                "missing {}; or set them in the template's google.json",
+                missing.join(", ")
+            ),
+        });
+    }
+    Ok(GooglePass {
+        google_type,
+        class_id,
+        object_id,
+        class,
+        object,
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::google::{test_service_account, IssuerId};
+    use crate::model::{AuthToken, PassTypeId, SerialNumber, TeamId};
+    use crate::template::RenderInput;
+
+    fn config() -> GoogleConfig {
+        GoogleConfig {
+            issuer_id: IssuerId::parse("1234").expect("issuer"),
+            service_account: test_service_account::load().expect("key"),
+            origins: vec![],
+            public_url: Some("https://pf.example".to_owned()),
+        }
+    }
+
+    fn map(
+        style: &str,
+        body: &Value,
+        extra: &Value,
+        files: &[(&str, &[u8])],
+    ) -> Result<GooglePass, GoogleError> {
+        let mut pass = json!({"formatVersion": 1, "organizationName": "Org", "description": "Desc", "backgroundColor": "rgb(1, 2, 255)"});
+        pass[style] = body.clone();
+        crate::google::merge(&mut pass, extra.clone());
+        let mut all = std::collections::BTreeMap::new();
+        all.insert(
+            "pass.json".to_owned(),
+            serde_json::to_vec(&pass).expect("json"),
+        );
+        all.insert("icon.png".to_owned(), crate::test_support::png(29, 29));
+        all.insert("logo.png".to_owned(), crate::test_support::png(160, 50));
+        for (n, b) in files {
+            all.insert((*n).to_owned(), b.to_vec());
+        }
+        let t = Template::from_files("t 1", all).expect("template");
+        let fields = Map::new();
+        let rendered = t
+            .render(&RenderInput {
+                fields: &fields,
+                serial_number: &SerialNumber::parse("S-1").expect("serial"),
+                authentication_token: &AuthToken::parse("0123456789abcdef").expect("token"),
+                web_service_url: None,
+                pass_type_identifier: &PassTypeId::parse("pass.x.y").expect("id"),
+                team_identifier: &TeamId::parse("TEAM").expect("team"),
+            })
+            .expect("render");
+        map_pass(&rendered, &t, &config())
+    }
+
+    #[test]
+    fn event_ticket() {
+        let g = map("eventTicket", &json!({"primaryFields": [{"key": "event", "label": "EVENT", "value": "Gala"}], "secondaryFields": [{"key": "seat", "label": "SEAT", "value": "B2"}, {"key": "venue", "value": "Hall"}], "backFields": [{"key": "note", "label": "NOTE", "value": "Hi"}]}), &json!({"relevantDate": "2027-01-01T20:00:00Z", "barcodes": [{"format": "PKBarcodeFormatPDF417", "message": "M", "messageEncoding": "utf-8"}]}), &[]).expect("map");
+        assert_eq!(g.google_type, GoogleType::EventTicket);
+        assert_eq!(g.class["eventName"]["defaultValue"]["value"], "Gala");
+        assert_eq!(g.class["venue"]["name"]["defaultValue"]["value"], "Hall");
+        assert_eq!(
+            g.class["logo"]["sourceUri"]["uri"],
+            "https://pf.example/templates/t%201/logo.png"
+        );
+        assert_eq!(g.object["seatInfo"]["seat"]["defaultValue"]["value"], "B2");
+        assert_eq!(
+            g.object["barcode"],
+            json!({"type": "PDF_417", "value": "M"})
+        );
+        assert_eq!(g.object["hexBackgroundColor"], "#0102ff");
+        assert_eq!(
+            g.object["textModulesData"],
+            json!([{"id": "note", "header": "NOTE", "body": "Hi"}])
+        );
+        assert_eq!(g.object_id, "1234.S-1");
+        assert!(g.class_id.starts_with("1234.t_1-"), "{}", g.class_id);
+    }
+
+    #[test]
+    fn flight_and_transit() {
+        let body = json!({"transitType": "PKTransitTypeAir", "primaryFields": [{"key": "from", "label": "Paris", "value": "CDG"}, {"key": "to", "label": "Rome", "value": "FCO"}], "auxiliaryFields": [{"key": "flight", "value": "AF1234"}, {"key": "seat", "value": "3C"}, {"key": "passenger", "value": "Ada"}, {"key": "gate", "value": "K4"}]});
+        let g = map(
+            "boardingPass",
+            &body,
+            &json!({"relevantDate": "2027-03-01T08:05:00+01:00"}),
+            &[],
+        )
+        .expect("map");
+        assert_eq!(g.google_type, GoogleType::Flight);
+        assert_eq!(
+            g.class["flightHeader"],
+            json!({"carrier": {"carrierIataCode": "AF"}, "flightNumber": "1234"})
+        );
+        assert_eq!(
+            g.class["origin"],
+            json!({"airportIataCode": "CDG", "gate": "K4"})
+        );
+        assert_eq!(g.class["destination"]["airportIataCode"], "FCO");
+        assert_eq!(
+            g.class["localScheduledDepartureDateTime"],
+            "2027-03-01T08:05:00"
+        );
+        assert_eq!(g.object["passengerName"], "Ada");
+        assert_eq!(g.object["boardingAndSeatingInfo"]["seatNumber"], "3C");
+        assert_eq!(g.object["reservationInfo"]["confirmationCode"], "S-1");
+
+        let mut train = body;
+        train["transitType"] = json!("PKTransitTypeTrain");
+        let g = map("boardingPass", &train, &json!({}), &[]).expect("map");
+        assert_eq!(g.google_type, GoogleType::Transit);
+        assert_eq!(g.class["transitType"], "RAIL");
+        assert_eq!(g.object["tripType"], "ONE_WAY");
+        assert_eq!(
+            g.object["ticketLeg"]["originName"]["defaultValue"]["value"],
+            "Paris"
+        );
+        assert_eq!(g.object["ticketLeg"]["originStationCode"], "CDG");
+        assert_eq!(g.object["passengerNames"], "Ada");
+    }
+
+    #[test]
+    fn loyalty_offer_generic() {
+        let g = map("storeCard", &json!({"primaryFields": [{"key": "points", "label": "POINTS", "value": 42}], "secondaryFields": [{"key": "member", "value": "Ada"}, {"key": "memberId", "value": "0001"}]}), &json!({"logoText": "Club"}), &[]).expect("map");
+        assert_eq!(g.google_type, GoogleType::Loyalty);
+        assert_eq!(g.class["programName"], "Club");
+        assert_eq!(g.class["hexBackgroundColor"], "#0102ff");
+        assert_eq!(
+            g.object["loyaltyPoints"],
+            json!({"balance": {"int": 42}, "label": "POINTS"})
+        );
+        assert_eq!(g.object["accountName"], "Ada");
+        assert_eq!(g.object["accountId"], "0001");
+
+        let g = map(
+            "coupon",
+            &json!({"primaryFields": [{"key": "offer", "label": "20% OFF", "value": "Shoes"}]}),
+            &json!({"expirationDate": "2027-02-01T00:00:00Z"}),
+            &[],
+        )
+        .expect("map");
+        assert_eq!(g.google_type, GoogleType::Offer);
+        assert_eq!(g.class["title"], "20% OFF Shoes");
+        assert_eq!(g.class["redemptionChannel"], "BOTH");
+        assert_eq!(
+            g.object["validTimeInterval"],
+            json!({"end": {"date": "2027-02-01T00:00:00Z"}})
+        );
+
+        let g = map(
+            "generic",
+            &json!({"primaryFields": [{"key": "n", "label": "NAME", "value": "Ada"}]}),
+            &json!({}),
+            &[],
+        )
+        .expect("map");
+        assert_eq!(g.google_type, GoogleType::Generic);
+        assert_eq!(g.class, json!({"id": g.class_id}));
+        assert_eq!(g.object["header"]["defaultValue"]["value"], "Ada");
+        assert_eq!(g.object["subheader"]["defaultValue"]["value"], "NAME");
+        assert_eq!(g.object["cardTitle"]["defaultValue"]["value"], "Org");
+    }
+
+    #[test]
+    fn translated_values_from_lproj() {
+        let g = map(
+            "generic",
+            &json!({"primaryFields": [{"key": "n", "label": "NAME", "value": "Ada"}], "backFields": [{"key": "h", "label": "HOURS", "value": "9-5"}]}),
+            &json!({}),
+            &[("en.lproj/pass.strings", b"\"HOURS\" = \"Opening hours\";"), ("de.lproj/pass.strings", b"\"HOURS\" = \"\xC3\x96ffnungszeiten\";"), ("pt_BR.lproj/pass.strings", b"\"HOURS\" = \"Hor\xC3\xA1rio\";")],
+        )
+        .expect("map");
+        let m = &g.object["textModulesData"][0];
+        assert_eq!(
+            m["localizedHeader"]["defaultValue"],
+            json!({"language": "en", "value": "Opening hours"})
+        );
+        assert_eq!(
+            m["localizedHeader"]["translatedValues"],
+            json!([{"language": "de", "value": "Öffnungszeiten"}, {"language": "pt-BR", "value": "Horário"}])
+        );
+    }
+
+    #[test]
+    fn override_wins_and_missing_fields_are_named() {
+        let body = json!({"transitType": "PKTransitTypeAir", "primaryFields": [{"key": "from", "value": "Paris"}]});
+        let err = map("boardingPass", &body, &json!({}), &[]).expect_err("cannot map");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("class.flightHeader")
+                && msg.contains("class.origin")
+                && msg.contains("object.passengerName"),
+            "{msg}"
+        );
+        let fixed = map(
+            "generic",
+            &json!({"primaryFields": [{"key": "n", "value": "Ada"}]}),
+            &json!({}),
+            &[("google.json", br#"{"object": {"header": {"defaultValue": {"language": "en", "value": "Override"}}}, "class": {"id": "1234.custom"}}"#)],
+        )
+        .expect("map");
+        assert_eq!(fixed.object["header"]["defaultValue"]["value"], "Override");
+        assert_eq!(fixed.class_id, "1234.custom");
+        assert_eq!(fixed.object["classId"], "1234.custom");
+    }
+}
