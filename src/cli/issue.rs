@@ -44,6 +44,17 @@ pub(crate) struct IssueArgs {
     /// Google links reference classes and objects inserted over REST instead of carrying them.
     #[arg(long, requires = "google")]
     google_skinny: bool,
+    /// Issue only shard I of N (0 ≤ I < N): rows whose number minus one is I
+    /// modulo N. N machines (e.g. a Kubernetes indexed Job with
+    /// JOB_COMPLETION_INDEX) issue disjoint parts of one input.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    shard: Option<Shard>,
+    /// Skip rows whose .pkpass already exists in the --out folder and
+    /// verifies; rows without a serialNumber get one derived from the row, so
+    /// a restarted job finds its earlier work. Pass it on every run of a job
+    /// that may be restarted.
+    #[arg(long)]
+    resume: bool,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -52,6 +63,26 @@ pub(crate) struct IssueArgs {
     verbose: bool,
     #[command(flatten)]
     config: ConfigArgs,
+}
+
+/// One part of a sharded input.
+#[derive(Debug, Clone, Copy)]
+struct Shard {
+    index: usize,
+    count: usize,
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    let bad = || format!("{s:?} is not I/N with 0 <= I < N (e.g. 0/4)");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (index, count): (usize, usize) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if count == 0 || index >= count {
+        return Err(bad());
+    }
+    Ok(Shard { index, count })
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -79,7 +110,50 @@ fn temp_path(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+    path.with_file_name(format!(".{name}.tmp-{}-{}", host(), std::process::id()))
+}
+
+/// This machine's name, so that temp files of jobs on other machines sharing
+/// the output folder are recognisable.
+fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| {
+            h.trim()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect()
+        })
+        .ok()
+        .filter(|h: &String| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+/// Removes temp files left in `dir` by killed passforge processes of this
+/// machine (their process id no longer runs). Temp files of live processes
+/// and of other machines are left alone.
+fn remove_stale_temps(dir: &Path) -> usize {
+    let marker = format!(".tmp-{}-", host());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix('.')
+            .and_then(|n| n.rsplit_once(&marker))
+            .map(|(_, pid)| pid.to_owned())
+        else {
+            continue;
+        };
+        let alive = pid
+            .parse::<u32>()
+            .is_ok_and(|p| p == std::process::id() || Path::new(&format!("/proc/{p}")).exists());
+        if !alive && std::fs::remove_file(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Writes `bytes` to `path` through a temp file and a rename, so a reader
@@ -143,6 +217,7 @@ impl Output {
 struct Stats {
     issued: usize,
     failed: usize,
+    skipped: usize,
 }
 
 /// Prints one row's failure, one line per problem.
@@ -247,7 +322,23 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
     let mut stats = Stats {
         issued: 0,
         failed: 0,
+        skipped: 0,
     };
+    let resume_dir = match (&output.apple, args.resume) {
+        (Some(Output::Dir(dir)), true) => Some(dir.clone()),
+        (_, true) => {
+            output.abandon();
+            bail!("--resume needs a folder for --out (a .zip or .pkpasses is only written when the run ends)");
+        }
+        _ => None,
+    };
+    if let Some(Output::Dir(dir)) = &output.apple {
+        let removed = remove_stale_temps(dir);
+        if removed > 0 {
+            eprintln!("removed {removed} temp file(s) left by an interrupted run");
+        }
+    }
+    let in_shard = |row: usize| args.shard.is_none_or(|s| (row - 1) % s.count == s.index);
     let mut serials: HashMap<SerialNumber, usize> = HashMap::new();
     let chunk_size = 64 * threads;
     let mut rows = rows.peekable();
@@ -259,6 +350,8 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
                 line,
                 mut values,
             } = match row {
+                Ok(r) if !in_shard(r.number) => continue,
+                Err(e) if e.row.is_some_and(|n| !in_shard(n)) => continue,
                 Ok(r) => r,
                 Err(e) => {
                     stats.failed += 1;
@@ -272,6 +365,7 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
             };
             let serial = match take_serial_number(&mut values) {
                 Ok(Some(s)) => s,
+                Ok(None) if args.resume => derived_serial(template.id(), number, &values),
                 Ok(None) => generated_serial(),
                 Err(e) => {
                     stats.failed += 1;
@@ -308,6 +402,16 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
             };
             items.push(((number, line), values, stamp));
         }
+        if let Some(dir) = &resume_dir {
+            let before = items.len();
+            items = pool.install(|| {
+                items
+                    .into_par_iter()
+                    .filter(|(_, _, stamp)| !already_issued(dir, &stamp.serial_number))
+                    .collect()
+            });
+            stats.skipped += before - items.len();
+        }
         let results = pool.install(|| issuer.issue_chunk(items));
         if let Err(e) = output.deliver(&pool, results, &pb, &mut stats) {
             output.abandon();
@@ -317,8 +421,16 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
     pb.finish_and_clear();
     let where_to = output.finish(signing_time)?;
     let secs = started.elapsed().as_secs_f64();
+    let skipped = if stats.skipped > 0 {
+        format!("; {} already issued (skipped)", stats.skipped)
+    } else {
+        String::new()
+    };
+    let shard = args
+        .shard
+        .map_or_else(String::new, |s| format!(" (shard {}/{})", s.index, s.count));
     eprintln!(
-        "issued {} pass{} to {where_to}; {} row{} failed ({secs:.2} s, {threads} thread{})",
+        "issued {} pass{} to {where_to}{shard}; {} row{} failed{skipped} ({secs:.2} s, {threads} thread{})",
         stats.issued,
         if stats.issued == 1 { "" } else { "es" },
         stats.failed,
@@ -559,6 +671,44 @@ impl GoogleCsv {
         drop(self.writer);
         let _ = std::fs::remove_file(&self.tmp);
     }
+}
+
+/// Whether `<dir>/<serial>.pkpass` exists and verifies (manifest and
+/// signature), so a resumed run can skip it.
+fn already_issued(dir: &Path, serial: &SerialNumber) -> bool {
+    let Ok(bytes) = std::fs::read(dir.join(format!("{serial}.pkpass"))) else {
+        return false;
+    };
+    let opts = passforge::apple::verify::VerifyOptions {
+        now: Utc::now(),
+        ignore_expiry: false,
+        ca: None,
+    };
+    let report = passforge::apple::verify::verify_pkpass(&bytes, &opts);
+    !report.has_errors()
+        && report
+            .pass_json
+            .as_ref()
+            .and_then(|p| p.get("serialNumber"))
+            .and_then(|s| s.as_str())
+            == Some(serial.as_str())
+}
+
+/// A serial number derived from the template, the row's number and its
+/// values (UUID v5), so the same row gets the same serial on every run.
+fn derived_serial(
+    template: &str,
+    row: usize,
+    values: &serde_json::Map<String, serde_json::Value>,
+) -> SerialNumber {
+    let name = format!(
+        "passforge:{template}:{row}:{}",
+        serde_json::Value::Object(values.clone())
+    );
+    SerialNumber::parse(
+        &uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes()).to_string(),
+    )
+    .expect("a hyphenated UUID is a valid serial number")
 }
 
 /// A fresh serial number (UUID v4) for rows that do not bring one.

@@ -190,14 +190,8 @@ pub fn save_jwt(
             json!([{"id": pass.object_id, "classId": pass.class_id}]),
         );
     } else {
-        payload.insert(
-            ty.classes_key(),
-            Value::Array(vec![pass.class.clone()]),
-        );
-        payload.insert(
-            ty.objects_key(),
-            Value::Array(vec![pass.object.clone()]),
-        );
+        payload.insert(ty.classes_key(), Value::Array(vec![pass.class.clone()]));
+        payload.insert(ty.objects_key(), Value::Array(vec![pass.object.clone()]));
     }
     let claims = json!({
         "iss": config.service_account.email,

@@ -1,5 +1,6 @@
 //! passforge's integration tests: one test binary, modules inside.
 
+mod batch;
 mod broken;
 mod cli;
 mod examples;

@@ -104,50 +104,60 @@ pub(crate) fn shared_verify(files: &[PathBuf]) {
         );
         return;
     }
-    for chunk in files.chunks(200) {
-        let mut cmd = Command::new("python3");
-        cmd.arg(&script)
-            .arg("--json")
-            .arg("--ca")
-            .arg(test_ca())
-            .args(chunk);
-        let out = cmd.output().expect("run verify_pkpass.py");
-        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "verifier output is not JSON ({e}): {}\n{}",
-                stdout(&out),
-                stderr(&out)
-            )
-        });
-        let problems: Vec<String> = report["files"]
-            .as_array()
-            .expect("files")
-            .iter()
-            .flat_map(|f| {
-                let file = f["file"].as_str().unwrap_or("").to_owned();
-                f["issues"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|i| i["severity"] == "ERROR")
-                    .map(move |i| {
-                        format!("{file}: {} {} {}", i["code"], i["location"], i["message"])
-                    })
-            })
+    // Each pass costs the verifier an openssl subprocess: run two at a time.
+    let chunk_size = files.len().div_ceil(2).clamp(1, 500);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk_size)
+            .map(|chunk| scope.spawn(|| verify_chunk(&script, chunk)))
             .collect();
-        assert_eq!(
-            report["errors"], 0,
-            "verify_pkpass.py found errors: {problems:#?}"
-        );
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "verify_pkpass.py failed: {}",
+        for h in handles {
+            h.join().expect("verifier thread");
+        }
+    });
+}
+
+fn verify_chunk(script: &Path, chunk: &[PathBuf]) {
+    let mut cmd = Command::new("python3");
+    cmd.arg(script)
+        .arg("--json")
+        .arg("--ca")
+        .arg(test_ca())
+        .args(chunk);
+    let out = cmd.output().expect("run verify_pkpass.py");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "verifier output is not JSON ({e}): {}\n{}",
+            stdout(&out),
             stderr(&out)
-        );
-        assert_eq!(report["files"].as_array().map(Vec::len), Some(chunk.len()));
-    }
+        )
+    });
+    let problems: Vec<String> = report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .flat_map(|f| {
+            let file = f["file"].as_str().unwrap_or("").to_owned();
+            f["issues"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|i| i["severity"] == "ERROR")
+                .map(move |i| format!("{file}: {} {} {}", i["code"], i["location"], i["message"]))
+        })
+        .collect();
+    assert_eq!(
+        report["errors"], 0,
+        "verify_pkpass.py found errors: {problems:#?}"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "verify_pkpass.py failed: {}",
+        stderr(&out)
+    );
+    assert_eq!(report["files"].as_array().map(Vec::len), Some(chunk.len()));
 }
 
 /// Both verifiers.

@@ -1,0 +1,250 @@
+//! Batches: 2,000 rows, resume after kill -9, shards, and byte-identical
+//! output whatever the thread count.
+
+use std::path::Path;
+
+use crate::support::*;
+
+fn write_rows(path: &Path, n: usize, with_serial: bool) {
+    let mut w = csv::Writer::from_path(path).expect("csv");
+    let mut header = vec!["attendee", "seat", "section", "doorsOpen", "price"];
+    if with_serial {
+        header.insert(0, "serialNumber");
+    }
+    w.write_record(&header).expect("header");
+    for i in 0..n {
+        let mut rec = vec![
+            format!("Person {i}"),
+            format!("A{}", i % 999 + 1),
+            "GA".to_owned(),
+            "2027-06-12T19:00:00+01:00".to_owned(),
+            (i % 100).to_string(),
+        ];
+        if with_serial {
+            rec.insert(0, format!("T-{i:05}"));
+        }
+        w.write_record(&rec).expect("row");
+    }
+    w.flush().expect("flush");
+}
+
+fn no_temp_files(dir: &Path) {
+    let temps: Vec<String> = names_in(dir)
+        .into_iter()
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(temps.is_empty(), "temp files left: {temps:?}");
+}
+
+#[test]
+fn two_thousand_rows_all_verify() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("rows.csv");
+    write_rows(&data, 2000, true);
+    let out = tmp.path().join("out");
+    let o = passforge(
+        &root(),
+        &[
+            "issue",
+            "--template",
+            "templates/event-ticket",
+            "--data",
+            data.to_str().expect("utf8"),
+            "--out",
+            out.to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("issued 2000 passes"), "{}", stderr(&o));
+    let files = pkpasses_in(&out);
+    assert_eq!(files.len(), 2000);
+    no_temp_files(&out);
+    verify_all(&files);
+}
+
+#[test]
+fn killed_batch_resumes_to_exactly_one_valid_file_per_row() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("rows.csv");
+    // No serialNumber column: --resume derives serials from the rows.
+    write_rows(&data, 600, false);
+    let out = tmp.path().join("out");
+    let args = [
+        "issue",
+        "--template",
+        "templates/event-ticket",
+        "--data",
+        data.to_str().expect("utf8"),
+        "--out",
+        out.to_str().expect("utf8"),
+        "--resume",
+        "--threads",
+        "1",
+    ];
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_passforge"))
+        .args(args)
+        .current_dir(root())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let n = std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0);
+        if n >= 50 || std::time::Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().expect("kill -9");
+    child.wait().expect("wait");
+    let partial = pkpasses_in(&out).len();
+    assert!(partial < 600, "the run was interrupted ({partial} files)");
+    // Simulate a temp file left behind by the killed process.
+    std::fs::write(
+        out.join(format!(
+            ".x.pkpass.tmp-{}-999999",
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .unwrap_or_default()
+                .trim()
+        )),
+        b"partial",
+    )
+    .expect("write");
+
+    let o = passforge(&root(), &args);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("issued {} passes", 600 - partial)) || partial == 0,
+        "{err}"
+    );
+    assert!(
+        partial == 0 || err.contains(&format!("{partial} already issued (skipped)")),
+        "{err}"
+    );
+    let files = pkpasses_in(&out);
+    assert_eq!(files.len(), 600, "exactly one file per row");
+    no_temp_files(&out);
+    own_verify(&files);
+    shared_verify(&files[..40]);
+
+    // A third run has nothing left to do.
+    let again = passforge(&root(), &args);
+    assert_eq!(code(&again), 0);
+    assert!(
+        stderr(&again).contains("issued 0 passes") && stderr(&again).contains("600 already issued"),
+        "{}",
+        stderr(&again)
+    );
+}
+
+#[test]
+fn shards_cover_every_row_exactly_once() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("rows.csv");
+    write_rows(&data, 50, true);
+    let out = tmp.path().join("out");
+    let mut seen = Vec::new();
+    for i in 0..3 {
+        let shard_dir = tmp.path().join(format!("shard{i}"));
+        let shard = format!("{i}/3");
+        let o = passforge(
+            &root(),
+            &[
+                "issue",
+                "--template",
+                "templates/event-ticket",
+                "--data",
+                data.to_str().expect("utf8"),
+                "--out",
+                shard_dir.to_str().expect("utf8"),
+                "--shard",
+                &shard,
+            ],
+        );
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let names = names_in(&shard_dir);
+        assert!(
+            names.len() >= 16 && names.len() <= 17,
+            "{i}: {}",
+            names.len()
+        );
+        seen.extend(names);
+        // The same shard into the shared folder, as N machines would.
+        let o = passforge(
+            &root(),
+            &[
+                "issue",
+                "--template",
+                "templates/event-ticket",
+                "--data",
+                data.to_str().expect("utf8"),
+                "--out",
+                out.to_str().expect("utf8"),
+                "--shard",
+                &shard,
+            ],
+        );
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+    }
+    let total = seen.len();
+    seen.sort();
+    seen.dedup();
+    assert_eq!((total, seen.len()), (50, 50), "disjoint and complete");
+    assert_eq!(names_in(&out), seen);
+    let bad = passforge(
+        &root(),
+        &[
+            "issue",
+            "--template",
+            "templates/event-ticket",
+            "--data",
+            data.to_str().expect("utf8"),
+            "--out",
+            out.to_str().expect("utf8"),
+            "--shard",
+            "3/3",
+        ],
+    );
+    assert_eq!(code(&bad), 2);
+}
+
+#[test]
+fn output_is_byte_identical_across_thread_counts() {
+    use passforge::issue::{Issuer, Stamp};
+    let template =
+        passforge::template::load_dir(&root().join("templates/event-ticket")).expect("template");
+    let identity = passforge::apple::test_identity::load().expect("identity");
+    let issuer = Issuer {
+        template: &template,
+        identity: &identity,
+        web_service_url: Some("https://pf.example/apple"),
+        apple: true,
+        google: None,
+        google_skinny: false,
+    };
+    let time = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("time");
+    let items = || -> Vec<(usize, serde_json::Map<String, serde_json::Value>, Stamp)> {
+        (0..64)
+            .map(|i| {
+                let row = serde_json::json!({"attendee": format!("P{i}"), "seat": "A1", "doorsOpen": "2027-06-12T19:00:00+01:00"});
+                let stamp = Stamp::new(&format!("S-{i}"), &format!("token-{i:012}-abcdef"), time).expect("stamp");
+                (i, row.as_object().cloned().expect("object"), stamp)
+            })
+            .collect()
+    };
+    let run = |threads: usize| -> Vec<Vec<u8>> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        pool.install(|| issuer.issue_chunk(items()))
+            .into_iter()
+            .map(|(_, r)| r.expect("issued").pkpass)
+            .collect()
+    };
+    let one = run(1);
+    let two = run(2);
+    assert_eq!(one.len(), 64);
+    assert!(one == two, "1 and 2 threads give the same bytes");
+}
