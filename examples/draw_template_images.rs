@@ -95,9 +95,6 @@ fn render(art: &Art, scale: u32) -> RgbaImage {
     for (px, py, pixel) in img.enumerate_pixels_mut() {
         let (x, y) = ((px as f32 + 0.5) / s, (py as f32 + 0.5) / s);
         let mut c = mix(art.top, art.bottom, y / art.height as f32);
-        // A faint diagonal weave gives the larger images some texture.
-        let weave = ((x * 0.9).sin() * (y * 0.7).cos() * 2.0) as i16;
-        c = c.map(|v| (i16::from(v) + weave).clamp(0, 255) as u8);
         for shape in &art.shapes {
             let (a, col) = coverage(*shape, x, y);
             if a > 0.0 {

@@ -168,7 +168,7 @@ impl Issuer<'_> {
             write_pkpass(
                 buf,
                 &pass_json,
-                self.template.assets(),
+                self.template.packed_assets(),
                 &[],
                 self.identity,
                 stamp.signing_time,

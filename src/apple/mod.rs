@@ -11,7 +11,10 @@ pub mod rules;
 mod sign;
 pub mod verify;
 
-pub use package::{write_pkpass, write_pkpasses, PassFile, PkpassError, MAX_BUNDLE_PASSES};
+pub use package::{
+    write_archive, write_pkpass, write_pkpasses, PackedAssets, PassFile, PkpassError,
+    MAX_BUNDLE_PASSES,
+};
 pub use sign::{parse_cert, CertInfo, SignError, SigningIdentity};
 
 /// passforge's TEST-ONLY identity from `certs-example/`, built into the
@@ -96,47 +99,58 @@ mod tests {
         );
     }
 
+    fn packed() -> PackedAssets {
+        PackedAssets::new(vec![
+            crate::template::Asset::new("icon.png", crate::test_support::png(29, 29)),
+            crate::template::Asset::new("fr.lproj/pass.strings", b"\"A\" = \"B\";".to_vec()),
+        ])
+        .expect("pack")
+    }
+
+    fn names_and_methods(bytes: &[u8]) -> Vec<(String, zip::CompressionMethod)> {
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
+        (0..zip.len())
+            .map(|i| {
+                let f = zip.by_index(i).expect("entry");
+                (
+                    String::from_utf8_lossy(f.name_raw()).into_owned(),
+                    f.compression(),
+                )
+            })
+            .collect()
+    }
+
     #[test]
     fn pkpass_layout_and_manifest() {
+        use zip::CompressionMethod::{Deflated, Stored};
         let id = test_identity::load().expect("identity");
-        let icon = crate::template::Asset::new("icon.png", crate::test_support::png(29, 29));
-        let strings =
-            crate::template::Asset::new("fr.lproj/pass.strings", b"\"A\" = \"B\";".to_vec());
         let pass_json = br#"{"formatVersion":1}"#;
         let bytes = write_pkpass(
             std::io::Cursor::new(Vec::new()),
             pass_json,
-            &[icon, strings],
+            &packed(),
             &[],
             &id,
             time(),
         )
         .expect("pkpass")
         .into_inner();
-        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).expect("zip");
-        let names: Vec<String> = (0..zip.len())
-            .map(|i| {
-                String::from_utf8_lossy(zip.by_index(i).expect("entry").name_raw()).into_owned()
-            })
-            .collect();
+        let names: Vec<(&str, zip::CompressionMethod)> = vec![
+            ("pass.json", Stored),
+            ("icon.png", Stored),
+            ("fr.lproj/pass.strings", Deflated),
+            ("manifest.json", Stored),
+            ("signature", Stored),
+        ];
+        let got = names_and_methods(&bytes);
         assert_eq!(
+            got.iter()
+                .map(|(n, m)| (n.as_str(), *m))
+                .collect::<Vec<_>>(),
             names,
-            [
-                "pass.json",
-                "icon.png",
-                "fr.lproj/pass.strings",
-                "manifest.json",
-                "signature"
-            ]
+            "PNGs stored, small per-pass JSON stored, template JSON/strings deflated"
         );
-        assert_eq!(
-            zip.by_name("icon.png").expect("icon").compression(),
-            zip::CompressionMethod::Stored
-        );
-        assert_eq!(
-            zip.by_name("pass.json").expect("pass").compression(),
-            zip::CompressionMethod::Deflated
-        );
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).expect("zip");
         let mut m = String::new();
         zip.by_name("manifest.json")
             .expect("manifest")
@@ -145,13 +159,19 @@ mod tests {
         let m: serde_json::Value = serde_json::from_str(&m).expect("json");
         assert_eq!(m["pass.json"], manifest::sha1_hex(pass_json));
         assert_eq!(m.as_object().map(|o| o.len()), Some(3));
+        let mut strings = String::new();
+        zip.by_name("fr.lproj/pass.strings")
+            .expect("strings")
+            .read_to_string(&mut strings)
+            .expect("read");
+        assert_eq!(
+            strings, "\"A\" = \"B\";",
+            "pre-compressed assets read back intact"
+        );
         let again = write_pkpass(
             std::io::Cursor::new(Vec::new()),
             pass_json,
-            &[
-                crate::template::Asset::new("icon.png", crate::test_support::png(29, 29)),
-                crate::template::Asset::new("fr.lproj/pass.strings", b"\"A\" = \"B\";".to_vec()),
-            ],
+            &packed(),
             &[],
             &id,
             time(),
@@ -159,5 +179,32 @@ mod tests {
         .expect("pkpass")
         .into_inner();
         assert_eq!(bytes, again, "byte-identical for identical inputs");
+
+        // A large pass.json is deflated.
+        let big = serde_json::to_vec(
+            &serde_json::json!({"formatVersion": 1, "text": "lorem ipsum ".repeat(800)}),
+        )
+        .expect("json");
+        let bytes = write_pkpass(
+            std::io::Cursor::new(Vec::new()),
+            &big,
+            &packed(),
+            &[],
+            &id,
+            time(),
+        )
+        .expect("pkpass")
+        .into_inner();
+        assert_eq!(
+            names_and_methods(&bytes)[0],
+            ("pass.json".to_owned(), Deflated)
+        );
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).expect("zip");
+        let mut back = Vec::new();
+        zip.by_name("pass.json")
+            .expect("pass")
+            .read_to_end(&mut back)
+            .expect("read");
+        assert_eq!(back, big);
     }
 }

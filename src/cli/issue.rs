@@ -115,17 +115,20 @@ fn temp_path(path: &Path) -> PathBuf {
 
 /// This machine's name, so that temp files of jobs on other machines sharing
 /// the output folder are recognisable.
-fn host() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| {
-            h.trim()
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-                .collect()
-        })
-        .ok()
-        .filter(|h: &String| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned())
+fn host() -> &'static str {
+    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| {
+                h.trim()
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect()
+            })
+            .ok()
+            .filter(|h: &String| !h.is_empty())
+            .unwrap_or_else(|| "localhost".to_owned())
+    })
 }
 
 /// Removes temp files left in `dir` by killed passforge processes of this
@@ -158,7 +161,7 @@ fn remove_stale_temps(dir: &Path) -> usize {
 
 /// Writes `bytes` to `path` through a temp file and a rename, so a reader
 /// (or a crash) never sees a partial file.
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = temp_path(path);
     let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
@@ -214,10 +217,10 @@ impl Output {
     }
 }
 
-struct Stats {
-    issued: usize,
-    failed: usize,
-    skipped: usize,
+pub(crate) struct Stats {
+    pub(crate) issued: usize,
+    pub(crate) failed: usize,
+    pub(crate) skipped: usize,
 }
 
 /// Prints one row's failure, one line per problem.
@@ -318,7 +321,7 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
         ProgressStyle::with_template("{spinner} {pos} passes issued ({per_sec}, {elapsed})")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
-    let mut output = Sinks::open(args.out.as_deref(), args.google.as_deref())?;
+    let output = Sinks::open(args.out.as_deref(), args.google.as_deref())?;
     let mut stats = Stats {
         issued: 0,
         failed: 0,
@@ -339,10 +342,16 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
         }
     }
     let in_shard = |row: usize| args.shard.is_none_or(|s| (row - 1) % s.count == s.index);
-    let mut serials: HashMap<SerialNumber, usize> = HashMap::new();
+    // Serial numbers seen so far, as 128-bit digests: a few bytes per row
+    // instead of the strings, so a million-row batch stays small.
+    let mut serials: HashMap<u128, usize> = HashMap::new();
     let chunk_size = 64 * threads;
     let mut rows = rows.peekable();
-    while rows.peek().is_some() {
+    let mut data_error = None;
+    let next_chunk = || -> Option<Vec<WorkItem>> {
+        if data_error.is_some() || rows.peek().is_none() {
+            return None;
+        }
         let mut items: Vec<WorkItem> = Vec::with_capacity(chunk_size);
         for row in rows.by_ref().take(chunk_size) {
             let Row {
@@ -357,8 +366,8 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
                     stats.failed += 1;
                     pb.suspend(|| eprintln!("error: {e}"));
                     if e.row.is_none() {
-                        output.abandon();
-                        bail!("{}: {e}", args.data.display());
+                        data_error = Some(anyhow::anyhow!("{}: {e}", args.data.display()));
+                        return None;
                     }
                     continue;
                 }
@@ -378,7 +387,8 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
                     continue;
                 }
             };
-            if let Some(first) = serials.get(&serial) {
+            let digest = serial_digest(&serial);
+            if let Some(first) = serials.get(&digest) {
                 stats.failed += 1;
                 let e = passforge::template::FieldError {
                     field: "serialNumber".into(),
@@ -394,7 +404,7 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
                 );
                 continue;
             }
-            serials.insert(serial.clone(), number);
+            serials.insert(digest, number);
             let stamp = Stamp {
                 serial_number: serial,
                 authentication_token: generated_token(),
@@ -412,12 +422,22 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
             });
             stats.skipped += before - items.len();
         }
-        let results = pool.install(|| issuer.issue_chunk(items));
-        if let Err(e) = output.deliver(&pool, results, &pb, &mut stats) {
+        Some(items)
+    };
+    let (output, written) = match run_pipeline(&pool, &issuer, output, &pb, next_chunk) {
+        Ok(r) => r,
+        Err(failed) => {
+            let (output, e) = *failed;
             output.abandon();
             return Err(e);
         }
+    };
+    if let Some(e) = data_error {
+        output.abandon();
+        return Err(e);
     }
+    stats.issued += written.issued;
+    stats.failed += written.failed;
     pb.finish_and_clear();
     let where_to = output.finish(signing_time)?;
     let secs = started.elapsed().as_secs_f64();
@@ -445,23 +465,63 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
 }
 
 /// A row ready to issue: (row number, line), its field values and its stamp.
-type WorkItem = (
+pub(crate) type WorkItem = (
     (usize, Option<u64>),
     serde_json::Map<String, serde_json::Value>,
     Stamp,
 );
 
 /// The results of one chunk, in row order.
-type ChunkResult = Vec<((usize, Option<u64>), Result<IssuedPass, IssueError>)>;
+pub(crate) type ChunkResult = Vec<((usize, Option<u64>), Result<IssuedPass, IssueError>)>;
+
+/// Issues chunks on the pool while a writer thread delivers the previous
+/// chunk's passes (files, ZIP entries, CSV lines): writing never holds up the
+/// signing workers, and at most two chunks wait in between, so memory stays
+/// flat whatever the row count. Returns the sinks (to finish) and the
+/// writer's counts, or the sinks (to abandon) and the first write error.
+pub(crate) fn run_pipeline(
+    pool: &rayon::ThreadPool,
+    issuer: &Issuer<'_>,
+    mut sinks: Sinks,
+    pb: &ProgressBar,
+    mut next_chunk: impl FnMut() -> Option<Vec<WorkItem>>,
+) -> Result<(Sinks, Stats), Box<(Sinks, anyhow::Error)>> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<ChunkResult>(2);
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || {
+            let mut stats = Stats {
+                issued: 0,
+                failed: 0,
+                skipped: 0,
+            };
+            for results in rx {
+                if let Err(e) = sinks.deliver(results, pb, &mut stats) {
+                    return Err(Box::new((sinks, e)));
+                }
+            }
+            Ok((sinks, stats))
+        });
+        while let Some(items) = next_chunk() {
+            let results = pool.install(|| issuer.issue_chunk(items));
+            if tx.send(results).is_err() {
+                break; // the writer failed; its error is returned below
+            }
+        }
+        drop(tx);
+        writer
+            .join()
+            .unwrap_or_else(|_| panic!("the writer thread panicked"))
+    })
+}
 
 /// Where issued passes go: Apple files and/or the Google CSV.
-struct Sinks {
+pub(crate) struct Sinks {
     apple: Option<Output>,
     google: Option<GoogleCsv>,
 }
 
 impl Sinks {
-    fn open(out: Option<&Path>, google: Option<&Path>) -> anyhow::Result<Self> {
+    pub(crate) fn open(out: Option<&Path>, google: Option<&Path>) -> anyhow::Result<Self> {
         let apple = out.map(Output::open).transpose()?;
         let google = match google.map(GoogleCsv::open).transpose() {
             Ok(g) => g,
@@ -475,7 +535,7 @@ impl Sinks {
         Ok(Self { apple, google })
     }
 
-    fn abandon(self) {
+    pub(crate) fn abandon(self) {
         if let Some(a) = self.apple {
             a.abandon();
         }
@@ -486,7 +546,6 @@ impl Sinks {
 
     fn deliver(
         &mut self,
-        pool: &rayon::ThreadPool,
         results: ChunkResult,
         pb: &ProgressBar,
         stats: &mut Stats,
@@ -509,7 +568,7 @@ impl Sinks {
             }
         }
         if let Some(out) = &mut self.apple {
-            out.deliver(pool, &ok)?;
+            out.deliver(&ok)?;
         }
         if let Some(g) = &mut self.google {
             g.deliver(&ok)?;
@@ -544,17 +603,14 @@ impl Sinks {
 }
 
 impl Output {
-    fn deliver(&mut self, pool: &rayon::ThreadPool, ok: &[IssuedPass]) -> anyhow::Result<()> {
+    fn deliver(&mut self, ok: &[IssuedPass]) -> anyhow::Result<()> {
         match self {
             Self::Dir(dir) => {
-                let dir: &Path = dir;
-                pool.install(|| {
-                    ok.par_iter().try_for_each(|p| {
-                        let path = dir.join(format!("{}.pkpass", p.serial_number));
-                        write_atomic(&path, &p.pkpass)
-                            .with_context(|| format!("cannot write {}", path.display()))
-                    })
-                })?;
+                for p in ok {
+                    let path = dir.join(format!("{}.pkpass", p.serial_number));
+                    write_atomic(&path, &p.pkpass)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                }
             }
             Self::Zip { zip, tmp, .. } => {
                 let opts = zip::write::SimpleFileOptions::default()
@@ -671,6 +727,14 @@ impl GoogleCsv {
         drop(self.writer);
         let _ = std::fs::remove_file(&self.tmp);
     }
+}
+
+/// The first 128 bits of a serial number's SHA-256.
+fn serial_digest(serial: &SerialNumber) -> u128 {
+    let d = openssl::sha::sha256(serial.as_str().as_bytes());
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&d[..16]);
+    u128::from_le_bytes(first)
 }
 
 /// Whether `<dir>/<serial>.pkpass` exists and verifies (manifest and

@@ -2,6 +2,7 @@
 //! exit codes (0 all good, 1 some rows or checks failed, 2 bad usage,
 //! configuration or template). The only module that prints.
 
+mod bench;
 mod certs;
 mod config;
 mod google;
@@ -37,6 +38,8 @@ enum Command {
     /// Inspect certificates.
     #[command(subcommand)]
     Certs(certs::CertsCommand),
+    /// Measure issuing throughput against OpenSSL's signing rate.
+    Bench(Box<bench::BenchArgs>),
     /// Google Wallet save links.
     #[command(subcommand)]
     Google(google::GoogleCommand),
@@ -57,6 +60,7 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         Command::Validate(args) => validate::run(&args),
         Command::Certs(cmd) => certs::run(cmd),
         Command::Google(cmd) => google::run(cmd),
+        Command::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@
 //! Sync and IO-free: the issue time is an argument.
 
 mod objects;
+mod sign;
 
 use serde_json::{json, Map, Value};
 
@@ -203,6 +204,7 @@ pub fn save_jwt(
     });
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     header.kid.clone_from(&config.service_account.key_id);
+    sign::install();
     let jwt = jsonwebtoken::encode(&header, &claims, &config.service_account.key)?;
     let url = format!("{SAVE_URL_PREFIX}{jwt}");
     let mut warnings = pass.warnings.clone();

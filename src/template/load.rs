@@ -240,9 +240,21 @@ impl Template {
             GoogleOverride { tree, slots }
         });
 
+        let packed = match crate::apple::PackedAssets::new(assets) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                diags.push(Diagnostic::error(
+                    "(template)",
+                    Location::File,
+                    "template.pack",
+                    format!("cannot pack the template's files: {e}"),
+                ));
+                None
+            }
+        };
         let diagnostics = Diagnostics(diags);
         match pass_json {
-            Some(pass_json) if !diagnostics.has_errors() => Ok(Self {
+            Some(pass_json) if !diagnostics.has_errors() && packed.is_some() => Ok(Self {
                 id: id.to_owned(),
                 meta,
                 schema,
@@ -250,7 +262,10 @@ impl Template {
                 style,
                 slots,
                 env,
-                assets,
+                assets: packed.ok_or_else(|| TemplateError::Invalid {
+                    name: id.to_owned(),
+                    diagnostics: diagnostics.clone(),
+                })?,
                 strings: report.strings,
                 google,
                 diagnostics,

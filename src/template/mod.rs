@@ -86,7 +86,7 @@ pub struct Template {
     style: &'static str,
     slots: Vec<render::Slot>,
     env: minijinja::Environment<'static>,
-    assets: Vec<Asset>,
+    assets: crate::apple::PackedAssets,
     strings: BTreeMap<String, StringsTable>,
     google: Option<GoogleOverride>,
     diagnostics: Diagnostics,
@@ -107,7 +107,12 @@ impl std::fmt::Debug for Template {
             .field("fields", &self.schema.fields().keys().collect::<Vec<_>>())
             .field(
                 "assets",
-                &self.assets.iter().map(|a| &a.name).collect::<Vec<_>>(),
+                &self
+                    .assets
+                    .assets()
+                    .iter()
+                    .map(|a| &a.name)
+                    .collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
     }
@@ -141,6 +146,11 @@ impl Template {
 
     /// The files packaged into every pass, sorted by name.
     pub fn assets(&self) -> &[Asset] {
+        self.assets.assets()
+    }
+
+    /// The assets packed into ZIP entries once, for `.pkpass` writing.
+    pub fn packed_assets(&self) -> &crate::apple::PackedAssets {
         &self.assets
     }
 

@@ -248,3 +248,34 @@ fn output_is_byte_identical_across_thread_counts() {
     assert_eq!(one.len(), 64);
     assert!(one == two, "1 and 2 threads give the same bytes");
 }
+
+#[test]
+fn bench_command_reports_rates_ratio_and_memory() {
+    let o = passforge(
+        &root(),
+        &[
+            "bench",
+            "--rows",
+            "64",
+            "--rounds",
+            "1",
+            "--sign-seconds",
+            "0.1",
+            "--no-openssl-cli",
+            "--threads",
+            "2",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    for expected in [
+        "in-process RSA-2048 sign",
+        "passes/s (1 thread) =",
+        "% of the sign rate",
+        "passes/s (2 threads) =",
+        "x one thread",
+        "peak RSS",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Side-by-side throughput: passkit-generator (npm) and passforge issuing the
+# same event-ticket passes with the same certs-example certificates, one
+# process, one core each. Prints both rates and the ratio.
+#
+#   bash benches/compare/run.sh [ROWS]     (default 500)
+#
+# Needs node + npm (passkit-generator is installed into a temp folder) and a
+# release build of passforge (built here if missing).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROWS=${1:-500}
+ROOT=$(pwd)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+cargo build --release --quiet
+PF="$ROOT/target/release/passforge"
+
+# The same rows for both: serial numbers and attendee names.
+python3 - "$ROWS" "$WORK/rows.csv" <<'PY'
+import csv, sys
+n, path = int(sys.argv[1]), sys.argv[2]
+with open(path, "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["serialNumber", "attendee", "seat", "section", "doorsOpen", "price"])
+    for i in range(n):
+        w.writerow([f"CMP-{i:06d}", f"Person {i}", f"A{i % 999 + 1}", "GA", "2027-06-12T19:00:00+01:00", i % 100])
+PY
+
+# passkit-generator's model: the template's images and a pass.json rendered by
+# passforge from the first row (passkit-generator has no placeholders; it
+# sets the per-pass values through its field API, as its users do).
+mkdir -p "$WORK/model.pass" "$WORK/one"
+cp templates/event-ticket/*.png "$WORK/model.pass/"
+cp -r templates/event-ticket/*.lproj "$WORK/model.pass/"
+head -2 "$WORK/rows.csv" > "$WORK/first.csv"
+"$PF" issue --template templates/event-ticket --data "$WORK/first.csv" --out "$WORK/one" 2>/dev/null
+unzip -p "$WORK/one/CMP-000000.pkpass" pass.json > "$WORK/model.pass/pass.json"
+
+cd "$WORK"
+npm init -y >/dev/null 2>&1
+npm install --silent --no-audit --no-fund passkit-generator@3 >/dev/null 2>&1
+cat > bench.js <<'JS'
+const fs = require("fs");
+const { PKPass } = require("passkit-generator");
+const [rowsPath, certs, out] = process.argv.slice(2);
+const rows = fs.readFileSync(rowsPath, "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
+const certificates = {
+  wwdr: fs.readFileSync(`${certs}/wwdr-ca.pem`),
+  signerCert: fs.readFileSync(`${certs}/pass.pem`),
+  signerKey: fs.readFileSync(`${certs}/pass.key`),
+};
+(async () => {
+  fs.mkdirSync(out, { recursive: true });
+  const start = process.hrtime.bigint();
+  for (const [serialNumber, attendee, seat] of rows) {
+    const pass = await PKPass.from({ model: "./model.pass", certificates }, { serialNumber });
+    pass.secondaryFields.find((f) => f.key === "attendee").value = attendee;
+    pass.auxiliaryFields.find((f) => f.key === "seat").value = seat;
+    fs.writeFileSync(`${out}/${serialNumber}.pkpass`, pass.getAsBuffer());
+  }
+  const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  console.log((rows.length / secs).toFixed(1));
+})();
+JS
+PKG_RATE=$(taskset -c 0 node bench.js rows.csv "$ROOT/certs-example" pkg-out 2>/dev/null || node bench.js rows.csv "$ROOT/certs-example" pkg-out)
+
+START=$(date +%s.%N)
+taskset -c 0 "$PF" issue --template "$ROOT/templates/event-ticket" --data rows.csv --out pf-out --threads 1 2>/dev/null
+END=$(date +%s.%N)
+PF_RATE=$(python3 -c "print(f'{$ROWS / ($END - $START):.1f}')")
+
+echo "rows:               $ROWS (event-ticket, certs-example, one core)"
+echo "passkit-generator:  $PKG_RATE passes/s"
+echo "passforge:          $PF_RATE passes/s (whole CLI run, start to exit)"
+python3 -c "print(f'ratio:              {$PF_RATE / $PKG_RATE:.0f}x')"
+python3 "$ROOT/../shared/apple/verify_pkpass.py" --ca "$ROOT/certs-example/wwdr-ca.pem" "pkg-out/CMP-000000.pkpass" "pf-out/CMP-000000.pkpass" >/dev/null 2>&1 \
+  && echo "both outputs verify with ../shared/apple/verify_pkpass.py" || echo "note: not both outputs verified with ../shared/apple/verify_pkpass.py"

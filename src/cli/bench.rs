@@ -1,0 +1,253 @@
+//! `passforge bench`: the throughput benchmark. Issues passes from a template
+//! at one thread and at every core, measures OpenSSL's bare RSA signing rate
+//! in the same run, and prints the ratios and the peak memory.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use chrono::{SubsecRound as _, Utc};
+use passforge::issue::{Issuer, Stamp};
+use passforge::template::load_dir;
+use serde_json::{Map, Value};
+
+use super::config::ConfigArgs;
+use super::Outcome;
+
+/// Arguments of `passforge bench`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct BenchArgs {
+    /// The template to issue from; rows are its sample.csv, repeated.
+    #[arg(long, value_name = "DIR", default_value = "templates/event-ticket")]
+    template: PathBuf,
+    /// Passes per measurement.
+    #[arg(long, default_value_t = 4000)]
+    rows: usize,
+    /// Threads for the parallel measurement (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Also sign a Google save JWT for every pass.
+    #[arg(long)]
+    google: bool,
+    /// Measurement rounds; the best of each is reported (the machine may be shared).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Seconds of bare signing per round for the in-process sign rate.
+    #[arg(long, default_value_t = 2.0)]
+    sign_seconds: f64,
+    /// Do not run `openssl speed -seconds 3 rsa2048` (compare with the in-process rate only).
+    #[arg(long)]
+    no_openssl_cli: bool,
+    /// Folder to write passes into (default: a temp folder, in /dev/shm when it exists).
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+fn sample_rows(template: &Path, n: usize) -> anyhow::Result<Vec<Map<String, Value>>> {
+    let csv = template.join("sample.csv");
+    let mut base: Vec<Map<String, Value>> = Vec::new();
+    if csv.exists() {
+        for row in
+            passforge::data::rows(std::fs::File::open(&csv)?, passforge::data::DataFormat::Csv)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", csv.display()))?
+        {
+            let mut row = row.map_err(|e| anyhow::anyhow!("{}: {e}", csv.display()))?;
+            row.values.remove("serialNumber");
+            base.push(row.values);
+        }
+    }
+    if base.is_empty() {
+        base.push(Map::new());
+    }
+    Ok((0..n).map(|i| base[i % base.len()].clone()).collect())
+}
+
+/// The process's peak resident set size in MiB (Linux).
+pub(crate) fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+/// `openssl speed -seconds 3 rsa2048` sign/s on one core, if the CLI is there.
+fn openssl_speed() -> Option<f64> {
+    let out = std::process::Command::new("openssl")
+        .args(["speed", "-seconds", "3", "rsa2048"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.starts_with("rsa 2048 bits"))?;
+    line.split_whitespace().nth(5)?.parse().ok()
+}
+
+pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
+    let signing = args.config.apple()?;
+    let google = if args.google {
+        Some(args.config.google()?)
+    } else {
+        None
+    };
+    let template = load_dir(&args.template).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rows = sample_rows(&args.template, args.rows)?;
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+        .max(1);
+    let issuer = Issuer {
+        template: &template,
+        identity: &signing.identity,
+        web_service_url: signing.web_service_url.as_deref(),
+        apple: true,
+        google: google.as_ref(),
+        google_skinny: false,
+    };
+    let base = match &args.out_dir {
+        Some(d) => d.clone(),
+        None => {
+            let parent = if Path::new("/dev/shm").is_dir() {
+                PathBuf::from("/dev/shm")
+            } else {
+                std::env::temp_dir()
+            };
+            tempfile_dir(&parent)?
+        }
+    };
+    eprintln!(
+        "benchmark: {} passes of {} per measurement, {} round(s), writing to {}",
+        args.rows,
+        template.id(),
+        args.rounds,
+        base.display()
+    );
+
+    let sign_rate = |d: Duration| -> anyhow::Result<f64> {
+        let digest = [7u8; 32];
+        let start = Instant::now();
+        let mut n = 0u64;
+        while start.elapsed() < d {
+            signing.identity.sign_digest_for_benchmark(&digest)?;
+            n += 1;
+        }
+        Ok(n as f64 / start.elapsed().as_secs_f64())
+    };
+    let issue_rate = |t: usize, round: usize| -> anyhow::Result<f64> {
+        let dir = base.join(format!("t{t}-r{round}"));
+        std::fs::create_dir_all(&dir)?;
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build()?;
+        let time = Utc::now().trunc_subsecs(0);
+        let sinks = super::issue::Sinks::open(Some(&dir), None)?;
+        let pb = indicatif::ProgressBar::hidden();
+        let mut chunks = rows.chunks(64 * t).enumerate();
+        let mut bad = None;
+        let next = || {
+            let (c, chunk) = chunks.next()?;
+            let items: Result<Vec<super::issue::WorkItem>, _> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let n = c * 64 * t + i;
+                    Stamp::new(
+                        &format!("BENCH-{n:07}"),
+                        &format!("{:032x}", n as u128 * 7919 + 1),
+                        time,
+                    )
+                    .map(|s| ((n + 1, None), r.clone(), s))
+                })
+                .collect();
+            match items {
+                Ok(items) => Some(items),
+                Err(e) => {
+                    bad = Some(e);
+                    None
+                }
+            }
+        };
+        let start = Instant::now();
+        let (sinks, stats) =
+            super::issue::run_pipeline(&pool, &issuer, sinks, &pb, next).map_err(|failed| {
+                let (sinks, e) = *failed;
+                sinks.abandon();
+                e
+            })?;
+        if let Some(e) = bad {
+            return Err(e.into());
+        }
+        if stats.failed > 0 || stats.issued != rows.len() {
+            bail!("{} of {} passes failed", stats.failed, rows.len());
+        }
+        drop(sinks);
+        let rate = rows.len() as f64 / start.elapsed().as_secs_f64();
+        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clean {}", dir.display()))?;
+        Ok(rate)
+    };
+
+    let (mut best_sign, mut best_one, mut best_n) = (0f64, 0f64, 0f64);
+    for round in 0..args.rounds.max(1) {
+        best_sign = best_sign.max(sign_rate(Duration::from_secs_f64(
+            args.sign_seconds.max(0.05),
+        ))?);
+        best_one = best_one.max(issue_rate(1, round)?);
+        if threads > 1 {
+            best_n = best_n.max(issue_rate(threads, round)?);
+        }
+        eprintln!("round {}: sign {best_sign:.0}/s, 1 thread {best_one:.0}/s, {threads} threads {best_n:.0}/s (best so far)", round + 1);
+    }
+    let cli = if args.no_openssl_cli {
+        None
+    } else {
+        openssl_speed()
+    };
+    if args.out_dir.is_none() {
+        let _ = std::fs::remove_dir_all(&base);
+    }
+    let signatures = if args.google { 2.0 } else { 1.0 };
+    let reference = cli.unwrap_or(best_sign);
+    let what = if args.google {
+        "Apple + Google"
+    } else {
+        "Apple only"
+    };
+    println!(
+        "template                      {} ({} KB of images)",
+        template.id(),
+        template
+            .assets()
+            .iter()
+            .map(|a| a.bytes.len())
+            .sum::<usize>()
+            / 1024
+    );
+    match cli {
+        Some(c) => println!("openssl speed rsa2048         {c:>8.0} sign/s (1 core)"),
+        None => println!("openssl speed rsa2048         (not run)"),
+    }
+    println!("in-process RSA-2048 sign      {best_sign:>8.0} sign/s (1 thread)");
+    println!("passforge {what:<19} {best_one:>8.0} passes/s (1 thread) = {:.0}% of the sign rate per signature", 100.0 * best_one * signatures / reference);
+    if threads > 1 {
+        println!(
+            "passforge {what:<19} {best_n:>8.0} passes/s ({threads} threads) = {:.2}x one thread",
+            best_n / best_one
+        );
+    }
+    if let Some(rss) = peak_rss_mib() {
+        println!("peak RSS                      {rss:>8.1} MiB");
+    }
+    Ok(Outcome::Success)
+}
+
+fn tempfile_dir(parent: &Path) -> anyhow::Result<PathBuf> {
+    let dir = parent.join(format!("passforge-bench-{}", std::process::id()));
+    if dir.exists() {
+        bail!("{} already exists", dir.display());
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
