@@ -472,7 +472,55 @@ pub(crate) type WorkItem = (
 );
 
 /// The results of one chunk, in row order.
-pub(crate) type ChunkResult = Vec<((usize, Option<u64>), Result<IssuedPass, IssueError>)>;
+pub(crate) type ChunkResult = Vec<((usize, Option<u64>), Result<Finished, IssueError>)>;
+
+/// `.pkpass` buffers handed back by the writer for the workers to reuse: each
+/// buffer stays with the process instead of being allocated on a worker and
+/// freed on the writer, a pattern under which glibc's heap grew with the row
+/// count. At most [`Buffers::KEEP`] are kept.
+#[derive(Default)]
+pub(crate) struct Buffers(std::sync::Mutex<Vec<Vec<u8>>>);
+
+impl Buffers {
+    const KEEP: usize = 1024;
+
+    fn take(&self) -> Vec<u8> {
+        self.0
+            .lock()
+            .map(|mut v| v.pop())
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    fn give(&self, buf: Vec<u8>) {
+        if let Ok(mut v) = self.0.lock() {
+            if v.len() < Self::KEEP {
+                v.push(buf);
+            }
+        }
+    }
+}
+
+/// What the writer needs of an issued pass. The rendered tree and field
+/// values are dropped on the signing thread that made them: freeing their many
+/// small allocations on the writer thread made glibc's heap grow with the row
+/// count (about 0.8 KB per row).
+pub(crate) struct Finished {
+    serial_number: SerialNumber,
+    pkpass: Vec<u8>,
+    google: Option<passforge::issue::GoogleSave>,
+}
+
+impl From<IssuedPass> for Finished {
+    fn from(p: IssuedPass) -> Self {
+        Self {
+            serial_number: p.serial_number,
+            pkpass: p.pkpass,
+            google: p.google,
+        }
+    }
+}
 
 /// Issues chunks on the pool while a writer thread delivers the previous
 /// chunk's passes (files, ZIP entries, CSV lines): writing never holds up the
@@ -487,6 +535,7 @@ pub(crate) fn run_pipeline(
     mut next_chunk: impl FnMut() -> Option<Vec<WorkItem>>,
 ) -> Result<(Sinks, Stats), Box<(Sinks, anyhow::Error)>> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<ChunkResult>(2);
+    let buffers = &Buffers::default();
     std::thread::scope(|scope| {
         let writer = scope.spawn(move || {
             let mut stats = Stats {
@@ -495,14 +544,26 @@ pub(crate) fn run_pipeline(
                 skipped: 0,
             };
             for results in rx {
-                if let Err(e) = sinks.deliver(results, pb, &mut stats) {
+                if let Err(e) = sinks.deliver(results, pb, &mut stats, buffers) {
                     return Err(Box::new((sinks, e)));
                 }
             }
             Ok((sinks, stats))
         });
         while let Some(items) = next_chunk() {
-            let results = pool.install(|| issuer.issue_chunk(items));
+            let results: ChunkResult = pool.install(|| {
+                items
+                    .into_par_iter()
+                    .map(|(tag, fields, stamp)| {
+                        (
+                            tag,
+                            issuer
+                                .issue_into(&fields, &stamp, buffers.take())
+                                .map(Finished::from),
+                        )
+                    })
+                    .collect()
+            });
             if tx.send(results).is_err() {
                 break; // the writer failed; its error is returned below
             }
@@ -549,6 +610,7 @@ impl Sinks {
         results: ChunkResult,
         pb: &ProgressBar,
         stats: &mut Stats,
+        buffers: &Buffers,
     ) -> anyhow::Result<()> {
         let mut ok = Vec::with_capacity(results.len());
         for ((row, line), r) in results {
@@ -575,6 +637,9 @@ impl Sinks {
         }
         stats.issued += ok.len();
         pb.inc(ok.len() as u64);
+        for p in ok {
+            buffers.give(p.pkpass);
+        }
         Ok(())
     }
 
@@ -603,7 +668,7 @@ impl Sinks {
 }
 
 impl Output {
-    fn deliver(&mut self, ok: &[IssuedPass]) -> anyhow::Result<()> {
+    fn deliver(&mut self, ok: &[Finished]) -> anyhow::Result<()> {
         match self {
             Self::Dir(dir) => {
                 for p in ok {
@@ -697,7 +762,7 @@ impl GoogleCsv {
         })
     }
 
-    fn deliver(&mut self, ok: &[IssuedPass]) -> anyhow::Result<()> {
+    fn deliver(&mut self, ok: &[Finished]) -> anyhow::Result<()> {
         for p in ok {
             if let Some(g) = &p.google {
                 self.writer
