@@ -489,9 +489,6 @@ pub fn map_pass(
             if let Some(h) = c.take(&HOLDER) {
                 object["ticketHolderName"] = h.value.into();
             }
-            if let Some(col) = &color {
-                object["hexBackgroundColor"] = col.clone().into();
-            }
         }
         GoogleType::Flight => {
             let code = c
@@ -591,9 +588,6 @@ pub fn map_pass(
             if !seating.is_empty() {
                 object["boardingAndSeatingInfo"] = Value::Object(seating);
             }
-            if let Some(col) = &color {
-                object["hexBackgroundColor"] = col.clone().into();
-            }
         }
         GoogleType::Transit => {
             let kind = match pass
@@ -644,17 +638,11 @@ pub fn map_pass(
             if let Some(h) = c.take(&HOLDER) {
                 object["passengerNames"] = h.value.into();
             }
-            if let Some(col) = &color {
-                object["hexBackgroundColor"] = col.clone().into();
-            }
         }
         GoogleType::Loyalty => {
             class["programName"] = c.s("logoText").unwrap_or(&org).to_owned().into();
             if let Some(logo) = c.image("logo") {
                 class["programLogo"] = logo;
-            }
-            if let Some(col) = &color {
-                class["hexBackgroundColor"] = col.clone().into();
             }
             if let Some(p) = c.take(&["points", "balance", "stamps", "credit"]) {
                 let balance = match &p.raw {
@@ -709,9 +697,6 @@ pub fn map_pass(
             if let Some(img) = c.image("logo") {
                 class["titleImage"] = img;
             }
-            if let Some(col) = &color {
-                class["hexBackgroundColor"] = col.clone().into();
-            }
         }
         GoogleType::Generic => {
             // A generic class carries no issuer name or review status.
@@ -740,9 +725,14 @@ pub fn map_pass(
             if let Some(hero) = c.image("strip") {
                 object["heroImage"] = hero;
             }
-            if let Some(col) = &color {
-                object["hexBackgroundColor"] = col.clone().into();
-            }
+        }
+    }
+
+    // Loyalty and offer objects have no color of their own: it goes on the class.
+    if let Some(col) = color {
+        match google_type {
+            GoogleType::Loyalty | GoogleType::Offer => class["hexBackgroundColor"] = col.into(),
+            _ => object["hexBackgroundColor"] = col.into(),
         }
     }
 

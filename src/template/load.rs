@@ -253,8 +253,8 @@ impl Template {
             }
         };
         let diagnostics = Diagnostics(diags);
-        match pass_json {
-            Some(pass_json) if !diagnostics.has_errors() && packed.is_some() => Ok(Self {
+        match (pass_json, packed) {
+            (Some(pass_json), Some(assets)) if !diagnostics.has_errors() => Ok(Self {
                 id: id.to_owned(),
                 meta,
                 schema,
@@ -262,10 +262,7 @@ impl Template {
                 style,
                 slots,
                 env,
-                assets: packed.ok_or_else(|| TemplateError::Invalid {
-                    name: id.to_owned(),
-                    diagnostics: diagnostics.clone(),
-                })?,
+                assets,
                 strings: report.strings,
                 google,
                 diagnostics,
