@@ -178,7 +178,15 @@ impl Issuer<'_> {
         let pkpass = if self.apple {
             let pass_json = serde_json::to_vec(&rendered.pass_json)?;
             buf.clear();
-            buf.reserve(pass_json.len() + self.asset_bytes() + 4096);
+            // Room for everything but the assets: manifest, signature (a few KB with
+            // the certificate chain) and ~300 bytes of ZIP headers per entry. Too
+            // little would double the buffer and copy the whole pass again.
+            buf.reserve(
+                pass_json.len()
+                    + self.asset_bytes()
+                    + 16 * 1024
+                    + 300 * self.template.assets().len(),
+            );
             let buf = std::io::Cursor::new(buf);
             write_pkpass(
                 buf,

@@ -145,7 +145,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         let time = Utc::now().trunc_subsecs(0);
         let sinks = super::issue::Sinks::open(Some(&dir), None)?;
         let pb = indicatif::ProgressBar::hidden();
-        let mut chunks = rows.chunks(64 * t).enumerate();
+        let mut chunks = rows.chunks(super::issue::CHUNK_PER_THREAD * t).enumerate();
         let mut bad = None;
         let next = || {
             let (c, chunk) = chunks.next()?;
@@ -153,7 +153,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
                 .iter()
                 .enumerate()
                 .map(|(i, r)| {
-                    let n = c * 64 * t + i;
+                    let n = c * super::issue::CHUNK_PER_THREAD * t + i;
                     Stamp::new(
                         &format!("BENCH-{n:07}"),
                         &format!("{:032x}", n as u128 * 7919 + 1),

@@ -345,7 +345,7 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
     // Serial numbers seen so far, as 128-bit digests: a few bytes per row
     // instead of the strings, so a million-row batch stays small.
     let mut serials: HashMap<u128, usize> = HashMap::new();
-    let chunk_size = 64 * threads;
+    let chunk_size = CHUNK_PER_THREAD * threads;
     let mut rows = rows.peekable();
     let mut data_error = None;
     let next_chunk = || -> Option<Vec<WorkItem>> {
@@ -521,6 +521,10 @@ impl From<IssuedPass> for Finished {
         }
     }
 }
+
+/// Rows per worker thread in one chunk. At most four chunks are alive at
+/// once (being signed, two queued, being written), which bounds memory.
+pub(crate) const CHUNK_PER_THREAD: usize = 32;
 
 /// Issues chunks on the pool while a writer thread delivers the previous
 /// chunk's passes (files, ZIP entries, CSV lines): writing never holds up the
