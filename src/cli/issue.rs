@@ -318,8 +318,14 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
 
     let pb = ProgressBar::new_spinner();
     pb.set_style(
-        ProgressStyle::with_template("{spinner} {pos} passes issued ({per_sec}, {elapsed})")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ProgressStyle::with_template("{spinner} {pos} passes issued ({rate}, {elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner())
+            .with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0}/s", state.per_sec());
+                },
+            ),
     );
     let output = Sinks::open(args.out.as_deref(), args.google.as_deref())?;
     let mut stats = Stats {
