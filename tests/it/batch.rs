@@ -42,17 +42,11 @@ fn two_thousand_rows_all_verify() {
     let data = tmp.path().join("rows.csv");
     write_rows(&data, 2000, true);
     let out = tmp.path().join("out");
-    let o = passforge(
-        &root(),
-        &[
-            "issue",
-            "--template",
-            "templates/event-ticket",
-            "--data",
-            data.to_str().expect("utf8"),
-            "--out",
-            out.to_str().expect("utf8"),
-        ],
+    let o = issue_cli(
+        "templates/event-ticket",
+        data.to_str().expect("utf8"),
+        out.to_str().expect("utf8"),
+        &[],
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stderr(&o).contains("issued 2000 passes"), "{}", stderr(&o));
@@ -148,19 +142,11 @@ fn shards_cover_every_row_exactly_once() {
     for i in 0..3 {
         let shard_dir = tmp.path().join(format!("shard{i}"));
         let shard = format!("{i}/3");
-        let o = passforge(
-            &root(),
-            &[
-                "issue",
-                "--template",
-                "templates/event-ticket",
-                "--data",
-                data.to_str().expect("utf8"),
-                "--out",
-                shard_dir.to_str().expect("utf8"),
-                "--shard",
-                &shard,
-            ],
+        let o = issue_cli(
+            "templates/event-ticket",
+            data.to_str().expect("utf8"),
+            shard_dir.to_str().expect("utf8"),
+            &["--shard", &shard],
         );
         assert_eq!(code(&o), 0, "{}", stderr(&o));
         let names = names_in(&shard_dir);
@@ -171,19 +157,11 @@ fn shards_cover_every_row_exactly_once() {
         );
         seen.extend(names);
         // The same shard into the shared folder, as N machines would.
-        let o = passforge(
-            &root(),
-            &[
-                "issue",
-                "--template",
-                "templates/event-ticket",
-                "--data",
-                data.to_str().expect("utf8"),
-                "--out",
-                out.to_str().expect("utf8"),
-                "--shard",
-                &shard,
-            ],
+        let o = issue_cli(
+            "templates/event-ticket",
+            data.to_str().expect("utf8"),
+            out.to_str().expect("utf8"),
+            &["--shard", &shard],
         );
         assert_eq!(code(&o), 0, "{}", stderr(&o));
     }
@@ -192,19 +170,11 @@ fn shards_cover_every_row_exactly_once() {
     seen.dedup();
     assert_eq!((total, seen.len()), (50, 50), "disjoint and complete");
     assert_eq!(names_in(&out), seen);
-    let bad = passforge(
-        &root(),
-        &[
-            "issue",
-            "--template",
-            "templates/event-ticket",
-            "--data",
-            data.to_str().expect("utf8"),
-            "--out",
-            out.to_str().expect("utf8"),
-            "--shard",
-            "3/3",
-        ],
+    let bad = issue_cli(
+        "templates/event-ticket",
+        data.to_str().expect("utf8"),
+        out.to_str().expect("utf8"),
+        &["--shard", "3/3"],
     );
     assert_eq!(code(&bad), 2);
 }

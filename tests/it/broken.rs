@@ -30,17 +30,11 @@ fn expect_broken(dir: &Path, expected: &[&str]) -> String {
     let data = dir.parent().expect("parent").join("row.json");
     std::fs::write(&data, r#"{"name": "x"}"#).expect("write");
     let out = dir.parent().expect("parent").join("out");
-    let o = passforge(
-        &root(),
-        &[
-            "issue",
-            "--template",
-            dir.to_str().expect("utf8"),
-            "--data",
-            data.to_str().expect("utf8"),
-            "--out",
-            out.to_str().expect("utf8"),
-        ],
+    let o = issue_cli(
+        dir.to_str().expect("utf8"),
+        data.to_str().expect("utf8"),
+        out.to_str().expect("utf8"),
+        &[],
     );
     assert_eq!(code(&o), 2, "issue must exit 2: {}", stderr(&o));
     assert!(stderr(&o).contains("nothing was issued"), "{}", stderr(&o));

@@ -254,17 +254,11 @@ fn configuration_mistakes_exit_2_with_a_hint() {
         "{}",
         stderr(&o)
     );
-    let o = passforge(
-        &root(),
-        &[
-            "issue",
-            "--template",
-            "templates/generic",
-            "--data",
-            "templates/generic/template.json.txt",
-            "--out",
-            tmp.path().join("c").to_str().expect("utf8"),
-        ],
+    let o = issue_cli(
+        "templates/generic",
+        "templates/generic/template.json.txt",
+        tmp.path().join("c").to_str().expect("utf8"),
+        &[],
     );
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("--format"), "{}", stderr(&o));

@@ -25,17 +25,11 @@ fn every_example_template_issues_valid_passes() {
     for t in TEMPLATES {
         let out = tmp.path().join(t);
         let dir = format!("templates/{t}");
-        let o = passforge(
-            &root(),
-            &[
-                "issue",
-                "--template",
-                &dir,
-                "--data",
-                &format!("{dir}/sample.csv"),
-                "--out",
-                out.to_str().expect("utf8"),
-            ],
+        let o = issue_cli(
+            &dir,
+            &format!("{dir}/sample.csv"),
+            out.to_str().expect("utf8"),
+            &[],
         );
         assert_eq!(code(&o), 0, "{t}: {}", stderr(&o));
         let rows = csv_rows(t);
@@ -86,17 +80,11 @@ fn every_example_template_issues_valid_passes() {
 #[test]
 fn event_ticket_is_localized_and_typed() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let o = passforge(
-        &root(),
-        &[
-            "issue",
-            "--template",
-            "templates/event-ticket",
-            "--data",
-            "templates/event-ticket/sample.csv",
-            "--out",
-            tmp.path().to_str().expect("utf8"),
-        ],
+    let o = issue_cli(
+        "templates/event-ticket",
+        "templates/event-ticket/sample.csv",
+        tmp.path().to_str().expect("utf8"),
+        &[],
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let file = tmp.path().join("TICKET-0002.pkpass");
@@ -125,17 +113,11 @@ fn event_ticket_is_localized_and_typed() {
 fn zip_and_bundle_outputs() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let zip_path = tmp.path().join("out/passes.zip");
-    let o = passforge(
-        &root(),
-        &[
-            "issue",
-            "--template",
-            "templates/coupon",
-            "--data",
-            "templates/coupon/sample.csv",
-            "--out",
-            zip_path.to_str().expect("utf8"),
-        ],
+    let o = issue_cli(
+        "templates/coupon",
+        "templates/coupon/sample.csv",
+        zip_path.to_str().expect("utf8"),
+        &[],
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let bytes = std::fs::read(&zip_path).expect("zip written");
@@ -157,19 +139,11 @@ fn zip_and_bundle_outputs() {
     );
 
     let bundle = tmp.path().join("coupons.pkpasses");
-    let o = passforge(
-        &root(),
-        &[
-            "issue",
-            "--template",
-            "templates/coupon",
-            "--data",
-            "templates/coupon/sample.csv",
-            "--out",
-            bundle.to_str().expect("utf8"),
-            "--threads",
-            "1",
-        ],
+    let o = issue_cli(
+        "templates/coupon",
+        "templates/coupon/sample.csv",
+        bundle.to_str().expect("utf8"),
+        &["--threads", "1"],
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let mut files = pkpasses_in(&extracted);
@@ -193,17 +167,11 @@ fn json_and_jsonl_data() {
     std::fs::write(&lines, "{\"name\": \"A\", \"memberSince\": \"2020-01-01\", \"active\": false}\n\n{\"serialNumber\": \"M-3\", \"name\": \"C\", \"memberSince\": \"2021-01-01\", \"level\": \"Plus\"}\n").expect("write");
     let out = tmp.path().join("out");
     for data in [&one, &lines] {
-        let o = passforge(
-            &root(),
-            &[
-                "issue",
-                "--template",
-                "templates/generic",
-                "--data",
-                data.to_str().expect("utf8"),
-                "--out",
-                out.to_str().expect("utf8"),
-            ],
+        let o = issue_cli(
+            "templates/generic",
+            data.to_str().expect("utf8"),
+            out.to_str().expect("utf8"),
+            &[],
         );
         assert_eq!(code(&o), 0, "{}", stderr(&o));
     }

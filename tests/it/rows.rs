@@ -42,17 +42,11 @@ fn hostile_values_come_out_verbatim() {
     let data = tmp.path().join("rows.json");
     std::fs::write(&data, serde_json::to_vec(&rows).expect("json")).expect("write");
     let out = tmp.path().join("out");
-    let o = passforge(
-        &root(),
-        &[
-            "issue",
-            "--template",
-            tpl.to_str().expect("utf8"),
-            "--data",
-            data.to_str().expect("utf8"),
-            "--out",
-            out.to_str().expect("utf8"),
-        ],
+    let o = issue_cli(
+        tpl.to_str().expect("utf8"),
+        data.to_str().expect("utf8"),
+        out.to_str().expect("utf8"),
+        &[],
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     for (i, v) in values.iter().enumerate() {
@@ -87,17 +81,11 @@ fn bad_rows_fail_alone_and_name_the_field() {
     )
     .expect("write");
     let out = tmp.path().join("out");
-    let o = passforge(
-        &root(),
-        &[
-            "issue",
-            "--template",
-            "templates/event-ticket",
-            "--data",
-            data.to_str().expect("utf8"),
-            "--out",
-            out.to_str().expect("utf8"),
-        ],
+    let o = issue_cli(
+        "templates/event-ticket",
+        data.to_str().expect("utf8"),
+        out.to_str().expect("utf8"),
+        &[],
     );
     let err = stderr(&o);
     assert_eq!(code(&o), 1, "some rows failed → exit 1: {err}");
@@ -135,17 +123,11 @@ fn too_many_rows_for_a_bundle_writes_nothing() {
     let data = tmp.path().join("rows.json");
     std::fs::write(&data, serde_json::to_vec(&rows).expect("json")).expect("write");
     let bundle = tmp.path().join("b.pkpasses");
-    let o = passforge(
-        &root(),
-        &[
-            "issue",
-            "--template",
-            "templates/generic",
-            "--data",
-            data.to_str().expect("utf8"),
-            "--out",
-            bundle.to_str().expect("utf8"),
-        ],
+    let o = issue_cli(
+        "templates/generic",
+        data.to_str().expect("utf8"),
+        bundle.to_str().expect("utf8"),
+        &[],
     );
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(stderr(&o).contains("at most 10 passes"), "{}", stderr(&o));

@@ -32,17 +32,11 @@ fn apple_sample_folders_issue_valid_passes() {
     let mut files = Vec::new();
     for s in SAMPLES {
         let out = tmp.path().join(s);
-        let o = passforge(
-            &root(),
-            &[
-                "issue",
-                "--template",
-                dir.join(format!("{s}.pass")).to_str().expect("utf8"),
-                "--data",
-                data.to_str().expect("utf8"),
-                "--out",
-                out.to_str().expect("utf8"),
-            ],
+        let o = issue_cli(
+            dir.join(format!("{s}.pass")).to_str().expect("utf8"),
+            data.to_str().expect("utf8"),
+            out.to_str().expect("utf8"),
+            &[],
         );
         assert_eq!(code(&o), 0, "{s}: {}", stderr(&o));
         let err = stderr(&o);
@@ -103,17 +97,11 @@ fn apple_signed_samples_validate_with_expired_certificates_reported() {
 #[test]
 fn tampered_pass_fails_validation() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let o = passforge(
-        &root(),
-        &[
-            "issue",
-            "--template",
-            "templates/generic",
-            "--data",
-            "templates/generic/sample.csv",
-            "--out",
-            tmp.path().to_str().expect("utf8"),
-        ],
+    let o = issue_cli(
+        "templates/generic",
+        "templates/generic/sample.csv",
+        tmp.path().to_str().expect("utf8"),
+        &[],
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let file = tmp.path().join("MEMBER-001.pkpass");

@@ -309,3 +309,18 @@ pub(crate) fn google_csv(path: &Path) -> Vec<(String, String, String)> {
         })
         .collect()
 }
+
+/// Runs `passforge issue --template T --data D --out O [extra…]` in the repository root.
+pub(crate) fn issue_cli(template: &str, data: &str, out: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "issue",
+        "--template",
+        template,
+        "--data",
+        data,
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    passforge(&root(), &args)
+}
