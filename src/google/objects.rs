@@ -129,6 +129,7 @@ pub struct GooglePass {
 }
 
 /// One Apple field, flattened.
+#[derive(Clone)]
 struct Field {
     key: String,
     label: Option<String>,
@@ -183,6 +184,8 @@ struct Ctx<'a> {
     template: &'a Template,
     config: &'a GoogleConfig,
     fields: Vec<Field>,
+    /// Indexes into `fields` of the primary fields, in order.
+    primaries: Vec<usize>,
     used: Vec<String>,
 }
 
@@ -228,18 +231,20 @@ impl Ctx<'_> {
         })
     }
 
-    fn primary(&self, i: usize) -> Option<(&Map<String, Value>, String)> {
-        let style = crate::apple::rules::STYLES
-            .iter()
-            .find_map(|s| self.pass.get(*s))?;
-        let f = style.get("primaryFields")?.get(i)?.as_object()?;
-        Some((f, display(f)))
+    /// The `i`th primary field.
+    fn primary(&self, i: usize) -> Option<Field> {
+        self.primaries.get(i).map(|&at| self.fields[at].clone())
     }
 
-    fn mark(&mut self, key: Option<&str>) {
-        if let Some(k) = key {
-            self.used.push(k.to_owned());
-        }
+    /// The `i`th primary field, marked as used (it will not become a text module).
+    fn take_primary(&mut self, i: usize) -> Option<Field> {
+        let f = self.primary(i)?;
+        self.mark(&f.key);
+        Some(f)
+    }
+
+    fn mark(&mut self, key: &str) {
+        self.used.push(key.to_owned());
     }
 
     fn localized(&self, text: &str) -> Value {
@@ -404,6 +409,7 @@ pub fn map_pass(
         _ => GoogleType::Generic,
     };
     let mut fields = Vec::new();
+    let mut primaries = Vec::new();
     if let Some(st) = pass.get(style) {
         for group in [
             "headerFields",
@@ -419,6 +425,9 @@ pub fn map_pass(
                 .flatten()
                 .filter_map(Value::as_object)
             {
+                if group == "primaryFields" {
+                    primaries.push(fields.len());
+                }
                 fields.push(Field {
                     key: f
                         .get("key")
@@ -441,6 +450,7 @@ pub fn map_pass(
         template,
         config,
         fields,
+        primaries,
         used: Vec::new(),
     };
     let org = c.s("organizationName").unwrap_or_default().to_owned();
@@ -455,12 +465,7 @@ pub fn map_pass(
                 .semantic("eventName")
                 .and_then(Value::as_str)
                 .map(str::to_owned);
-            let name = name.or_else(|| {
-                let (f, v) = c.primary(0)?;
-                let key = f.get("key").and_then(Value::as_str).map(str::to_owned);
-                c.mark(key.as_deref());
-                Some(v)
-            });
+            let name = name.or_else(|| c.take_primary(0).map(|f| f.value));
             class["eventName"] =
                 c.localized(name.as_deref().or(c.s("description")).unwrap_or(&org));
             if let Some(v) = c.take(&["venue", "location", "loc", "place"]) {
@@ -530,10 +535,9 @@ pub fn map_pass(
                 if let Some(s) = c.semantic(semantic).and_then(Value::as_str) {
                     return Some(s.to_owned());
                 }
-                let (f, v) = c.primary(i)?;
-                let key = f.get("key").and_then(Value::as_str).map(str::to_owned);
-                let code = iata(&v)?.to_owned();
-                c.mark(key.as_deref());
+                let f = c.primary(i)?;
+                let code = iata(&f.value)?.to_owned();
+                c.mark(&f.key);
                 Some(code)
             };
             let gate = c.take(&["gate"]).map(|g| g.value);
@@ -610,21 +614,14 @@ pub fn map_pass(
                 (0, "originName", "originStationCode"),
                 (1, "destinationName", "destinationStationCode"),
             ] {
-                if let Some((f, v)) = c.primary(i) {
-                    let key = f.get("key").and_then(Value::as_str).map(str::to_owned);
-                    let label = f
-                        .get("label")
-                        .and_then(Value::as_str)
-                        .filter(|l| !l.is_empty())
-                        .map(str::to_owned);
-                    c.mark(key.as_deref());
-                    match label {
+                if let Some(f) = c.take_primary(i) {
+                    match f.label {
                         Some(l) => {
                             leg.insert(name_key.into(), c.localized(&l));
-                            leg.insert(code_key.into(), v.into());
+                            leg.insert(code_key.into(), f.value.into());
                         }
                         None => {
-                            leg.insert(name_key.into(), c.localized(&v));
+                            leg.insert(name_key.into(), c.localized(&f.value));
                         }
                     }
                 }
@@ -678,19 +675,13 @@ pub fn map_pass(
         GoogleType::Offer => {
             class["provider"] = org.clone().into();
             class["redemptionChannel"] = "BOTH".into();
-            let title = c.primary(0).map(|(f, v)| {
-                let key = f.get("key").and_then(Value::as_str).map(str::to_owned);
-                let label = f
-                    .get("label")
-                    .and_then(Value::as_str)
-                    .filter(|l| !l.is_empty());
-                (key, label.map_or_else(|| v.clone(), |l| format!("{l} {v}")))
-            });
-            let title = match title {
-                Some((key, t)) => {
-                    c.mark(key.as_deref());
-                    t
-                }
+            let title = match c.take_primary(0) {
+                Some(Field {
+                    label: Some(l),
+                    value,
+                    ..
+                }) => format!("{l} {value}"),
+                Some(f) => f.value,
                 None => c.s("description").unwrap_or(&org).to_owned(),
             };
             class["title"] = title.into();
@@ -702,17 +693,8 @@ pub fn map_pass(
             // A generic class carries no issuer name or review status.
             class = json!({});
             object["cardTitle"] = c.localized(c.s("logoText").unwrap_or(&org));
-            let (header, subheader) = match c.primary(0) {
-                Some((f, v)) => {
-                    let key = f.get("key").and_then(Value::as_str).map(str::to_owned);
-                    let label = f
-                        .get("label")
-                        .and_then(Value::as_str)
-                        .filter(|l| !l.is_empty())
-                        .map(str::to_owned);
-                    c.mark(key.as_deref());
-                    (v, label)
-                }
+            let (header, subheader) = match c.take_primary(0) {
+                Some(f) => (f.value, f.label),
                 None => (c.s("description").unwrap_or(&org).to_owned(), None),
             };
             object["header"] = c.localized(&header);
