@@ -131,6 +131,20 @@ fn host() -> &'static str {
     })
 }
 
+/// Finishes a file written under a temp name: syncs it and renames it to
+/// `path`; on any failure (including the one in `file`) removes the temp
+/// file, so nothing half-written is left. Returns `path` for the summary.
+fn commit_temp(file: anyhow::Result<File>, tmp: &Path, path: &Path) -> anyhow::Result<String> {
+    let result = file
+        .and_then(|f| f.sync_all().map_err(anyhow::Error::from))
+        .and_then(|()| std::fs::rename(tmp, path).map_err(anyhow::Error::from));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(tmp);
+        return Err(e.context(format!("cannot write {}", path.display())));
+    }
+    Ok(path.display().to_string())
+}
+
 /// Removes temp files left in `dir` by killed passforge processes of this
 /// machine (their process id no longer runs). Temp files of live processes
 /// and of other machines are left alone.
@@ -713,18 +727,11 @@ impl Output {
         match self {
             Self::Dir(dir) => Ok(dir.display().to_string()),
             Self::Zip { path, tmp, zip } => {
-                let done = zip
+                let file = zip
                     .finish()
                     .map_err(anyhow::Error::from)
                     .and_then(|w| w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error())));
-                let result = done
-                    .and_then(|f| f.sync_all().map_err(anyhow::Error::from))
-                    .and_then(|()| std::fs::rename(&tmp, &path).map_err(anyhow::Error::from));
-                if let Err(e) = result {
-                    let _ = std::fs::remove_file(&tmp);
-                    return Err(e.context(format!("cannot write {}", path.display())));
-                }
-                Ok(path.display().to_string())
+                commit_temp(file, &tmp, &path)
             }
             Self::Bundle { path, passes } => {
                 if passes.is_empty() {
@@ -785,17 +792,11 @@ impl GoogleCsv {
 
     fn finish(self) -> anyhow::Result<String> {
         let Self { path, tmp, writer } = self;
-        let result = writer
+        let file = writer
             .into_inner()
             .map_err(|e| anyhow::anyhow!("{}", e.error()))
-            .and_then(|w| w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error())))
-            .and_then(|f| f.sync_all().map_err(anyhow::Error::from))
-            .and_then(|()| std::fs::rename(&tmp, &path).map_err(anyhow::Error::from));
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e.context(format!("cannot write {}", path.display())));
-        }
-        Ok(path.display().to_string())
+            .and_then(|w| w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error())));
+        commit_temp(file, &tmp, &path)
     }
 
     fn abandon(self) {
