@@ -3,14 +3,6 @@
 
 use crate::support::*;
 
-const TEMPLATES: [&str; 5] = [
-    "event-ticket",
-    "boarding-pass",
-    "store-card",
-    "coupon",
-    "generic",
-];
-
 fn csv_rows(template: &str) -> usize {
     let text = std::fs::read_to_string(root().join("templates").join(template).join("sample.csv"))
         .expect("sample.csv");
@@ -22,7 +14,7 @@ fn every_example_template_issues_valid_passes() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut all = Vec::new();
     let mut styles = Vec::new();
-    for t in TEMPLATES {
+    for t in EXAMPLE_TEMPLATES {
         let out = tmp.path().join(t);
         let dir = format!("templates/{t}");
         let o = issue_cli(

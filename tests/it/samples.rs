@@ -7,20 +7,7 @@ use crate::support::*;
 const SAMPLES: [&str; 5] = ["BoardingPass", "Coupon", "Event", "Generic", "StoreCard"];
 
 fn samples_dir() -> Option<std::path::PathBuf> {
-    let d = shared().join("fixtures/apple-samples");
-    if d.exists() {
-        return Some(d);
-    }
-    assert!(
-        std::env::var_os("PASSFORGE_REQUIRE_SHARED").is_none(),
-        "{} is missing and PASSFORGE_REQUIRE_SHARED is set",
-        d.display()
-    );
-    eprintln!(
-        "NOTE: Apple sample tests NOT run: {} is missing",
-        d.display()
-    );
-    None
+    shared_path("fixtures/apple-samples")
 }
 
 #[test]

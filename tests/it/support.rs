@@ -7,6 +7,15 @@ use std::process::{Command, Output};
 use passforge::apple::parse_cert;
 use passforge::apple::verify::{verify_bundle, verify_pkpass, VerifyOptions};
 
+/// The example templates in `templates/`, one per Apple style.
+pub(crate) const EXAMPLE_TEMPLATES: [&str; 5] = [
+    "event-ticket",
+    "boarding-pass",
+    "store-card",
+    "coupon",
+    "generic",
+];
+
 /// The repository root.
 pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -15,6 +24,26 @@ pub(crate) fn root() -> PathBuf {
 /// `../shared`, beside the repository.
 pub(crate) fn shared() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared"))
+}
+
+/// `../shared/<rel>` if it is there. Where it is missing this says plainly
+/// that the external check was not run, and returns `None`, unless
+/// PASSFORGE_REQUIRE_SHARED is set (CI sets it), which makes it a failure.
+pub(crate) fn shared_path(rel: &str) -> Option<PathBuf> {
+    let path = shared().join(rel);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("PASSFORGE_REQUIRE_SHARED").is_none(),
+        "{} is missing and PASSFORGE_REQUIRE_SHARED is set",
+        path.display()
+    );
+    eprintln!(
+        "NOTE: external check NOT run: {} is missing (clone the project beside shared/)",
+        path.display()
+    );
+    None
 }
 
 /// The test CA that stands in for Apple's WWDR.
@@ -87,23 +116,11 @@ pub(crate) fn own_verify(files: &[PathBuf]) {
 }
 
 /// Runs `../shared/apple/verify_pkpass.py --ca <test CA> --json` on the files
-/// and asserts 0 errors. Where shared/ is missing it says so plainly and
-/// skips, unless PASSFORGE_REQUIRE_SHARED is set (CI sets it), which makes it
-/// a failure.
+/// and asserts 0 errors (see [`shared_path`] for a missing shared/).
 pub(crate) fn shared_verify(files: &[PathBuf]) {
-    let script = shared().join("apple/verify_pkpass.py");
-    if !script.exists() {
-        assert!(
-            std::env::var_os("PASSFORGE_REQUIRE_SHARED").is_none(),
-            "{} is missing and PASSFORGE_REQUIRE_SHARED is set",
-            script.display()
-        );
-        eprintln!(
-            "NOTE: external check NOT run: {} is missing (clone the project beside shared/)",
-            script.display()
-        );
+    let Some(script) = shared_path("apple/verify_pkpass.py") else {
         return;
-    }
+    };
     // Each pass costs the verifier an openssl subprocess: run two at a time.
     let chunk_size = files.len().div_ceil(2).clamp(1, 500);
     std::thread::scope(|scope| {
@@ -228,22 +245,11 @@ pub(crate) fn write_template(dir: &Path, pass: &serde_json::Value, fields: &serd
 }
 
 /// Runs `../shared/google/validate_gwallet.py` on each save URL or JWT with
-/// the test service account and asserts 0 errors (skipped, saying so, when
-/// shared/ is missing, unless PASSFORGE_REQUIRE_SHARED is set).
+/// the test service account and asserts 0 errors (see [`shared_path`]).
 pub(crate) fn shared_validate_google(tokens: &[String]) {
-    let script = shared().join("google/validate_gwallet.py");
-    if !script.exists() {
-        assert!(
-            std::env::var_os("PASSFORGE_REQUIRE_SHARED").is_none(),
-            "{} is missing and PASSFORGE_REQUIRE_SHARED is set",
-            script.display()
-        );
-        eprintln!(
-            "NOTE: external check NOT run: {} is missing",
-            script.display()
-        );
+    let Some(script) = shared_path("google/validate_gwallet.py") else {
         return;
-    }
+    };
     for t in tokens {
         let out = Command::new("python3")
             .arg(&script)
