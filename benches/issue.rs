@@ -27,6 +27,7 @@ fn benches(c: &mut Criterion) {
         web_service_url: Some("https://passes.example.com/apple"),
         pass_type_identifier: identity.pass_type_id(),
         team_identifier: identity.team_id(),
+        overrides: None,
     };
     let rendered = template.render(&input).expect("render");
     let pass_json = serde_json::to_vec(&rendered.pass_json).expect("json");

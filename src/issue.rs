@@ -8,7 +8,9 @@ use serde_json::{Map, Value};
 use crate::apple::{write_pkpass, PkpassError, SigningIdentity};
 use crate::google::{map_pass, save_jwt, GoogleConfig, GoogleError, SaveJwt};
 use crate::model::{AuthToken, IdError, SerialNumber};
-use crate::template::{FieldError, RenderError, RenderInput, RenderedPass, Template};
+use crate::template::{
+    FieldError, PassOverrides, RenderError, RenderInput, RenderedPass, Template,
+};
 
 /// What makes one pass unique besides its fields: its serial number, its web
 /// service token and its signing time, all chosen by the caller.
@@ -138,6 +140,15 @@ impl Issuer<'_> {
         fields: &Map<String, Value>,
         stamp: &Stamp,
     ) -> Result<RenderedPass, RenderError> {
+        self.render_with(fields, stamp, None)
+    }
+
+    fn render_with(
+        &self,
+        fields: &Map<String, Value>,
+        stamp: &Stamp,
+        overrides: Option<&PassOverrides>,
+    ) -> Result<RenderedPass, RenderError> {
         self.template.render(&RenderInput {
             fields,
             serial_number: &stamp.serial_number,
@@ -145,7 +156,27 @@ impl Issuer<'_> {
             web_service_url: self.web_service_url,
             pass_type_identifier: self.identity.pass_type_id(),
             team_identifier: self.identity.team_id(),
+            overrides,
         })
+    }
+
+    /// Like [`Issuer::issue`] with per-pass changes on top of the template
+    /// (label overrides, relevant and expiration dates, voided), checked
+    /// with the rest of the concrete pass.json.
+    ///
+    /// # Errors
+    /// As [`Issuer::issue`].
+    pub fn issue_with(
+        &self,
+        fields: &Map<String, Value>,
+        stamp: &Stamp,
+        overrides: &PassOverrides,
+    ) -> Result<IssuedPass, IssueError> {
+        self.finish(
+            self.render_with(fields, stamp, Some(overrides))?,
+            stamp,
+            Vec::new(),
+        )
     }
 
     /// Issues one pass: renders it once, then signs the `.pkpass` (if
@@ -172,9 +203,18 @@ impl Issuer<'_> {
         &self,
         fields: &Map<String, Value>,
         stamp: &Stamp,
+        buf: Vec<u8>,
+    ) -> Result<IssuedPass, IssueError> {
+        self.finish(self.render(fields, stamp)?, stamp, buf)
+    }
+
+    /// Packages and signs a rendered pass.
+    fn finish(
+        &self,
+        rendered: RenderedPass,
+        stamp: &Stamp,
         mut buf: Vec<u8>,
     ) -> Result<IssuedPass, IssueError> {
-        let rendered = self.render(fields, stamp)?;
         let pkpass = if self.apple {
             let pass_json = serde_json::to_vec(&rendered.pass_json)?;
             buf.clear();

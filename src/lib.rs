@@ -58,6 +58,7 @@
 //! - [`google`]: Apple style → Google Wallet class and object, save JWT.
 //! - [`data`]: reading rows from JSON, JSONL and CSV.
 //! - [`issue`]: one pass, or a batch in parallel.
+//! - `service` (feature `server`): the HTTP API over a SQLite or PostgreSQL store.
 //!
 //! The core does no network and reads no clock or randomness of its own:
 //! serial numbers, tokens and the signing time are arguments.
@@ -67,6 +68,8 @@ pub mod data;
 pub mod google;
 pub mod issue;
 pub mod model;
+#[cfg(feature = "server")]
+pub mod service;
 pub mod template;
 
 #[cfg(test)]

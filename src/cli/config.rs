@@ -20,6 +20,13 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+impl Secret {
+    /// The secret itself, to hand to the code that uses it (never to print).
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
 impl std::str::FromStr for Secret {
     type Err = std::convert::Infallible;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -242,6 +249,22 @@ impl ConfigArgs {
 
     /// Merges flags, environment and config file into the Google settings.
     pub(crate) fn google(&self) -> anyhow::Result<GoogleConfig> {
+        self.google_at(None)
+    }
+
+    /// The configured public URL, if any.
+    pub(crate) fn public_url(&self) -> anyhow::Result<Option<String>> {
+        let file = self.file()?;
+        let url = self.public_url.clone().or(file.public_url);
+        if let Some(u) = &url {
+            check_url("public-url", u)?;
+        }
+        Ok(url)
+    }
+
+    /// As [`ConfigArgs::google`]; without a configured public URL, images
+    /// point at `listening` (the service's own address) when given.
+    pub(crate) fn google_at(&self, listening: Option<&str>) -> anyhow::Result<GoogleConfig> {
         let file = self.file()?;
         let account_path = self
             .google_service_account
@@ -277,8 +300,9 @@ impl ConfigArgs {
                 u
             }
             None => {
-                eprintln!("warning: no --public-url (PASSFORGE_PUBLIC_URL): Google pass images point at {DEFAULT_PUBLIC_URL}, the service's default address");
-                DEFAULT_PUBLIC_URL.to_owned()
+                let url = listening.unwrap_or(DEFAULT_PUBLIC_URL);
+                eprintln!("warning: no --public-url (PASSFORGE_PUBLIC_URL): Google pass images point at {url}, the service's own address");
+                url.to_owned()
             }
         };
         eprintln!(

@@ -7,6 +7,8 @@ mod certs;
 mod config;
 mod google;
 mod issue;
+#[cfg(feature = "server")]
+mod serve;
 mod validate;
 
 use std::process::ExitCode;
@@ -43,6 +45,13 @@ enum Command {
     /// Google Wallet save links.
     #[command(subcommand)]
     Google(google::GoogleCommand),
+    /// Run the HTTP service (JSON API) on a SQLite or PostgreSQL database.
+    #[cfg(feature = "server")]
+    Serve(Box<serve::ServeArgs>),
+    /// Manage the service's API keys.
+    #[cfg(feature = "server")]
+    #[command(subcommand)]
+    Keys(serve::KeysCommand),
 }
 
 /// The outcome of a command that ran to the end.
@@ -61,6 +70,10 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         Command::Certs(cmd) => certs::run(cmd),
         Command::Google(cmd) => google::run(cmd),
         Command::Bench(args) => bench::run(&args),
+        #[cfg(feature = "server")]
+        Command::Serve(args) => serve::run(&args),
+        #[cfg(feature = "server")]
+        Command::Keys(cmd) => serve::keys(&cmd),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -28,6 +28,25 @@ pub enum GoogleType {
 }
 
 impl GoogleType {
+    /// The Google type for an Apple style (`boardingPass` splits by
+    /// `transitType`: air → flight, the rest → transit).
+    pub fn for_pass(style: &str, pass_json: &Value) -> Self {
+        match style {
+            "eventTicket" => Self::EventTicket,
+            "boardingPass" => match pass_json
+                .get("boardingPass")
+                .and_then(|b| b.get("transitType"))
+                .and_then(Value::as_str)
+            {
+                Some("PKTransitTypeAir") => Self::Flight,
+                _ => Self::Transit,
+            },
+            "storeCard" => Self::Loyalty,
+            "coupon" => Self::Offer,
+            _ => Self::Generic,
+        }
+    }
+
     /// The type's name in Google's API (`eventTicket`, `flight`, …).
     pub fn name(self) -> &'static str {
         match self {
@@ -394,20 +413,7 @@ pub fn map_pass(
 ) -> Result<GooglePass, GoogleError> {
     let pass = &rendered.pass_json;
     let style = template.style();
-    let google_type = match style {
-        "eventTicket" => GoogleType::EventTicket,
-        "boardingPass" => match pass
-            .get("boardingPass")
-            .and_then(|b| b.get("transitType"))
-            .and_then(Value::as_str)
-        {
-            Some("PKTransitTypeAir") => GoogleType::Flight,
-            _ => GoogleType::Transit,
-        },
-        "storeCard" => GoogleType::Loyalty,
-        "coupon" => GoogleType::Offer,
-        _ => GoogleType::Generic,
-    };
+    let google_type = GoogleType::for_pass(style, pass);
     let mut fields = Vec::new();
     let mut primaries = Vec::new();
     if let Some(st) = pass.get(style) {
@@ -844,6 +850,7 @@ mod tests {
                 web_service_url: None,
                 pass_type_identifier: &PassTypeId::parse("pass.x.y").expect("id"),
                 team_identifier: &TeamId::parse("TEAM").expect("team"),
+                overrides: None,
             })
             .expect("render");
         map_pass(&rendered, &t, &config())

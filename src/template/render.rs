@@ -239,6 +239,24 @@ pub struct RenderInput<'a> {
     pub pass_type_identifier: &'a PassTypeId,
     /// The signing identity's team.
     pub team_identifier: &'a TeamId,
+    /// Per-pass changes on top of the template (label overrides, dates,
+    /// voided); `None` for a plain render.
+    pub overrides: Option<&'a PassOverrides>,
+}
+
+/// Per-pass changes applied after substitution and checked with the rest of
+/// the concrete pass.json.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassOverrides {
+    /// Field name → label: every pass field whose value is exactly
+    /// `{{ name }}` gets this label instead of the template's.
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// `relevantDate` (W3C date-time), replacing the template's.
+    pub relevant_date: Option<String>,
+    /// `expirationDate` (W3C date-time), replacing the template's.
+    pub expiration_date: Option<String>,
+    /// Marks the pass voided (`"voided": true`).
+    pub voided: bool,
 }
 
 /// A concrete pass: its pass.json tree and the validated field values.
@@ -352,6 +370,9 @@ impl Template {
                 }
             }
         }
+        if let Some(o) = input.overrides {
+            self.apply_overrides(&mut pass, o);
+        }
         let diags = check_pass_json(&pass, Mode::Pass);
         if diags.iter().any(Diagnostic::is_error) {
             return Err(RenderError::Invalid(Diagnostics(
@@ -369,6 +390,38 @@ impl Template {
             warnings,
             google_override,
         })
+    }
+
+    /// The JSON pointers of the pass fields (objects with `key`, `label`,
+    /// `value`) whose value is exactly `{{ name }}`.
+    pub fn label_targets(&self, name: &str) -> Vec<String> {
+        self.slots
+            .iter()
+            .filter(|s| matches!(&s.kind, SlotKind::Exact(n) if n == name))
+            .filter(|s| matches!(s.path.last(), Some(Seg::Key(k)) if k == "value"))
+            .map(|s| pointer(&s.path[..s.path.len() - 1]))
+            .collect()
+    }
+
+    fn apply_overrides(&self, pass: &mut Value, o: &PassOverrides) {
+        for (name, label) in &o.labels {
+            for target in self.label_targets(name) {
+                if let Some(Value::Object(field)) = pass.pointer_mut(&target) {
+                    field.insert("label".into(), label.clone().into());
+                }
+            }
+        }
+        if let Some(root) = pass.as_object_mut() {
+            if let Some(d) = &o.relevant_date {
+                root.insert("relevantDate".into(), d.clone().into());
+            }
+            if let Some(d) = &o.expiration_date {
+                root.insert("expirationDate".into(), d.clone().into());
+            }
+            if o.voided {
+                root.insert("voided".into(), true.into());
+            }
+        }
     }
 
     /// Replaces every slot of `tree` with its value or rendered expression.
@@ -457,6 +510,8 @@ mod tests {
             web_service_url: url,
             pass_type_identifier: &p,
             team_identifier: &team,
+
+            overrides: None,
         })
     }
 

@@ -7,4 +7,6 @@ mod examples;
 mod google;
 mod rows;
 mod samples;
+#[cfg(feature = "server")]
+mod service;
 mod support;

@@ -1,0 +1,255 @@
+//! `passforge serve` and `passforge keys`: the HTTP service and its API keys.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use passforge::service::auth::{create_key, parse_scopes};
+use passforge::service::{AppState, JwtAuth, RateLimit, ServiceConfig, Store};
+
+use super::config::{ConfigArgs, Secret};
+use super::Outcome;
+
+/// The database URL used when none is given: a SQLite file in the working directory.
+const DEFAULT_DATABASE_URL: &str = "sqlite://passforge.db";
+
+/// Where the service keeps its data.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct DatabaseArgs {
+    /// Database URL: sqlite://FILE (created on first start) or postgres://USER:PASSWORD@HOST/DB.
+    #[arg(long, env = "PASSFORGE_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    database_url: String,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `passforge serve`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PASSFORGE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The templates folder (every sub-folder is a template).
+    #[arg(long, env = "PASSFORGE_TEMPLATES", default_value = "templates")]
+    templates: PathBuf,
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Log format.
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+    /// Accept bearer JWTs signed with this HS256 secret.
+    #[arg(long, env = "PASSFORGE_JWT_HS256_SECRET", hide_env_values = true)]
+    jwt_hs256_secret: Option<Secret>,
+    /// Accept bearer JWTs signed by this RS256 key (PEM public key file).
+    #[arg(long, env = "PASSFORGE_JWT_RS256_PUBLIC_KEY", value_name = "FILE")]
+    jwt_rs256_public_key: Option<PathBuf>,
+    /// Sustained requests per minute per credential.
+    #[arg(long, env = "PASSFORGE_RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
+    rate_limit_per_minute: u32,
+    /// Requests per credential allowed at once.
+    #[arg(long, env = "PASSFORGE_RATE_LIMIT_BURST", default_value_t = 100)]
+    rate_limit_burst: u32,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PASSFORGE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Runs the service until SIGTERM or Ctrl-C.
+pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
+    init_logging(args.log_format);
+    let signing = args.config.apple()?;
+    let listening = format!("http://{}", args.listen);
+    let public_url = args
+        .config
+        .public_url()?
+        .unwrap_or_else(|| listening.clone())
+        .trim_end_matches('/')
+        .to_owned();
+    let google = args.config.google_at(Some(&public_url))?;
+    let jwt = match (&args.jwt_hs256_secret, &args.jwt_rs256_public_key) {
+        (Some(_), Some(_)) => {
+            anyhow::bail!("give --jwt-hs256-secret or --jwt-rs256-public-key, not both")
+        }
+        (Some(s), None) => Some(JwtAuth::hs256(s.expose().as_bytes())),
+        (None, Some(p)) => {
+            let pem = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+            Some(
+                JwtAuth::rs256(&pem)
+                    .with_context(|| format!("{} is not an RSA public key (PEM)", p.display()))?,
+            )
+        }
+        (None, None) => None,
+    };
+    if !args.templates.is_dir() {
+        eprintln!(
+            "warning: the templates folder {} does not exist; the service starts with no templates",
+            args.templates.display()
+        );
+    }
+    let config = ServiceConfig {
+        public_url,
+        web_service_url: signing.web_service_url,
+        identity: signing.identity,
+        google: Some(google),
+        jwt,
+        rate_limit: RateLimit {
+            per_minute: args.rate_limit_per_minute,
+            burst: args.rate_limit_burst,
+        },
+    };
+    runtime()?.block_on(async {
+        let store = Store::connect(&args.database.database_url)
+            .await
+            .context("cannot open the database")?;
+        let state = AppState::new(store, &args.templates, config);
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let templates = state.inner.templates.list();
+        tracing::info!(
+            address = %listener.local_addr()?,
+            templates = templates.len(),
+            "passforge listening"
+        );
+        eprintln!(
+            "listening on {listening} ({} template(s) from {})",
+            templates.len(),
+            args.templates.display()
+        );
+        passforge::service::serve(listener, state, shutdown_signal()).await?;
+        Ok(Outcome::Success)
+    })
+}
+
+/// `passforge keys …`
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Create an API key; it is printed once and stored hashed.
+    Create {
+        /// A name to recognize the key by.
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes: read, write, admin.
+        #[arg(long, default_value = "read,write")]
+        scopes: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List keys (never their secrets).
+    List {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke a key by its id.
+    Revoke {
+        /// The key id (the part after `pfk_`).
+        id: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// Runs a `keys` command.
+pub(crate) fn keys(cmd: &KeysCommand) -> anyhow::Result<Outcome> {
+    runtime()?.block_on(async {
+        match cmd {
+            KeysCommand::Create {
+                name,
+                scopes,
+                database,
+            } => {
+                let scopes = parse_scopes(scopes).map_err(|s| {
+                    anyhow::anyhow!("unknown scope {s:?}: use read, write and/or admin")
+                })?;
+                if scopes.is_empty() {
+                    anyhow::bail!("give at least one scope: read, write and/or admin");
+                }
+                let store = Store::connect(&database.database_url).await?;
+                let key = create_key(&store, name, &scopes).await?;
+                eprintln!(
+                    "created key {} ({}) with scopes {}; it is shown only now:",
+                    key.record.id, key.record.name, key.record.scopes
+                );
+                println!("{}", key.token.expose());
+                store.close().await;
+                Ok(Outcome::Success)
+            }
+            KeysCommand::List { database } => {
+                let store = Store::connect(&database.database_url).await?;
+                for k in store.keys().await? {
+                    let created = chrono::DateTime::from_timestamp_millis(k.created_at)
+                        .unwrap_or_default()
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                    let state = if k.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
+                    println!("{}\t{}\t{}\t{}\t{}", k.id, k.name, k.scopes, created, state);
+                }
+                store.close().await;
+                Ok(Outcome::Success)
+            }
+            KeysCommand::Revoke { id, database } => {
+                let store = Store::connect(&database.database_url).await?;
+                let id = id.trim_start_matches("pfk_");
+                let id = id.split('_').next().unwrap_or(id);
+                let done = store.revoke_key(id).await?;
+                store.close().await;
+                if done {
+                    eprintln!("revoked key {id}");
+                    Ok(Outcome::Success)
+                } else {
+                    anyhow::bail!("no active key with id {id:?} (see `passforge keys list`)")
+                }
+            }
+        }
+    })
+}

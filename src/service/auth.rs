@@ -1,0 +1,331 @@
+//! Credentials: API keys (`X-API-Key: pfk_<id>_<secret>`, stored as the
+//! SHA-256 of the secret) and bearer JWTs (HS256 secret or RS256 public key
+//! from configuration; `exp` and `scope` checked). Scopes: `read` ⊂ `write`
+//! ⊂ `admin`.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use base64::Engine as _;
+use sha2::Digest as _;
+
+use super::error::ApiError;
+use super::store::{now_ms, KeyRecord, Store, StoreError};
+use super::AppState;
+
+/// What a credential may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// GET anything.
+    Read,
+    /// Create, change and delete passes.
+    Write,
+    /// Templates, webhooks and everything else.
+    Admin,
+}
+
+impl Scope {
+    /// Parses `read`, `write` or `admin`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim() {
+            "read" => Some(Self::Read),
+            "write" => Some(Self::Write),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+
+    /// The spelling used in keys and tokens.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// Parses a list of scopes separated by commas or spaces.
+///
+/// # Errors
+/// The first unknown scope.
+pub fn parse_scopes(s: &str) -> Result<Vec<Scope>, String> {
+    let mut out: Vec<Scope> = s
+        .split([',', ' '])
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| Scope::parse(p).ok_or_else(|| p.trim().to_owned()))
+        .collect::<Result<_, _>>()?;
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// A new API key's secret, shown once. Its Debug output is redacted.
+pub struct NewKey {
+    /// The stored record (hash only).
+    pub record: KeyRecord,
+    /// The whole key to hand to the client: `pfk_<id>_<secret>`.
+    pub token: ApiKeyToken,
+}
+
+/// A full API key. Never logged: Debug is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKeyToken(String);
+
+impl ApiKeyToken {
+    /// The key, to print once.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ApiKeyToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKeyToken(<redacted>)")
+    }
+}
+
+fn random(n: usize) -> Result<Vec<u8>, StoreError> {
+    let mut buf = vec![0u8; n];
+    openssl::rand::rand_bytes(&mut buf)
+        .map_err(|e| StoreError::Corrupt(format!("no randomness: {e}")))?;
+    Ok(buf)
+}
+
+/// Lower-case hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+fn secret_hash(secret: &str) -> String {
+    hex(&sha2::Sha256::digest(secret.as_bytes()))
+}
+
+/// Creates and stores a key with `scopes`.
+///
+/// # Errors
+/// [`StoreError`].
+pub async fn create_key(store: &Store, name: &str, scopes: &[Scope]) -> Result<NewKey, StoreError> {
+    let id = hex(&random(6)?);
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random(24)?);
+    let record = KeyRecord {
+        id: id.clone(),
+        name: name.to_owned(),
+        secret_hash: secret_hash(&secret),
+        scopes: scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        created_at: now_ms(),
+        revoked_at: None,
+    };
+    store.insert_key(&record).await?;
+    Ok(NewKey {
+        record,
+        token: ApiKeyToken(format!("pfk_{id}_{secret}")),
+    })
+}
+
+/// Bearer-token verification settings.
+#[derive(Clone)]
+pub struct JwtAuth {
+    key: jsonwebtoken::DecodingKey,
+    algorithm: jsonwebtoken::Algorithm,
+}
+
+impl std::fmt::Debug for JwtAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtAuth")
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtAuth {
+    /// HS256 with a shared secret.
+    pub fn hs256(secret: &[u8]) -> Self {
+        Self {
+            key: jsonwebtoken::DecodingKey::from_secret(secret),
+            algorithm: jsonwebtoken::Algorithm::HS256,
+        }
+    }
+
+    /// RS256 with a PEM public key.
+    ///
+    /// # Errors
+    /// When the PEM is not an RSA public key.
+    pub fn rs256(public_pem: &[u8]) -> Result<Self, jsonwebtoken::errors::Error> {
+        Ok(Self {
+            key: jsonwebtoken::DecodingKey::from_rsa_pem(public_pem)?,
+            algorithm: jsonwebtoken::Algorithm::RS256,
+        })
+    }
+}
+
+/// Who is calling and what they may do.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// Key id, or the JWT's `sub` (prefixed `jwt:`).
+    pub id: String,
+    /// Granted scopes.
+    pub scopes: Vec<Scope>,
+}
+
+impl Principal {
+    /// 403 unless the principal holds `scope` (or a larger one).
+    ///
+    /// # Errors
+    /// [`ApiError`] 403.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.scopes.iter().any(|s| *s >= scope) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                format!(
+                    "this credential lacks the {:?} scope (it has: {})",
+                    scope.as_str(),
+                    self.scopes
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+fn unauthorized(detail: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail).with_header(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"passforge\""),
+    )
+}
+
+#[derive(serde::Deserialize)]
+struct Claims {
+    #[serde(default)]
+    sub: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(p) = parts.extensions.get::<Self>() {
+            return Ok(p.clone());
+        }
+        let p = authenticate(parts, state).await?;
+        parts.extensions.insert(p.clone());
+        Ok(p)
+    }
+}
+
+/// Checks the request's credentials.
+pub(crate) async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    if let Some(key) = parts.headers.get("x-api-key") {
+        let key = key
+            .to_str()
+            .map_err(|_| unauthorized("the X-API-Key header is not valid text"))?;
+        return api_key(key, &state.inner.store).await;
+    }
+    if let Some(h) = parts.headers.get(header::AUTHORIZATION) {
+        let h = h
+            .to_str()
+            .map_err(|_| unauthorized("the Authorization header is not valid text"))?;
+        let Some(token) = h.strip_prefix("Bearer ").map(str::trim) else {
+            return Err(unauthorized(
+                "the Authorization header must be `Bearer <JWT>`",
+            ));
+        };
+        return bearer(token, state.inner.config.jwt.as_ref());
+    }
+    Err(unauthorized(
+        "send an API key in the X-API-Key header (create one with `passforge keys create`) or a bearer JWT",
+    ))
+}
+
+async fn api_key(key: &str, store: &Store) -> Result<Principal, ApiError> {
+    let bad = || unauthorized("the API key is not valid; create one with `passforge keys create`");
+    let rest = key.trim().strip_prefix("pfk_").ok_or_else(bad)?;
+    let (id, secret) = rest.split_once('_').ok_or_else(bad)?;
+    let record = store.key(id).await?.ok_or_else(bad)?;
+    let hash = secret_hash(secret);
+    if hash.len() != record.secret_hash.len()
+        || !openssl::memcmp::eq(hash.as_bytes(), record.secret_hash.as_bytes())
+    {
+        return Err(bad());
+    }
+    if record.revoked_at.is_some() {
+        return Err(unauthorized("this API key was revoked"));
+    }
+    let scopes = parse_scopes(&record.scopes).map_err(|s| {
+        ApiError::internal(&format!(
+            "key {} has an unknown stored scope {s:?}",
+            record.id
+        ))
+    })?;
+    Ok(Principal {
+        id: record.id,
+        scopes,
+    })
+}
+
+fn bearer(token: &str, jwt: Option<&JwtAuth>) -> Result<Principal, ApiError> {
+    let Some(jwt) = jwt else {
+        return Err(unauthorized(
+            "bearer tokens are not enabled on this server (configure --jwt-hs256-secret or --jwt-rs256-public-key); use X-API-Key",
+        ));
+    };
+    let mut validation = jsonwebtoken::Validation::new(jwt.algorithm);
+    validation.set_required_spec_claims(&["exp"]);
+    validation.validate_aud = false;
+    let data = jsonwebtoken::decode::<Claims>(token, &jwt.key, &validation)
+        .map_err(|e| unauthorized(&format!("the bearer token is not valid: {e}")))?;
+    let scopes = parse_scopes(data.claims.scope.as_deref().unwrap_or(""))
+        .map_err(|s| unauthorized(&format!("the bearer token has an unknown scope {s:?}")))?;
+    Ok(Principal {
+        id: format!("jwt:{}", data.claims.sub.unwrap_or_default()),
+        scopes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_parse_and_order() {
+        assert_eq!(
+            parse_scopes("write, read").expect("valid"),
+            vec![Scope::Read, Scope::Write]
+        );
+        assert_eq!(parse_scopes("read,owner"), Err("owner".to_owned()));
+        let p = Principal {
+            id: "k".into(),
+            scopes: vec![Scope::Write],
+        };
+        assert!(p.require(Scope::Read).is_ok());
+        assert!(p.require(Scope::Write).is_ok());
+        assert_eq!(
+            p.require(Scope::Admin).map_err(|e| e.status),
+            Err(StatusCode::FORBIDDEN)
+        );
+    }
+
+    #[test]
+    fn token_debug_is_redacted() {
+        let t = ApiKeyToken("pfk_abc_secret".into());
+        assert!(!format!("{t:?}").contains("secret"));
+    }
+}

@@ -1,0 +1,331 @@
+//! The HTTP service (`passforge serve`): a thin JSON API over the core.
+//!
+//! Shape: [`AppState`] holds the store, the live template registry and the
+//! signing configuration; [`router`] builds the axum app (auth, rate limits,
+//! request ids, metrics, body limits and timeouts as layers); [`serve`] runs
+//! it until shutdown. Signing runs on tokio's blocking pool, never on the
+//! async workers.
+
+pub mod auth;
+pub mod error;
+pub mod passes;
+pub mod ratelimit;
+pub mod store;
+pub mod templates;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{FromRequest, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+
+use crate::apple::SigningIdentity;
+use crate::google::GoogleConfig;
+pub use auth::JwtAuth;
+pub use error::ApiError;
+pub use ratelimit::RateLimit;
+pub use store::Store;
+pub use templates::Templates;
+
+/// Largest request body accepted (JSON); template uploads have their own limit.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// How long one request may take before it is answered 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Everything the service needs besides the database.
+#[derive(Debug)]
+pub struct ServiceConfig {
+    /// Base URL clients reach the service at (links in answers).
+    pub public_url: String,
+    /// PassKit web service URL written into passes.
+    pub web_service_url: Option<String>,
+    /// The Apple signing identity.
+    pub identity: SigningIdentity,
+    /// Google Wallet, when configured.
+    pub google: Option<GoogleConfig>,
+    /// Bearer-token verification, when enabled.
+    pub jwt: Option<JwtAuth>,
+    /// Requests per minute and burst per credential.
+    pub rate_limit: RateLimit,
+}
+
+/// (method, route, status) → (count, seconds).
+type RequestCounts = BTreeMap<(String, String, u16), (u64, f64)>;
+
+/// Request counters for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<RequestCounts>,
+    passes_issued: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts one issued pass.
+    pub fn passes_issued(&self) {
+        self.passes_issued.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        if let Ok(mut m) = self.requests.lock() {
+            let e = m
+                .entry((method.to_owned(), route.to_owned(), status))
+                .or_insert((0, 0.0));
+            e.0 += 1;
+            e.1 += seconds;
+        }
+    }
+
+    /// Prometheus text exposition.
+    pub fn render(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::new();
+        s.push_str("# HELP passforge_http_requests_total HTTP requests by route and status.\n");
+        s.push_str("# TYPE passforge_http_requests_total counter\n");
+        let requests = self.requests.lock().map(|m| m.clone()).unwrap_or_default();
+        for ((method, route, status), (n, _)) in &requests {
+            let _ = writeln!(
+                s,
+                "passforge_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
+            );
+        }
+        s.push_str(
+            "# HELP passforge_http_request_duration_seconds_sum Time spent answering, by route.\n",
+        );
+        s.push_str("# TYPE passforge_http_request_duration_seconds_sum counter\n");
+        for ((method, route, status), (_, secs)) in &requests {
+            let _ = writeln!(
+                s,
+                "passforge_http_request_duration_seconds_sum{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {secs:.6}"
+            );
+        }
+        s.push_str("# HELP passforge_passes_issued_total Passes created.\n");
+        s.push_str("# TYPE passforge_passes_issued_total counter\n");
+        let _ = writeln!(
+            s,
+            "passforge_passes_issued_total {}",
+            self.passes_issued.load(Ordering::Relaxed)
+        );
+        s
+    }
+}
+
+/// Shared state of every request.
+#[derive(Debug)]
+pub struct Inner {
+    /// The database.
+    pub store: Store,
+    /// The live templates.
+    pub templates: Templates,
+    /// Signing and links.
+    pub config: ServiceConfig,
+    /// Counters.
+    pub metrics: Metrics,
+    /// Per-credential token buckets.
+    pub limiter: ratelimit::Limiter,
+}
+
+/// Cheap-to-clone handle on the shared state.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The state.
+    pub inner: Arc<Inner>,
+}
+
+impl AppState {
+    /// Builds the state: loads the templates folder.
+    pub fn new(store: Store, templates_dir: &Path, config: ServiceConfig) -> Self {
+        let limiter = ratelimit::Limiter::new(config.rate_limit);
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                templates: Templates::load(templates_dir),
+                config,
+                metrics: Metrics::default(),
+                limiter,
+            }),
+        }
+    }
+}
+
+/// RFC 3339 (UTC, milliseconds) for Unix milliseconds.
+pub(crate) fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A JSON request body; malformed JSON, a wrong content type or an
+/// oversized body become problem+json answers.
+#[derive(Debug)]
+pub struct Body(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<Value>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Self(v)),
+            Err(e) => {
+                let status = e.status();
+                let code = match status {
+                    StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+                    _ => "malformed_json",
+                };
+                Err(ApiError::new(status, code, e.body_text()))
+            }
+        }
+    }
+}
+
+/// Authenticates every `/v1` request and applies the rate limit of its
+/// credential, adding the rate-limit headers to the answer.
+async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let principal = match auth::authenticate(&parts, &state).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let decision = state.inner.limiter.check(&principal.id);
+    let headers = decision.headers();
+    if !decision.allowed {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "too many requests for this credential; retry in {} s",
+                decision.retry_after_secs
+            ),
+        );
+        for (k, v) in headers {
+            e = e.with_header(k, v);
+        }
+        return e.into_response();
+    }
+    parts.extensions.insert(principal);
+    let mut res = next.run(Request::from_parts(parts, body)).await;
+    for (k, v) in headers {
+        res.headers_mut().insert(k, v);
+    }
+    res
+}
+
+/// Counts requests by route and status, and logs each one with its id.
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let res = next.run(req).await;
+    let secs = start.elapsed().as_secs_f64();
+    let status = res.status().as_u16();
+    state.inner.metrics.record(&method, &route, status, secs);
+    tracing::info!(request_id = %id, %method, %route, status, ms = secs * 1000.0, "request");
+    res
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.inner.store.ping().await {
+        Ok(()) => Json(json!({"status": "ready"})).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "database unreachable");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                "the database is unreachable",
+            )
+            .into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let mut res = state.inner.metrics.render().into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    res
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "route_not_found",
+        "no such route; the API is described at /openapi.json",
+    )
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let v1 = Router::new()
+        .route("/templates", get(templates::list))
+        .route("/templates/{id}", get(templates::get))
+        .route("/passes", post(passes::create).get(passes::list))
+        .route(
+            "/passes/{id}",
+            get(passes::get)
+                .patch(passes::update)
+                .delete(passes::delete),
+        )
+        .route("/passes/{id}/void", post(passes::void))
+        .route("/passes/{id}/download", get(passes::download))
+        .route("/passes/{id}/google", get(passes::google))
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard));
+    Router::new()
+        .nest("/v1", v1)
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/templates/{id}/{file}", get(templates::asset))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then finishes the
+/// requests in flight.
+///
+/// # Errors
+/// IO errors of the listener.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state.clone());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    state.inner.store.close().await;
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! The live template registry (the templates folder, loaded at start) and
+//! the `/v1/templates` routes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use axum::extract::{Path as UrlPath, State};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::auth::{Principal, Scope};
+use super::error::ApiError;
+use super::store::now_ms;
+use super::AppState;
+use crate::google::GoogleType;
+use crate::model::{Diagnostic, Location, Severity};
+use crate::template::{load_dir, Template, TemplateError};
+
+/// One template folder as the service sees it: the version being served
+/// (if any loaded) and the problems of the latest load.
+#[derive(Debug, Clone)]
+pub struct TemplateEntry {
+    /// Folder name.
+    pub id: String,
+    /// The live version; kept when a later edit is invalid.
+    pub template: Option<Arc<Template>>,
+    /// Problems (and warnings) of the latest load attempt.
+    pub problems: Vec<Diagnostic>,
+    /// Whether the latest load attempt failed.
+    pub failed: bool,
+    /// When the latest load attempt ran (Unix ms).
+    pub loaded_at: i64,
+}
+
+/// The templates folder, loaded.
+#[derive(Debug)]
+pub struct Templates {
+    dir: PathBuf,
+    entries: RwLock<BTreeMap<String, TemplateEntry>>,
+}
+
+/// Whether `dir` looks like a template folder.
+fn is_template_dir(dir: &Path) -> bool {
+    dir.join("pass.json").is_file() || dir.join("template.json").is_file()
+}
+
+impl Templates {
+    /// Loads every template folder under `dir` (a missing folder is empty).
+    pub fn load(dir: &Path) -> Self {
+        let me = Self {
+            dir: dir.to_path_buf(),
+            entries: RwLock::new(BTreeMap::new()),
+        };
+        me.rescan();
+        me
+    }
+
+    /// The folder served.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Loads every folder again (new, changed and removed ones).
+    pub fn rescan(&self) {
+        let mut seen = Vec::new();
+        if let Ok(read) = std::fs::read_dir(&self.dir) {
+            let mut names: Vec<String> = read
+                .filter_map(Result::ok)
+                .filter(|e| is_template_dir(&e.path()))
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect();
+            names.sort();
+            for name in names {
+                self.reload(&name);
+                seen.push(name);
+            }
+        }
+        if let Ok(mut entries) = self.entries.write() {
+            entries.retain(|k, _| seen.contains(k));
+        }
+    }
+
+    /// Loads one folder; on failure the previous version stays live and
+    /// the problems are recorded and logged.
+    pub fn reload(&self, id: &str) {
+        let path = self.dir.join(id);
+        if !is_template_dir(&path) {
+            if let Ok(mut entries) = self.entries.write() {
+                if entries.remove(id).is_some() {
+                    tracing::info!(template = id, "template removed");
+                }
+            }
+            return;
+        }
+        let (template, problems, failed) = match load_dir(&path) {
+            Ok(t) => {
+                let problems = t
+                    .diagnostics()
+                    .iter()
+                    .filter(|d| d.severity != Severity::Info)
+                    .cloned()
+                    .collect();
+                (Some(Arc::new(t)), problems, false)
+            }
+            Err(TemplateError::Invalid { diagnostics, .. }) => {
+                for d in diagnostics.iter().filter(|d| d.is_error()) {
+                    tracing::warn!(template = id, problem = %d, "template is invalid");
+                }
+                (None, diagnostics.0, true)
+            }
+            Err(e) => {
+                tracing::warn!(template = id, error = %e, "template cannot be read");
+                (
+                    None,
+                    vec![Diagnostic::error(
+                        "",
+                        Location::File,
+                        "template.unreadable",
+                        e.to_string(),
+                    )],
+                    true,
+                )
+            }
+        };
+        if let Ok(mut entries) = self.entries.write() {
+            let previous = entries.get(id).and_then(|e| e.template.clone());
+            if template.is_some() {
+                tracing::info!(template = id, "template loaded");
+            }
+            entries.insert(
+                id.to_owned(),
+                TemplateEntry {
+                    id: id.to_owned(),
+                    template: template.or(previous),
+                    problems,
+                    failed,
+                    loaded_at: now_ms(),
+                },
+            );
+        }
+    }
+
+    /// One entry.
+    pub fn get(&self, id: &str) -> Option<TemplateEntry> {
+        self.entries.read().ok()?.get(id).cloned()
+    }
+
+    /// The live template with this id, or a 404 / 422 saying why not.
+    ///
+    /// # Errors
+    /// [`ApiError`] 404 when unknown, 422 when it never loaded.
+    pub fn live(&self, id: &str) -> Result<Arc<Template>, ApiError> {
+        let entry = self
+            .get(id)
+            .ok_or_else(|| ApiError::not_found("template", id))?;
+        entry.template.ok_or_else(|| {
+            ApiError::invalid(
+                format!("template {id:?} has errors and no earlier valid version; GET /v1/templates/{id} lists them"),
+                Vec::new(),
+            )
+        })
+    }
+
+    /// Every entry, by id.
+    pub fn list(&self) -> Vec<TemplateEntry> {
+        self.entries
+            .read()
+            .map(|e| e.values().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A diagnostic as JSON.
+pub(crate) fn diagnostic_json(d: &Diagnostic) -> Value {
+    let mut v = json!({
+        "severity": d.severity.to_string(),
+        "file": d.file,
+        "code": d.code,
+        "message": d.message,
+    });
+    match &d.location {
+        Location::File => {}
+        Location::Pointer(p) => v["pointer"] = p.clone().into(),
+        Location::LineColumn(l, c) => {
+            v["line"] = (*l).into();
+            v["column"] = (*c).into();
+        }
+        Location::Line(l) => v["line"] = (*l).into(),
+    }
+    v
+}
+
+fn entry_json(e: &TemplateEntry, full: bool) -> Value {
+    let status = match (&e.template, e.failed) {
+        (Some(_), false) => "ready",
+        (Some(_), true) => "stale",
+        (None, _) => "invalid",
+    };
+    let mut v = json!({
+        "id": e.id,
+        "status": status,
+        "loadedAt": super::rfc3339(e.loaded_at),
+        "problems": e.problems.iter().map(diagnostic_json).collect::<Vec<_>>(),
+    });
+    if let Some(t) = &e.template {
+        v["name"] = t.meta().name.clone().into();
+        v["description"] = t.meta().description.clone().into();
+        v["appleStyle"] = t.style().into();
+        v["googleType"] = GoogleType::for_pass(t.style(), t.pass_json()).name().into();
+        if full {
+            v["fieldsSchema"] = t.schema().json_schema();
+        }
+    }
+    v
+}
+
+/// `GET /v1/templates`
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Value>, ApiError> {
+    principal.require(Scope::Read)?;
+    let data: Vec<Value> = state
+        .inner
+        .templates
+        .list()
+        .iter()
+        .map(|e| entry_json(e, false))
+        .collect();
+    Ok(Json(json!({ "data": data })))
+}
+
+/// `GET /v1/templates/{id}`
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    principal: Principal,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    principal.require(Scope::Read)?;
+    let e = state
+        .inner
+        .templates
+        .get(&id)
+        .ok_or_else(|| ApiError::not_found("template", &id))?;
+    Ok(Json(entry_json(&e, true)))
+}
+
+/// `GET /templates/{id}/{file}`: a template image, public (Google Wallet
+/// fetches pass images from here: `--public-url`/templates/…).
+pub(crate) async fn asset(
+    State(state): State<AppState>,
+    UrlPath((id, file)): UrlPath<(String, String)>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse as _;
+    let template = state.inner.templates.live(&id)?;
+    let asset = template
+        .assets()
+        .iter()
+        .find(|a| a.name == file && a.name.ends_with(".png"))
+        .ok_or_else(|| ApiError::not_found("image", &format!("{id}/{file}")))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/png"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        asset.bytes.clone(),
+    )
+        .into_response())
+}

@@ -1,0 +1,864 @@
+//! The HTTP service: in-process with `oneshot`, and over a real listener.
+//! Runs on SQLite temp files, or on PostgreSQL when
+//! `PASSFORGE_TEST_DATABASE_URL` is set (every test then uses its own
+//! serial numbers and user ids, so they share one database).
+
+use std::path::{Path, PathBuf};
+
+use axum::body::Body as HttpBody;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt as _;
+use passforge::google::{test_service_account, GoogleConfig, IssuerId};
+use passforge::service::auth::{create_key, Scope};
+use passforge::service::{router, AppState, JwtAuth, RateLimit, ServiceConfig, Store};
+use serde_json::{json, Value};
+use tower::ServiceExt as _;
+
+use crate::support::{
+    google_claims, own_verify, passforge_env, root, shared_validate_google, shared_verify, stderr,
+    stdout, write_template, zip_member,
+};
+
+const JWT_SECRET: &[u8] = b"test-only-jwt-secret-0123456789abcdef";
+
+struct Harness {
+    state: AppState,
+    _dir: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+/// The database for a test: `PASSFORGE_TEST_DATABASE_URL` or a fresh SQLite file.
+fn database_url(dir: &Path) -> String {
+    match std::env::var("PASSFORGE_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => format!("sqlite://{}", dir.join("passforge.db").display()),
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+async fn harness_with(templates: Option<&Path>, rate_limit: RateLimit) -> Harness {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().to_path_buf();
+    let store = Store::connect(&database_url(&path))
+        .await
+        .expect("database");
+    let config = ServiceConfig {
+        public_url: "http://127.0.0.1:8080".into(),
+        web_service_url: None,
+        identity: passforge::apple::test_identity::load().expect("test identity"),
+        google: Some(GoogleConfig {
+            issuer_id: IssuerId::parse(test_service_account::ISSUER_ID).expect("issuer"),
+            service_account: test_service_account::load().expect("account"),
+            origins: Vec::new(),
+            public_url: Some("http://127.0.0.1:8080".into()),
+        }),
+        jwt: Some(JwtAuth::hs256(JWT_SECRET)),
+        rate_limit,
+    };
+    let templates = templates.map_or_else(|| root().join("templates"), Path::to_path_buf);
+    Harness {
+        state: AppState::new(store, &templates, config),
+        _dir: dir,
+        dir: path,
+    }
+}
+
+async fn harness() -> Harness {
+    harness_with(
+        None,
+        RateLimit {
+            per_minute: 60_000,
+            burst: 10_000,
+        },
+    )
+    .await
+}
+
+impl Harness {
+    async fn key(&self, scopes: &[Scope]) -> String {
+        create_key(&self.state.inner.store, "test", scopes)
+            .await
+            .expect("key")
+            .token
+            .expose()
+            .to_owned()
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        auth: Option<(&str, &str)>,
+        body: Option<Value>,
+    ) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some((name, value)) = auth {
+            req = req.header(name, value);
+        }
+        let req = match body {
+            Some(b) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(HttpBody::from(serde_json::to_vec(&b).expect("json"))),
+            None => req.body(HttpBody::empty()),
+        }
+        .expect("request");
+        let res = router(self.state.clone())
+            .oneshot(req)
+            .await
+            .expect("answer");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        (status, headers, bytes.to_vec())
+    }
+
+    async fn json(
+        &self,
+        method: Method,
+        uri: &str,
+        key: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let (status, headers, bytes) = self.send(method, uri, Some(("x-api-key", key)), body).await;
+        let v = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                panic!("{uri}: not JSON ({e}): {}", String::from_utf8_lossy(&bytes))
+            })
+        };
+        if status.is_client_error() || status.is_server_error() {
+            assert_eq!(
+                headers
+                    .get(header::CONTENT_TYPE)
+                    .map(|h| h.to_str().unwrap_or("")),
+                Some("application/problem+json"),
+                "{uri}: errors are problem+json"
+            );
+            assert_eq!(v["status"], status.as_u16(), "{v}");
+        }
+        assert!(headers.contains_key("x-request-id"), "{uri}: request id");
+        (status, v)
+    }
+}
+
+fn ticket(serial: &str, user: &str) -> Value {
+    json!({
+        "templateId": "event-ticket",
+        "serialNumber": serial,
+        "userId": user,
+        "customFields": {
+            "attendee": {"value": "Ada Lovelace", "label": "GUEST"},
+            "seat": "A1",
+            "doorsOpen": "2027-06-12T19:00:00+01:00"
+        },
+        "relevantDate": "2027-06-12T18:00:00+01:00"
+    })
+}
+
+fn write_pkpass(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).expect("write pkpass");
+    p
+}
+
+#[tokio::test]
+async fn create_download_and_google_link_verify() {
+    let h = harness().await;
+    let key = h.key(&[Scope::Write]).await;
+    let serial = unique("SVC");
+    let (status, pass) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &key,
+            Some(ticket(&serial, &unique("u"))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{pass}");
+    assert_eq!(pass["serialNumber"], serial.as_str());
+    assert_eq!(pass["status"], "active");
+    assert_eq!(pass["version"], 1);
+    assert_eq!(
+        pass["customFields"]["section"], "GA",
+        "defaults are stored: {pass}"
+    );
+    let id = pass["id"].as_str().expect("id").to_owned();
+    assert!(pass["downloadUrl"]
+        .as_str()
+        .expect("url")
+        .ends_with(&format!("/v1/passes/{id}/download")));
+
+    // The Google link from create validates, and GET /google gives the same object.
+    let save = pass["googleSaveUrl"]
+        .as_str()
+        .expect("google url")
+        .to_owned();
+    assert!(save.starts_with("https://pay.google.com/gp/v/save/"));
+    let claims = google_claims(&save);
+    assert_eq!(
+        claims["payload"]["eventTicketObjects"][0]["id"],
+        format!("{}.{serial}", test_service_account::ISSUER_ID)
+    );
+    let (status, g) = h
+        .json(Method::GET, &format!("/v1/passes/{id}/google"), &key, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{g}");
+    shared_validate_google(&[save, g["saveUrl"].as_str().expect("url").to_owned()]);
+
+    // Download: the stored version signed, verified by both checkers.
+    let (status, headers, bytes) = h
+        .send(
+            Method::GET,
+            &format!("/v1/passes/{id}/download"),
+            Some(("x-api-key", &key)),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers[header::CONTENT_TYPE],
+        "application/vnd.apple.pkpass"
+    );
+    let etag = headers[header::ETAG].to_str().expect("etag").to_owned();
+    assert!(headers.contains_key(header::LAST_MODIFIED));
+    let file = write_pkpass(&h.dir, "svc.pkpass", &bytes);
+    own_verify(std::slice::from_ref(&file));
+    shared_verify(&[file]);
+    let pj: Value = serde_json::from_slice(&zip_member(&bytes, "pass.json")).expect("pass.json");
+    assert_eq!(pj["serialNumber"], serial.as_str());
+    assert_eq!(pj["relevantDate"], "2027-06-12T18:00:00+01:00");
+    let fields = pj["eventTicket"].to_string();
+    assert!(
+        fields.contains("\"label\":\"GUEST\""),
+        "label override: {fields}"
+    );
+
+    // Same version again: byte-identical; conditional GET: 304.
+    let (_, _, again) = h
+        .send(
+            Method::GET,
+            &format!("/v1/passes/{id}/download"),
+            Some(("x-api-key", &key)),
+            None,
+        )
+        .await;
+    assert_eq!(again, bytes, "a stored version signs to the same bytes");
+    let (status, _, body) = h
+        .send(
+            Method::GET,
+            &format!("/v1/passes/{id}/download"),
+            Some(("x-api-key", &key)),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!body.is_empty());
+    let req = Request::builder()
+        .uri(format!("/v1/passes/{id}/download"))
+        .header("x-api-key", &key)
+        .header(header::IF_NONE_MATCH, &etag)
+        .body(HttpBody::empty())
+        .expect("request");
+    let res = router(h.state.clone()).oneshot(req).await.expect("answer");
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+}
+
+#[tokio::test]
+async fn update_void_and_delete_make_new_versions() {
+    let h = harness().await;
+    let key = h.key(&[Scope::Write]).await;
+    let (_, pass) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &key,
+            Some(ticket(&unique("UPD"), &unique("u"))),
+        )
+        .await;
+    let id = pass["id"].as_str().expect("id").to_owned();
+    let url = format!("/v1/passes/{id}");
+
+    let (status, updated) = h
+        .json(
+            Method::PATCH,
+            &url,
+            &key,
+            Some(json!({"customFields": {"seat": "B7", "attendee": {"value": "Grace Hopper", "label": null}}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["version"], 2);
+    assert_eq!(updated["customFields"]["seat"], "B7");
+    assert_eq!(updated["labels"], json!({}), "label override removed");
+    let (_, headers, bytes) = h
+        .send(
+            Method::GET,
+            &format!("{url}/download"),
+            Some(("x-api-key", &key)),
+            None,
+        )
+        .await;
+    assert_eq!(
+        headers[header::ETAG].to_str().expect("etag"),
+        format!("\"{id}-v2\"")
+    );
+    let pj: Value = serde_json::from_slice(&zip_member(&bytes, "pass.json")).expect("pass.json");
+    assert!(pj.to_string().contains("Grace Hopper") && pj.to_string().contains("B7"));
+
+    // An invalid change is refused and the stored version is kept.
+    let (status, problem) = h
+        .json(
+            Method::PATCH,
+            &url,
+            &key,
+            Some(json!({"customFields": {"doorsOpen": "soon"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["pointer"], "/customFields/doorsOpen");
+    let (_, still) = h.json(Method::GET, &url, &key, None).await;
+    assert_eq!(still["version"], 2);
+
+    let (status, voided) = h
+        .json(Method::POST, &format!("{url}/void"), &key, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(voided["status"], "voided");
+    assert_eq!(voided["version"], 3);
+    let (_, _, bytes) = h
+        .send(
+            Method::GET,
+            &format!("{url}/download"),
+            Some(("x-api-key", &key)),
+            None,
+        )
+        .await;
+    let pj: Value = serde_json::from_slice(&zip_member(&bytes, "pass.json")).expect("pass.json");
+    assert_eq!(pj["voided"], true);
+    let file = write_pkpass(&h.dir, "voided.pkpass", &bytes);
+    own_verify(std::slice::from_ref(&file));
+    shared_verify(&[file]);
+    let (_, again) = h
+        .json(Method::POST, &format!("{url}/void"), &key, None)
+        .await;
+    assert_eq!(again["version"], 3, "voiding twice changes nothing");
+
+    let (status, _) = h.json(Method::DELETE, &url, &key, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, problem) = h.json(Method::GET, &url, &key, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(problem["code"], "not_found");
+    let (status, _) = h.json(Method::DELETE, &url, &key, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn bad_requests_say_where() {
+    let h = harness().await;
+    let key = h.key(&[Scope::Write]).await;
+    let (status, p) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &key,
+            Some(json!({
+                "templateId": "event-ticket",
+                "customFields": {"seat": "A1", "doorsOpen": "not a date", "colour": "red"},
+                "expirationDate": "tomorrow",
+                "extra": 1
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let pointers: Vec<&str> = p["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["pointer"].as_str())
+        .collect();
+    assert!(pointers.contains(&"/extra"), "{p}");
+    assert!(pointers.contains(&"/expirationDate"), "{p}");
+
+    // Field problems come from the template's schema, each located.
+    let (status, p) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &key,
+            Some(json!({"templateId": "event-ticket", "customFields": {"seat": "A1", "doorsOpen": "not a date", "colour": "red"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let pointers: Vec<&str> = p["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["pointer"].as_str())
+        .collect();
+    for expected in [
+        "/customFields/attendee",
+        "/customFields/doorsOpen",
+        "/customFields/colour",
+    ] {
+        assert!(pointers.contains(&expected), "{expected} in {p}");
+    }
+
+    let (status, p) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &key,
+            Some(json!({"templateId": "nope", "customFields": {}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["pointer"], "/templateId");
+
+    let serial = unique("DUP");
+    let (status, _) = h
+        .json(Method::POST, "/v1/passes", &key, Some(ticket(&serial, "u")))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, p) = h
+        .json(Method::POST, "/v1/passes", &key, Some(ticket(&serial, "u")))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{p}");
+
+    // Malformed JSON and an unknown route are problems too.
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/v1/passes")
+        .header("x-api-key", &key)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(HttpBody::from("{\"templateId\": "))
+        .expect("request");
+    let res = router(h.state.clone()).oneshot(req).await.expect("answer");
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    let (status, _) = h.json(Method::GET, "/v1/nothing", &key, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = h.json(Method::GET, "/v1/passes?limit=0", &key, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = h
+        .json(Method::GET, "/v1/passes?colour=red", &key, None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn credentials_and_scopes() {
+    let h = harness().await;
+    let reader = h.key(&[Scope::Read]).await;
+    let writer = h.key(&[Scope::Write]).await;
+
+    let (status, headers, body) = h.send(Method::GET, "/v1/templates", None, None).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    assert!(headers.contains_key(header::WWW_AUTHENTICATE));
+    let (status, _) = h
+        .json(Method::GET, "/v1/templates", "pfk_nothere_secret", None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let tampered = format!("{}x", &writer);
+    let (status, _) = h.json(Method::GET, "/v1/templates", &tampered, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let (status, _) = h.json(Method::GET, "/v1/templates", &reader, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, p) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &reader,
+            Some(ticket(&unique("RO"), "u")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{p}");
+    assert_eq!(p["code"], "insufficient_scope");
+
+    // Bearer JWTs: scope and exp checked.
+    let token = |scope: &str, exp: i64| {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &json!({"sub": "app-1", "scope": scope, "exp": exp}),
+            &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET),
+        )
+        .expect("jwt")
+    };
+    let now = chrono::Utc::now().timestamp();
+    let bearer = |t: &str| format!("Bearer {t}");
+    let good = bearer(&token("read write", now + 600));
+    let (status, _, _) = h
+        .send(
+            Method::POST,
+            "/v1/passes",
+            Some(("authorization", &good)),
+            Some(ticket(&unique("JWT"), "u")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let read_only = bearer(&token("read", now + 600));
+    let (status, _, _) = h
+        .send(
+            Method::POST,
+            "/v1/passes",
+            Some(("authorization", &read_only)),
+            Some(ticket(&unique("JWT"), "u")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let expired = bearer(&token("read", now - 3600));
+    let (status, _, _) = h
+        .send(
+            Method::GET,
+            "/v1/templates",
+            Some(("authorization", &expired)),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let forged = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({"sub": "x", "scope": "admin", "exp": now + 600}),
+        &jsonwebtoken::EncodingKey::from_secret(b"another secret, not the server's"),
+    )
+    .expect("jwt");
+    let (status, _, _) = h
+        .send(
+            Method::GET,
+            "/v1/templates",
+            Some(("authorization", &bearer(&forged))),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // A revoked key stops working.
+    let id = reader.split('_').nth(1).expect("id");
+    assert!(h.state.inner.store.revoke_key(id).await.expect("revoke"));
+    let (status, p) = h.json(Method::GET, "/v1/templates", &reader, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(p["detail"].as_str().expect("detail").contains("revoked"));
+}
+
+#[tokio::test]
+async fn list_pages_with_a_cursor_and_filters() {
+    let h = harness().await;
+    let key = h.key(&[Scope::Write]).await;
+    let user = unique("user");
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let (status, p) = h
+            .json(
+                Method::POST,
+                "/v1/passes",
+                &key,
+                Some(ticket(&unique(&format!("PG{i}")), &user)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        ids.push(p["id"].as_str().expect("id").to_owned());
+    }
+    let (_, p) = h
+        .json(
+            Method::POST,
+            &format!("/v1/passes/{}/void", ids[1]),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(p["status"], "voided");
+
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let uri = match &after {
+            Some(a) => format!("/v1/passes?userId={user}&limit=2&startingAfter={a}"),
+            None => format!("/v1/passes?userId={user}&limit=2"),
+        };
+        let (status, page) = h.json(Method::GET, &uri, &key, None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let data = page["data"].as_array().expect("data");
+        assert!(data.len() <= 2);
+        seen.extend(
+            data.iter()
+                .map(|p| p["id"].as_str().expect("id").to_owned()),
+        );
+        if page["hasMore"] == false {
+            assert!(page["nextStartingAfter"].is_null());
+            break;
+        }
+        after = page["nextStartingAfter"].as_str().map(str::to_owned);
+    }
+    assert_eq!(seen, ids, "every pass once, in creation order");
+
+    let (_, page) = h
+        .json(
+            Method::GET,
+            &format!("/v1/passes?userId={user}&status=voided"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(page["data"].as_array().expect("data").len(), 1);
+    assert_eq!(page["data"][0]["id"], ids[1].as_str());
+    let (_, page) = h
+        .json(
+            Method::GET,
+            &format!("/v1/passes?userId={user}&templateId=coupon"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(page["data"], json!([]));
+}
+
+#[tokio::test]
+async fn rate_limit_answers_429_with_retry_after() {
+    let h = harness_with(
+        None,
+        RateLimit {
+            per_minute: 1,
+            burst: 2,
+        },
+    )
+    .await;
+    let key = h.key(&[Scope::Read]).await;
+    let (status, headers, _) = h
+        .send(
+            Method::GET,
+            "/v1/templates",
+            Some(("x-api-key", &key)),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["x-ratelimit-limit"], "2");
+    assert_eq!(headers["x-ratelimit-remaining"], "1");
+    assert!(headers.contains_key("ratelimit-policy") && headers.contains_key("ratelimit"));
+    let (status, _, _) = h
+        .send(
+            Method::GET,
+            "/v1/templates",
+            Some(("x-api-key", &key)),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, headers, body) = h
+        .send(
+            Method::GET,
+            "/v1/templates",
+            Some(("x-api-key", &key)),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = headers[header::RETRY_AFTER]
+        .to_str()
+        .expect("text")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry), "{retry}");
+    let p: Value = serde_json::from_slice(&body).expect("problem");
+    assert_eq!(p["code"], "rate_limited");
+    // Another credential has its own bucket.
+    let other = h.key(&[Scope::Read]).await;
+    let (status, _, _) = h
+        .send(
+            Method::GET,
+            "/v1/templates",
+            Some(("x-api-key", &other)),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn templates_show_schema_problems_and_images() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("member");
+    write_template(
+        &good,
+        &json!({
+            "formatVersion": 1, "passTypeIdentifier": "pass.x", "teamIdentifier": "T", "serialNumber": "x",
+            "organizationName": "Org", "description": "Member card",
+            "generic": {"primaryFields": [{"key": "name", "label": "NAME", "value": "{{ name }}"}]}
+        }),
+        &json!({"name": {"type": "string", "required": true}}),
+    );
+    let bad = dir.path().join("broken");
+    write_template(
+        &bad,
+        &json!({"formatVersion": 1, "description": "x", "generic": {"primaryFields": [{"key": "a", "value": "{{ missing }}"}]}}),
+        &json!({}),
+    );
+    let h = harness_with(Some(dir.path()), RateLimit::default()).await;
+    let key = h.key(&[Scope::Read]).await;
+    let (status, list) = h.json(Method::GET, "/v1/templates", &key, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|t| t["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["broken", "member"]);
+
+    let (_, t) = h
+        .json(Method::GET, "/v1/templates/member", &key, None)
+        .await;
+    assert_eq!(t["status"], "ready");
+    assert_eq!(t["appleStyle"], "generic");
+    assert_eq!(t["googleType"], "generic");
+    assert_eq!(t["fieldsSchema"]["required"], json!(["name"]), "{t}");
+
+    let (_, t) = h
+        .json(Method::GET, "/v1/templates/broken", &key, None)
+        .await;
+    assert_eq!(t["status"], "invalid");
+    let problems = t["problems"].to_string();
+    assert!(problems.contains("missing"), "{problems}");
+    let (status, _) = h
+        .json(Method::GET, "/v1/templates/nothing", &key, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let writer = h.key(&[Scope::Write]).await;
+    let (status, p) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &writer,
+            Some(json!({"templateId": "broken", "customFields": {}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+
+    // Images are public (Google fetches them); other files are not served.
+    let (status, headers, bytes) = h
+        .send(Method::GET, "/templates/member/icon.png", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "image/png");
+    assert_eq!(bytes, std::fs::read(good.join("icon.png")).expect("icon"));
+    let (status, _, _) = h
+        .send(Method::GET, "/templates/member/pass.json", None, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// A minimal HTTP/1.1 GET over a real socket.
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .expect("write");
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.expect("read");
+    let code = out
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status line");
+    (code, out)
+}
+
+#[tokio::test]
+async fn real_listener_health_metrics_and_graceful_shutdown() {
+    let h = harness().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(passforge::service::serve(
+        listener,
+        h.state.clone(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let (code, body) = http_get(addr, "/healthz").await;
+    assert_eq!(code, 200, "{body}");
+    let (code, body) = http_get(addr, "/readyz").await;
+    assert_eq!(code, 200, "{body}");
+    let (code, body) = http_get(addr, "/v1/templates").await;
+    assert_eq!(code, 401, "{body}");
+    assert!(body.to_ascii_lowercase().contains("x-request-id"), "{body}");
+    let (code, body) = http_get(addr, "/metrics").await;
+    assert_eq!(code, 200);
+    assert!(
+        body.contains(
+            "passforge_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
+        ),
+        "{body}"
+    );
+    assert!(
+        body.contains("route=\"/v1/templates\",status=\"401\""),
+        "{body}"
+    );
+    stop.send(()).expect("stop");
+    server.await.expect("join").expect("clean shutdown");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "listener closed"
+    );
+}
+
+#[test]
+fn keys_cli_creates_lists_and_revokes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("keys.db").display());
+    let env = [("PASSFORGE_DATABASE_URL", url.as_str())];
+    let out = passforge_env(
+        dir.path(),
+        &["keys", "create", "--name", "ci", "--scopes", "read,admin"],
+        &env,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let key = stdout(&out).trim().to_owned();
+    assert!(key.starts_with("pfk_"), "{key}");
+    let id = key.split('_').nth(1).expect("id").to_owned();
+    let out = passforge_env(dir.path(), &["keys", "list"], &env);
+    let listed = stdout(&out);
+    assert!(
+        listed.contains(&id) && listed.contains("read,admin") && listed.contains("active"),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains(key.split('_').nth(2).expect("secret")),
+        "secrets are never listed"
+    );
+    let out = passforge_env(dir.path(), &["keys", "revoke", &id], &env);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&passforge_env(dir.path(), &["keys", "list"], &env)).contains("revoked"));
+    let out = passforge_env(dir.path(), &["keys", "revoke", &id], &env);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "revoking twice is an error: {}",
+        stderr(&out)
+    );
+    let out = passforge_env(
+        dir.path(),
+        &["keys", "create", "--name", "x", "--scopes", "owner"],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("owner"));
+}
