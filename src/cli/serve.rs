@@ -149,6 +149,11 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
             .await
             .context("cannot open the database")?;
         let state = AppState::new(store, &args.templates, config);
+        if args.templates.is_dir() {
+            state
+                .watch_templates()
+                .with_context(|| format!("cannot watch {}", args.templates.display()))?;
+        }
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;

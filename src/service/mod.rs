@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod error;
+mod idempotency;
 pub mod passes;
 pub mod ratelimit;
 pub mod store;
@@ -125,7 +126,9 @@ pub struct Inner {
     /// The database.
     pub store: Store,
     /// The live templates.
-    pub templates: Templates,
+    pub templates: Arc<Templates>,
+    /// The templates folder watcher, once started.
+    watcher: Mutex<Option<notify::RecommendedWatcher>>,
     /// Signing and links.
     pub config: ServiceConfig,
     /// Counters.
@@ -148,12 +151,28 @@ impl AppState {
         Self {
             inner: Arc::new(Inner {
                 store,
-                templates: Templates::load(templates_dir),
+                templates: Arc::new(Templates::load(templates_dir)),
+                watcher: Mutex::new(None),
                 config,
                 metrics: Metrics::default(),
                 limiter,
             }),
         }
+    }
+}
+
+impl AppState {
+    /// Starts watching the templates folder (see [`Templates::watch`]);
+    /// the watch lasts as long as the state.
+    ///
+    /// # Errors
+    /// When the folder cannot be watched.
+    pub fn watch_templates(&self) -> notify::Result<()> {
+        let watcher = self.inner.templates.watch()?;
+        if let Ok(mut w) = self.inner.watcher.lock() {
+            *w = Some(watcher);
+        }
+        Ok(())
     }
 }
 
@@ -270,6 +289,55 @@ async fn metrics(State(state): State<AppState>) -> Response {
     res
 }
 
+/// `GET /v1/providers`: what each wallet provider is configured for and
+/// the shape of its results.
+async fn providers(
+    State(state): State<AppState>,
+    principal: auth::Principal,
+) -> Result<Json<Value>, ApiError> {
+    principal.require(auth::Scope::Read)?;
+    let cfg = &state.inner.config;
+    let cert = cfg.identity.cert_info();
+    let google = cfg.google.as_ref();
+    Ok(Json(json!({"data": [
+        {
+            "id": "apple",
+            "configured": true,
+            "testCertificate": cert.is_test,
+            "passTypeIdentifier": cfg.identity.pass_type_id().as_str(),
+            "teamIdentifier": cfg.identity.team_id().as_str(),
+            "certificateExpires": cert.not_after.to_rfc3339(),
+            "webServiceURL": cfg.web_service_url,
+            "operations": ["issue", "update", "void"],
+            "resultSchema": {
+                "issue": {
+                    "type": "string",
+                    "contentMediaType": "application/vnd.apple.pkpass",
+                    "description": "GET /v1/passes/{id}/download: the signed .pkpass of the pass's current version"
+                }
+            }
+        },
+        {
+            "id": "google",
+            "configured": google.is_some(),
+            "testServiceAccount": google.map(|g| g.service_account.is_test()),
+            "issuerId": google.map(|g| g.issuer_id.as_str().to_owned()),
+            "operations": if google.is_some() { json!(["issue", "update", "void"]) } else { json!([]) },
+            "resultSchema": {
+                "issue": {
+                    "type": "object",
+                    "required": ["saveUrl", "objectId", "classId"],
+                    "properties": {
+                        "saveUrl": {"type": "string", "format": "uri", "description": "https://pay.google.com/gp/v/save/<JWT>"},
+                        "objectId": {"type": "string"},
+                        "classId": {"type": "string"}
+                    }
+                }
+            }
+        }
+    ]})))
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
@@ -281,6 +349,7 @@ async fn not_found() -> ApiError {
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
+        .route("/providers", get(providers))
         .route("/templates", get(templates::list))
         .route("/templates/{id}", get(templates::get))
         .route("/passes", post(passes::create).get(passes::list))
@@ -293,6 +362,10 @@ pub fn router(state: AppState) -> Router {
         .route("/passes/{id}/void", post(passes::void))
         .route("/passes/{id}/download", get(passes::download))
         .route("/passes/{id}/google", get(passes::google))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::idempotency,
+        ))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard));
     Router::new()
         .nest("/v1", v1)

@@ -141,6 +141,54 @@ impl Templates {
         }
     }
 
+    /// Watches the folder: a template folder added, edited or removed is
+    /// reloaded about 200 ms after its last change (editors write in
+    /// several steps). The watch stops when the returned watcher is dropped.
+    ///
+    /// # Errors
+    /// When the folder cannot be watched.
+    pub fn watch(self: &Arc<Self>) -> notify::Result<notify::RecommendedWatcher> {
+        use notify::Watcher as _;
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let dir = std::fs::canonicalize(&self.dir).unwrap_or_else(|_| self.dir.clone());
+        let root = dir.clone();
+        let mut watcher =
+            notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
+                Ok(event) => {
+                    for path in &event.paths {
+                        let id = path
+                            .strip_prefix(&root)
+                            .ok()
+                            .and_then(|rel| rel.components().next())
+                            .and_then(|c| c.as_os_str().to_str());
+                        if let Some(id) = id {
+                            let _ = tx.send(id.to_owned());
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "template watch error"),
+            })?;
+        watcher.watch(&dir, notify::RecursiveMode::Recursive)?;
+        let me = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("passforge-templates".into())
+            .spawn(move || {
+                let quiet = std::time::Duration::from_millis(200);
+                while let Ok(first) = rx.recv() {
+                    let mut ids = std::collections::BTreeSet::from([first]);
+                    while let Ok(id) = rx.recv_timeout(quiet) {
+                        ids.insert(id);
+                    }
+                    let Some(me) = me.upgrade() else { return };
+                    for id in ids {
+                        me.reload(&id);
+                    }
+                }
+            })
+            .map_err(|e| notify::Error::generic(&e.to_string()))?;
+        Ok(watcher)
+    }
+
     /// One entry.
     pub fn get(&self, id: &str) -> Option<TemplateEntry> {
         self.entries.read().ok()?.get(id).cloned()

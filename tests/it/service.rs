@@ -862,3 +862,193 @@ fn keys_cli_creates_lists_and_revokes() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("owner"));
 }
+
+#[tokio::test]
+async fn idempotency_key_replays_refuses_and_waits() {
+    let h = harness().await;
+    let key = h.key(&[Scope::Write]).await;
+    let send = |idem: &str, body: &Value| {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/v1/passes")
+            .header("x-api-key", &key)
+            .header("idempotency-key", idem)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(HttpBody::from(serde_json::to_vec(body).expect("json")))
+            .expect("request");
+        let app = router(h.state.clone());
+        async move {
+            let res = app.oneshot(req).await.expect("answer");
+            let status = res.status();
+            let headers = res.headers().clone();
+            let bytes = res.into_body().collect().await.expect("body").to_bytes();
+            let v: Value = serde_json::from_slice(&bytes).expect("json");
+            (status, headers, v)
+        }
+    };
+    let idem = unique("idem");
+    let body = ticket(&unique("IDEM"), "u");
+    let (status, headers, first) = send(&idem, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert!(!headers.contains_key("idempotent-replayed"));
+    let (status, headers, again) = send(&idem, &body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert_eq!(again, first, "the same answer, not a second pass");
+    assert_eq!(
+        headers[header::LOCATION],
+        format!("/v1/passes/{}", first["id"].as_str().expect("id"))
+    );
+
+    // The same key with another body: 422.
+    let other = ticket(&unique("IDEM"), "u");
+    let (status, _, p) = send(&idem, &other).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["code"], "idempotency_key_reused");
+
+    // A 4xx answer is remembered too.
+    let bad = json!({"templateId": "event-ticket", "customFields": {}});
+    let idem_bad = unique("idem");
+    let (status, _, p1) = send(&idem_bad, &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, headers, p2) = send(&idem_bad, &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert_eq!(p1, p2);
+
+    // While the first request with a key runs: 409.
+    let idem_busy = unique("idem");
+    let busy = ticket(&unique("IDEM"), "u");
+    let mut hasher = openssl::sha::Sha256::new();
+    hasher.update(b"POST /v1/passes\n");
+    hasher.update(&serde_json::to_vec(&busy).expect("json"));
+    let hash: String = hasher.finish().iter().map(|b| format!("{b:02x}")).collect();
+    let principal = key.split('_').nth(1).expect("id");
+    let claimed = h
+        .state
+        .inner
+        .store
+        .claim_idempotency(principal, &idem_busy, &hash)
+        .await
+        .expect("claim");
+    assert_eq!(claimed, None);
+    let (status, _, p) = send(&idem_busy, &busy).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{p}");
+    assert_eq!(p["code"], "idempotency_in_flight");
+}
+
+fn member_pass(label: &str) -> Value {
+    json!({
+        "formatVersion": 1, "passTypeIdentifier": "pass.x", "teamIdentifier": "T", "serialNumber": "x",
+        "organizationName": "Org", "description": "Member card",
+        "generic": {"primaryFields": [{"key": "name", "label": label, "value": "{{ name }}"}]}
+    })
+}
+
+/// Polls `GET /v1/templates/{id}` until `done` holds (the watcher reloads
+/// about 200 ms after the last change; this waits up to 10 s on a busy machine).
+async fn wait_for_template(
+    h: &Harness,
+    key: &str,
+    id: &str,
+    done: impl Fn(StatusCode, &Value) -> bool,
+) -> Value {
+    for _ in 0..200 {
+        let (status, t) = h
+            .json(Method::GET, &format!("/v1/templates/{id}"), key, None)
+            .await;
+        if done(status, &t) {
+            return t;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("template {id} never reached the expected state");
+}
+
+#[tokio::test]
+async fn templates_folder_is_watched_and_a_bad_edit_keeps_the_live_version() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fields = json!({"name": {"type": "string", "required": true}});
+    write_template(&dir.path().join("member"), &member_pass("NAME"), &fields);
+    let h = harness_with(Some(dir.path()), RateLimit::default()).await;
+    h.state.watch_templates().expect("watch");
+    let key = h.key(&[Scope::Write]).await;
+
+    // A folder dropped in goes live.
+    write_template(&dir.path().join("club"), &member_pass("MEMBER"), &fields);
+    wait_for_template(&h, &key, "club", |s, t| {
+        s == StatusCode::OK && t["status"] == "ready"
+    })
+    .await;
+
+    // An invalid edit: problems shown, the previous version still issues.
+    std::fs::write(
+        dir.path().join("member/pass.json"),
+        "{\"formatVersion\": 1, \"generic\": ",
+    )
+    .expect("write");
+    let t = wait_for_template(&h, &key, "member", |_, t| t["status"] == "stale").await;
+    assert!(
+        !t["problems"].as_array().expect("problems").is_empty(),
+        "{t}"
+    );
+    let (status, p) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &key,
+            Some(json!({"templateId": "member", "customFields": {"name": "Ada"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+
+    // Fixed: the new version is live.
+    write_template(
+        &dir.path().join("member"),
+        &member_pass("MEMBER NAME"),
+        &fields,
+    );
+    wait_for_template(&h, &key, "member", |_, t| t["status"] == "ready").await;
+    let (_, p) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &key,
+            Some(json!({"templateId": "member", "customFields": {"name": "Ada"}})),
+        )
+        .await;
+    let (_, _, bytes) = h
+        .send(
+            Method::GET,
+            &format!("/v1/passes/{}/download", p["id"].as_str().expect("id")),
+            Some(("x-api-key", &key)),
+            None,
+        )
+        .await;
+    let pj: Value = serde_json::from_slice(&zip_member(&bytes, "pass.json")).expect("pass.json");
+    assert_eq!(pj["generic"]["primaryFields"][0]["label"], "MEMBER NAME");
+
+    // Removed: gone.
+    std::fs::remove_dir_all(dir.path().join("club")).expect("remove");
+    wait_for_template(&h, &key, "club", |s, _| s == StatusCode::NOT_FOUND).await;
+}
+
+#[tokio::test]
+async fn providers_describe_apple_and_google() {
+    let h = harness().await;
+    let key = h.key(&[Scope::Read]).await;
+    let (status, v) = h.json(Method::GET, "/v1/providers", &key, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let apple = &v["data"][0];
+    assert_eq!(apple["id"], "apple");
+    assert_eq!(apple["configured"], true);
+    assert_eq!(apple["testCertificate"], true);
+    assert_eq!(apple["passTypeIdentifier"], "pass.com.example.passforge");
+    let google = &v["data"][1];
+    assert_eq!(google["id"], "google");
+    assert_eq!(google["issuerId"], test_service_account::ISSUER_ID);
+    assert_eq!(
+        google["resultSchema"]["issue"]["required"],
+        json!(["saveUrl", "objectId", "classId"])
+    );
+}
