@@ -90,6 +90,7 @@ async fn main() -> Result<(), Error> {
             per_minute: u32::MAX / 2,
             burst: u32::MAX / 2,
         },
+        webhooks: passforge::service::WebhookConfig::default(),
     };
     let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
     let state = AppState::new(store, &templates, config);

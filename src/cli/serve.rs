@@ -53,6 +53,9 @@ pub(crate) struct ServeArgs {
     /// Sustained requests per minute per credential.
     #[arg(long, env = "PASSFORGE_RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
     rate_limit_per_minute: u32,
+    /// Allow webhook endpoints on loopback and private networks (for local development).
+    #[arg(long, env = "PASSFORGE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS")]
+    webhooks_allow_private_networks: bool,
     /// Requests per credential allowed at once.
     #[arg(long, env = "PASSFORGE_RATE_LIMIT_BURST", default_value_t = 100)]
     rate_limit_burst: u32,
@@ -142,6 +145,10 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
         rate_limit: RateLimit {
             per_minute: args.rate_limit_per_minute,
             burst: args.rate_limit_burst,
+        },
+        webhooks: passforge::service::WebhookConfig {
+            allow_private_networks: args.webhooks_allow_private_networks,
+            ..passforge::service::WebhookConfig::default()
         },
     };
     runtime()?.block_on(async {

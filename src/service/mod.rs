@@ -13,6 +13,7 @@ pub mod passes;
 pub mod ratelimit;
 pub mod store;
 pub mod templates;
+pub mod webhooks;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -36,6 +37,7 @@ pub use error::ApiError;
 pub use ratelimit::RateLimit;
 pub use store::Store;
 pub use templates::Templates;
+pub use webhooks::WebhookConfig;
 
 /// Largest request body accepted (JSON); template uploads have their own limit.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -58,6 +60,8 @@ pub struct ServiceConfig {
     pub jwt: Option<JwtAuth>,
     /// Requests per minute and burst per credential.
     pub rate_limit: RateLimit,
+    /// Webhook delivery settings.
+    pub webhooks: WebhookConfig,
 }
 
 /// (method, route, status) → (count, seconds).
@@ -68,12 +72,20 @@ type RequestCounts = BTreeMap<(String, String, u16), (u64, f64)>;
 pub struct Metrics {
     requests: Mutex<RequestCounts>,
     passes_issued: AtomicU64,
+    deliveries: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
     /// Counts one issued pass.
     pub fn passes_issued(&self) {
         self.passes_issued.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one webhook delivery attempt by outcome.
+    pub fn webhook_delivery(&self, outcome: &'static str) {
+        if let Ok(mut m) = self.deliveries.lock() {
+            *m.entry(outcome).or_insert(0) += 1;
+        }
     }
 
     fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -109,6 +121,21 @@ impl Metrics {
                 "passforge_http_request_duration_seconds_sum{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {secs:.6}"
             );
         }
+        s.push_str(
+            "# HELP passforge_webhook_deliveries_total Webhook delivery attempts by outcome.\n",
+        );
+        s.push_str("# TYPE passforge_webhook_deliveries_total counter\n");
+        let deliveries = self
+            .deliveries
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default();
+        for (outcome, n) in &deliveries {
+            let _ = writeln!(
+                s,
+                "passforge_webhook_deliveries_total{{outcome=\"{outcome}\"}} {n}"
+            );
+        }
         s.push_str("# HELP passforge_passes_issued_total Passes created.\n");
         s.push_str("# TYPE passforge_passes_issued_total counter\n");
         let _ = writeln!(
@@ -135,6 +162,8 @@ pub struct Inner {
     pub metrics: Metrics,
     /// Per-credential token buckets.
     pub limiter: ratelimit::Limiter,
+    /// Wakes the webhook worker when deliveries were written.
+    pub deliveries_due: tokio::sync::Notify,
 }
 
 /// Cheap-to-clone handle on the shared state.
@@ -156,6 +185,7 @@ impl AppState {
                 config,
                 metrics: Metrics::default(),
                 limiter,
+                deliveries_due: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -168,7 +198,23 @@ impl AppState {
     /// # Errors
     /// When the folder cannot be watched.
     pub fn watch_templates(&self) -> notify::Result<()> {
-        let watcher = self.inner.templates.watch()?;
+        let handle = tokio::runtime::Handle::try_current()
+            .map_err(|e| notify::Error::generic(&format!("no async runtime: {e}")))?;
+        let weak = Arc::downgrade(&self.inner);
+        let watcher = self.inner.templates.watch(move |id, change| {
+            let Some(inner) = weak.upgrade() else { return };
+            let state = Self { inner };
+            let ty = match change {
+                templates::Change::Created => "template.created",
+                templates::Change::Updated => "template.updated",
+            };
+            let event = webhooks::Event::new(ty, json!({"id": id, "object": "template"}));
+            handle.spawn(async move {
+                if let Err(e) = webhooks::record(&state, &event, None).await {
+                    tracing::warn!(error = %e, "cannot record a template event");
+                }
+            });
+        })?;
         if let Ok(mut w) = self.inner.watcher.lock() {
             *w = Some(watcher);
         }
@@ -362,6 +408,17 @@ pub fn router(state: AppState) -> Router {
         .route("/passes/{id}/void", post(passes::void))
         .route("/passes/{id}/download", get(passes::download))
         .route("/passes/{id}/google", get(passes::google))
+        .route("/webhooks", post(webhooks::create).get(webhooks::list))
+        .route(
+            "/webhooks/{id}",
+            get(webhooks::get).delete(webhooks::delete),
+        )
+        .route("/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route(
+            "/webhooks/{id}/deliveries/{delivery}/redeliver",
+            post(webhooks::redeliver),
+        )
+        .route("/webhooks/{id}/test", post(webhooks::test))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             idempotency::idempotency,
@@ -385,8 +442,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then finishes the
-/// requests in flight.
+/// Serves `app` on `listener` and runs the webhook worker until `shutdown`
+/// resolves, then finishes the requests and deliveries in flight.
 ///
 /// # Errors
 /// IO errors of the listener.
@@ -396,9 +453,15 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state.clone());
-    axum::serve(listener, app)
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(webhooks::run_worker(state.clone(), stopped));
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    let _ = stop.send(true);
+    if let Err(e) = worker.await {
+        tracing::error!(error = %e, "the webhook worker failed");
+    }
     state.inner.store.close().await;
-    Ok(())
+    served
 }

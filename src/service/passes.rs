@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 use super::auth::{Principal, Scope};
 use super::error::{ApiError, FieldProblem};
 use super::store::{now_ms, PassQuery, PassRecord, PassStatus};
+use super::webhooks::Event;
 use super::{rfc3339, AppState, Body};
 use crate::issue::{IssueError, IssuedPass, Issuer, Stamp};
 use crate::model::SerialNumber;
@@ -342,7 +343,9 @@ pub(crate) async fn create(
         custom_fields: issued.rendered.fields.clone(),
         ..record
     };
-    state.inner.store.insert_pass(&record).await?;
+    let event = Event::new("pass.created", pass_json(&state, &record));
+    state.inner.store.insert_pass(&record, &[event]).await?;
+    state.inner.deliveries_due.notify_one();
     state.inner.metrics.passes_issued();
     tracing::info!(pass = %record.id, template = %record.template_id, "pass created");
     let mut v = pass_json(&state, &record);
@@ -445,6 +448,7 @@ async fn save_version(
     state: &AppState,
     old: &PassRecord,
     mut new: PassRecord,
+    event: &'static str,
 ) -> Result<PassRecord, ApiError> {
     let template = state.inner.templates.live(&new.template_id)?;
     new.version = old.version + 1;
@@ -453,13 +457,20 @@ async fn save_version(
     new.updated_at = now_ms().max(old.updated_at + 1000);
     let issued = issue_record(state, template, &new, true, false).await?;
     new.custom_fields = issued.rendered.fields;
-    if !state.inner.store.update_pass(&new, old.version).await? {
+    let event = Event::new(event, pass_json(state, &new));
+    if !state
+        .inner
+        .store
+        .update_pass(&new, old.version, &[event])
+        .await?
+    {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "concurrent_update",
             "the pass changed while this request ran; read it again and retry",
         ));
     }
+    state.inner.deliveries_due.notify_one();
     Ok(new)
 }
 
@@ -512,7 +523,7 @@ pub(crate) async fn update(
     if !errors.is_empty() {
         return Err(invalid(errors));
     }
-    let new = save_version(&state, &old, new).await?;
+    let new = save_version(&state, &old, new, "pass.updated").await?;
     tracing::info!(pass = %new.id, version = new.version, "pass updated");
     Ok(Json(pass_json(&state, &new)))
 }
@@ -536,6 +547,7 @@ pub(crate) async fn void(
             status: PassStatus::Voided,
             ..old.clone()
         },
+        "pass.voided",
     )
     .await?;
     tracing::info!(pass = %new.id, "pass voided");
@@ -549,7 +561,13 @@ pub(crate) async fn delete(
     UrlPath(id): UrlPath<String>,
 ) -> Result<StatusCode, ApiError> {
     principal.require(Scope::Write)?;
-    if state.inner.store.delete_pass(&id).await? {
+    let old = load(&state, &id).await?;
+    let event = Event::new(
+        "pass.deleted",
+        json!({"id": old.id, "object": "pass", "serialNumber": old.serial_number, "templateId": old.template_id, "deleted": true}),
+    );
+    if state.inner.store.delete_pass(&id, &[event]).await? {
+        state.inner.deliveries_due.notify_one();
         tracing::info!(pass = %id, "pass deleted");
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -10,6 +10,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, Row as _};
 
+use super::webhooks::Event;
 use crate::template::PassOverrides;
 
 /// Why a storage operation failed.
@@ -43,6 +44,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "idempotency",
         include_str!("../../migrations/0002_idempotency.sql"),
+    ),
+    (
+        3,
+        "webhooks",
+        include_str!("../../migrations/0003_webhooks.sql"),
     ),
 ];
 
@@ -145,6 +151,11 @@ impl Store {
         };
         migrator.run(&pool).await?;
         Ok(Self { pool, backend })
+    }
+
+    /// The pool, for the other storage modules.
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
     }
 
     /// The backend in use.
@@ -341,12 +352,13 @@ impl Store {
 
     // ---- passes ----
 
-    /// Stores a new pass.
+    /// Stores a new pass and, in the same transaction, its events.
     ///
     /// # Errors
     /// [`StoreError::Conflict`] when the serial number is taken.
-    pub async fn insert_pass(&self, p: &PassRecord) -> Result<(), StoreError> {
+    pub async fn insert_pass(&self, p: &PassRecord, events: &[Event]) -> Result<(), StoreError> {
         let overrides = overrides_json(&p.overrides);
+        let mut tx = self.pool.begin().await?;
         let r = sqlx::query(
             "INSERT INTO passes (id, template_id, serial_number, auth_token, status, custom_fields, \
              overrides, user_id, version, created_at, updated_at) \
@@ -363,10 +375,16 @@ impl Store {
         .bind(p.version)
         .bind(p.created_at)
         .bind(p.updated_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await;
         match r {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                for e in events {
+                    super::webhooks::emit(&mut tx, e, None).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
                 Err(StoreError::Conflict("a pass with this serial number"))
             }
@@ -430,12 +448,19 @@ impl Store {
         rows.iter().map(PassRecord::from_row).collect()
     }
 
-    /// Writes a new version of a pass if its version is still `expected`;
-    /// false when another writer got there first.
+    /// Writes a new version of a pass if its version is still `expected`,
+    /// with its events in the same transaction; false when another writer
+    /// got there first.
     ///
     /// # Errors
     /// [`StoreError`].
-    pub async fn update_pass(&self, p: &PassRecord, expected: i64) -> Result<bool, StoreError> {
+    pub async fn update_pass(
+        &self,
+        p: &PassRecord,
+        expected: i64,
+        events: &[Event],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE passes SET status = $1, custom_fields = $2, overrides = $3, user_id = $4, \
              version = $5, updated_at = $6 WHERE id = $7 AND version = $8",
@@ -448,21 +473,37 @@ impl Store {
         .bind(p.updated_at)
         .bind(&p.id)
         .bind(expected)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() > 0)
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        for e in events {
+            super::webhooks::emit(&mut tx, e, None).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
-    /// Deletes a pass; false when there was none.
+    /// Deletes a pass with its events in the same transaction; false when
+    /// there was none.
     ///
     /// # Errors
     /// [`StoreError`].
-    pub async fn delete_pass(&self, id: &str) -> Result<bool, StoreError> {
+    pub async fn delete_pass(&self, id: &str, events: &[Event]) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query("DELETE FROM passes WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() > 0)
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        for e in events {
+            super::webhooks::emit(&mut tx, e, None).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 }
 

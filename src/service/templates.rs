@@ -33,6 +33,15 @@ pub struct TemplateEntry {
     pub loaded_at: i64,
 }
 
+/// What a reload changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// A template that was not live is now.
+    Created,
+    /// A new version of a live template is live.
+    Updated,
+}
+
 /// The templates folder, loaded.
 #[derive(Debug)]
 pub struct Templates {
@@ -83,7 +92,7 @@ impl Templates {
 
     /// Loads one folder; on failure the previous version stays live and
     /// the problems are recorded and logged.
-    pub fn reload(&self, id: &str) {
+    pub fn reload(&self, id: &str) -> Option<Change> {
         let path = self.dir.join(id);
         if !is_template_dir(&path) {
             if let Ok(mut entries) = self.entries.write() {
@@ -91,7 +100,7 @@ impl Templates {
                     tracing::info!(template = id, "template removed");
                 }
             }
-            return;
+            return None;
         }
         let (template, problems, failed) = match load_dir(&path) {
             Ok(t) => {
@@ -123,11 +132,17 @@ impl Templates {
                 )
             }
         };
-        if let Ok(mut entries) = self.entries.write() {
-            let previous = entries.get(id).and_then(|e| e.template.clone());
-            if template.is_some() {
-                tracing::info!(template = id, "template loaded");
-            }
+        let mut entries = self.entries.write().ok()?;
+        let previous = entries.get(id).and_then(|e| e.template.clone());
+        let change = match (&template, &previous) {
+            (Some(_), Some(_)) => Some(Change::Updated),
+            (Some(_), None) => Some(Change::Created),
+            (None, _) => None,
+        };
+        if template.is_some() {
+            tracing::info!(template = id, "template loaded");
+        }
+        {
             entries.insert(
                 id.to_owned(),
                 TemplateEntry {
@@ -139,6 +154,7 @@ impl Templates {
                 },
             );
         }
+        change
     }
 
     /// Watches the folder: a template folder added, edited or removed is
@@ -147,7 +163,10 @@ impl Templates {
     ///
     /// # Errors
     /// When the folder cannot be watched.
-    pub fn watch(self: &Arc<Self>) -> notify::Result<notify::RecommendedWatcher> {
+    pub fn watch(
+        self: &Arc<Self>,
+        on_change: impl Fn(&str, Change) + Send + 'static,
+    ) -> notify::Result<notify::RecommendedWatcher> {
         use notify::Watcher as _;
         let (tx, rx) = std::sync::mpsc::channel::<String>();
         let dir = std::fs::canonicalize(&self.dir).unwrap_or_else(|_| self.dir.clone());
@@ -181,7 +200,9 @@ impl Templates {
                     }
                     let Some(me) = me.upgrade() else { return };
                     for id in ids {
-                        me.reload(&id);
+                        if let Some(change) = me.reload(&id) {
+                            on_change(&id, change);
+                        }
                     }
                 }
             })

@@ -10,7 +10,9 @@ use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt as _;
 use passforge::google::{test_service_account, GoogleConfig, IssuerId};
 use passforge::service::auth::{create_key, Scope};
-use passforge::service::{router, AppState, JwtAuth, RateLimit, ServiceConfig, Store};
+use passforge::service::{
+    router, AppState, JwtAuth, RateLimit, ServiceConfig, Store, WebhookConfig,
+};
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
@@ -25,6 +27,7 @@ struct Harness {
     state: AppState,
     _dir: tempfile::TempDir,
     dir: PathBuf,
+    db_url: String,
 }
 
 /// The database for a test: `PASSFORGE_TEST_DATABASE_URL` or a fresh SQLite file.
@@ -35,17 +38,23 @@ fn database_url(dir: &Path) -> String {
     }
 }
 
+/// Webhook settings for tests: loopback receivers allowed, retries in
+/// a fraction of a second.
+fn fast_webhooks() -> WebhookConfig {
+    WebhookConfig {
+        allow_private_networks: true,
+        retry_schedule: vec![std::time::Duration::from_millis(300); 5],
+        poll_interval: std::time::Duration::from_millis(50),
+        timeout: std::time::Duration::from_secs(5),
+    }
+}
+
 fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
 
-async fn harness_with(templates: Option<&Path>, rate_limit: RateLimit) -> Harness {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().to_path_buf();
-    let store = Store::connect(&database_url(&path))
-        .await
-        .expect("database");
-    let config = ServiceConfig {
+fn test_config(rate_limit: RateLimit) -> ServiceConfig {
+    ServiceConfig {
         public_url: "http://127.0.0.1:8080".into(),
         web_service_url: None,
         identity: passforge::apple::test_identity::load().expect("test identity"),
@@ -57,12 +66,31 @@ async fn harness_with(templates: Option<&Path>, rate_limit: RateLimit) -> Harnes
         }),
         jwt: Some(JwtAuth::hs256(JWT_SECRET)),
         rate_limit,
-    };
+        webhooks: fast_webhooks(),
+    }
+}
+
+/// Another service instance on the database at `url`, with the example templates.
+async fn instance(url: &str) -> AppState {
+    let store = Store::connect(url).await.expect("database");
+    AppState::new(
+        store,
+        &root().join("templates"),
+        test_config(RateLimit::default()),
+    )
+}
+
+async fn harness_with(templates: Option<&Path>, rate_limit: RateLimit) -> Harness {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().to_path_buf();
+    let db_url = database_url(&path);
+    let store = Store::connect(&db_url).await.expect("database");
     let templates = templates.map_or_else(|| root().join("templates"), Path::to_path_buf);
     Harness {
-        state: AppState::new(store, &templates, config),
+        state: AppState::new(store, &templates, test_config(rate_limit)),
         _dir: dir,
         dir: path,
+        db_url,
     }
 }
 
@@ -1051,4 +1079,439 @@ async fn providers_describe_apple_and_google() {
         google["resultSchema"]["issue"]["required"],
         json!(["saveUrl", "objectId", "classId"])
     );
+}
+
+// ---- webhooks ----
+
+/// A local webhook receiver: records every request and answers with the
+/// scripted statuses (then 200).
+/// Requests a receiver got: headers and body.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
+
+#[derive(Clone, Default)]
+struct Receiver {
+    got: Received,
+    script: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<u16>>>,
+}
+
+impl Receiver {
+    async fn start() -> (Self, String, tokio::sync::oneshot::Sender<()>) {
+        let me = Self::default();
+        let app = axum::Router::new()
+            .route(
+                "/hook",
+                axum::routing::post(
+                    |axum::extract::State(r): axum::extract::State<Self>,
+                     headers: HeaderMap,
+                     body: axum::body::Bytes| async move {
+                        r.got.lock().expect("lock").push((headers, body.to_vec()));
+                        let code = r.script.lock().expect("lock").pop_front().unwrap_or(200);
+                        StatusCode::from_u16(code).expect("status")
+                    },
+                ),
+            )
+            .with_state(me.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("receiver");
+        });
+        (me, url, stop)
+    }
+
+    fn answer(&self, codes: &[u16]) {
+        self.script.lock().expect("lock").extend(codes);
+    }
+
+    /// Requests whose event satisfies `keep` (other tests may share a
+    /// PostgreSQL database and its endpoints).
+    fn events(&self, keep: &dyn Fn(&Value) -> bool) -> Vec<(HeaderMap, Value)> {
+        self.got
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(h, b)| {
+                (
+                    h.clone(),
+                    serde_json::from_slice::<Value>(b).expect("json body"),
+                )
+            })
+            .filter(|(_, v)| keep(v))
+            .collect()
+    }
+
+    async fn wait(&self, n: usize, keep: &dyn Fn(&Value) -> bool) -> Vec<(HeaderMap, Value)> {
+        for _ in 0..300 {
+            let got = self.events(keep);
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "the receiver got {} of {n} expected requests",
+            self.events(keep).len()
+        );
+    }
+}
+
+/// Serves `state` on a port of its own (the webhook worker runs with it).
+fn serve(
+    state: &AppState,
+) -> (
+    tokio::task::JoinHandle<std::io::Result<()>>,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    let state = state.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        passforge::service::serve(listener, state, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    (task, stop)
+}
+
+/// Checks both signatures of a delivery independently (HMAC-SHA256 by
+/// OpenSSL, as the Standard Webhooks specification describes it).
+fn assert_signed(headers: &HeaderMap, body: &[u8], secret: &str) {
+    use base64::Engine as _;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(secret.strip_prefix("whsec_").expect("whsec_ prefix"))
+        .expect("base64 secret");
+    let hmac = |data: &[u8]| {
+        let pkey = openssl::pkey::PKey::hmac(&key).expect("key");
+        let mut s = openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &pkey)
+            .expect("signer");
+        s.update(data).expect("update");
+        s.sign_to_vec().expect("sign")
+    };
+    let id = headers["webhook-id"].to_str().expect("id");
+    let ts = headers["webhook-timestamp"].to_str().expect("ts");
+    let age = chrono::Utc::now().timestamp() - ts.parse::<i64>().expect("unix seconds");
+    assert!((0..300).contains(&age), "timestamp is fresh: {age}");
+    let signed = [id.as_bytes(), b".", ts.as_bytes(), b".", body].concat();
+    let expected = format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(hmac(&signed))
+    );
+    let sigs = headers["webhook-signature"].to_str().expect("sig");
+    assert!(
+        sigs.split(' ').any(|s| s == expected),
+        "{sigs} vs {expected}"
+    );
+    let plain: String = hmac(body).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(
+        headers["x-passforge-signature"].to_str().expect("sig"),
+        format!("sha256={plain}")
+    );
+}
+
+async fn subscribe(h: &Harness, admin: &str, url: &str, events: &[&str]) -> (String, String) {
+    let (status, w) = h
+        .json(
+            Method::POST,
+            "/v1/webhooks",
+            admin,
+            Some(json!({"url": url, "events": events, "description": "test"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{w}");
+    (
+        w["id"].as_str().expect("id").to_owned(),
+        w["secret"].as_str().expect("secret").to_owned(),
+    )
+}
+
+/// The endpoint's deliveries once none is pending or in flight.
+async fn settled_deliveries(h: &Harness, hook: &str, admin: &str) -> Value {
+    let uri = format!("/v1/webhooks/{hook}/deliveries");
+    for _ in 0..200 {
+        let (_, d) = h.json(Method::GET, &uri, admin, None).await;
+        let settled = d["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .all(|d| d["status"] != "delivering" && d["status"] != "pending");
+        if settled {
+            return d;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("deliveries never settled");
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_retried_redelivered_and_disabled_by_410() {
+    let h = harness().await;
+    let admin = h.key(&[Scope::Admin]).await;
+    let writer = h.key(&[Scope::Write]).await;
+    let (receiver, url, _stop_receiver) = Receiver::start().await;
+    let (server, stop) = serve(&h.state);
+
+    // Validation and scope first.
+    let (status, p) = h
+        .json(
+            Method::POST,
+            "/v1/webhooks",
+            &admin,
+            Some(json!({"url": "ftp://x", "events": ["pass.exploded"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let pointers = p["errors"].to_string();
+    assert!(
+        pointers.contains("/url") && pointers.contains("/events/0"),
+        "{p}"
+    );
+    let (status, _) = h
+        .json(
+            Method::POST,
+            "/v1/webhooks",
+            &writer,
+            Some(json!({"url": url, "events": ["pass.created"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (hook, secret) = subscribe(&h, &admin, &url, &["pass.created", "pass.voided"]).await;
+    let (_, got) = h
+        .json(Method::GET, &format!("/v1/webhooks/{hook}"), &admin, None)
+        .await;
+    assert_eq!(got["status"], "enabled");
+    assert!(
+        got.get("secret").is_none(),
+        "the secret is shown only at creation"
+    );
+
+    // Two 500s, then 200: three attempts of one message.
+    receiver.answer(&[500, 500]);
+    let (_, pass) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &writer,
+            Some(ticket(&unique("WH"), &unique("u"))),
+        )
+        .await;
+    let pass_id = pass["id"].as_str().expect("id").to_owned();
+    let mine = |v: &Value| v["data"]["id"] == pass_id.as_str();
+    let got = receiver.wait(3, &mine).await;
+    let raw = receiver.got.lock().expect("lock").clone();
+    let ids: Vec<&str> = got
+        .iter()
+        .map(|(h, _)| h["webhook-id"].to_str().expect("id"))
+        .collect();
+    assert!(
+        ids.iter().all(|i| *i == ids[0]),
+        "retries keep the message id: {ids:?}"
+    );
+    for (headers, body) in raw
+        .iter()
+        .filter(|(_, b)| String::from_utf8_lossy(b).contains(&pass_id))
+    {
+        assert_signed(headers, body, &secret);
+    }
+    let (_, event) = &got[2];
+    assert_eq!(event["type"], "pass.created");
+    assert_eq!(event["id"], ids[0]);
+    assert_eq!(event["data"]["serialNumber"], pass["serialNumber"]);
+
+    let d = settled_deliveries(&h, &hook, &admin).await;
+    let first = &d["data"][0];
+    assert_eq!(first["status"], "succeeded", "{d}");
+    assert_eq!(first["attempts"], 3);
+    assert_eq!(first["lastStatusCode"], 200);
+    assert_eq!(first["eventType"], "pass.created");
+
+    // Redeliver: the same message again.
+    let (status, r) = h
+        .json(
+            Method::POST,
+            &format!(
+                "/v1/webhooks/{hook}/deliveries/{}/redeliver",
+                first["id"].as_str().expect("id")
+            ),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{r}");
+    let got = receiver.wait(4, &mine).await;
+    assert_eq!(got[3].0["webhook-id"], ids[0]);
+
+    // A test event goes to this endpoint only.
+    let (status, t) = h
+        .json(
+            Method::POST,
+            &format!("/v1/webhooks/{hook}/test"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let test_id = t["eventId"].as_str().expect("event").to_owned();
+    let got = receiver.wait(1, &|v| v["id"] == test_id.as_str()).await;
+    assert_eq!(got[0].1["type"], "webhook.test");
+
+    // 410 Gone disables the endpoint.
+    receiver.answer(&[410]);
+    let (_, voided) = h
+        .json(
+            Method::POST,
+            &format!("/v1/passes/{pass_id}/void"),
+            &writer,
+            None,
+        )
+        .await;
+    assert_eq!(voided["status"], "voided");
+    receiver
+        .wait(1, &|v| {
+            v["type"] == "pass.voided" && v["data"]["id"] == pass_id.as_str()
+        })
+        .await;
+    let mut disabled = Value::Null;
+    for _ in 0..100 {
+        let (_, w) = h
+            .json(Method::GET, &format!("/v1/webhooks/{hook}"), &admin, None)
+            .await;
+        if w["status"] == "disabled" {
+            disabled = w;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        disabled["disabledReason"]
+            .as_str()
+            .is_some_and(|r| r.contains("410")),
+        "{disabled}"
+    );
+
+    let (status, _) = h
+        .json(
+            Method::DELETE,
+            &format!("/v1/webhooks/{hook}"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = h
+        .json(Method::GET, &format!("/v1/webhooks/{hook}"), &admin, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    stop.send(()).expect("stop");
+    server.await.expect("join").expect("served");
+}
+
+#[tokio::test]
+async fn a_retry_survives_a_restart() {
+    let h = harness().await;
+    let admin = h.key(&[Scope::Admin]).await;
+    let (receiver, url, _stop_receiver) = Receiver::start().await;
+    let (hook, secret) = subscribe(&h, &admin, &url, &["pass.deleted"]).await;
+    receiver.answer(&[503]);
+    let (server, stop) = serve(&h.state);
+    let writer = h.key(&[Scope::Write]).await;
+    let (_, pass) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &writer,
+            Some(ticket(&unique("RS"), &unique("u"))),
+        )
+        .await;
+    let pass_id = pass["id"].as_str().expect("id").to_owned();
+    let (status, _) = h
+        .json(
+            Method::DELETE,
+            &format!("/v1/passes/{pass_id}"),
+            &writer,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let mine = |v: &Value| v["data"]["id"] == pass_id.as_str();
+    receiver.wait(1, &mine).await;
+    // Stop the instance while the retry waits; start a new one on the same database.
+    stop.send(()).expect("stop");
+    server.await.expect("join").expect("served");
+    let second = instance(&h.db_url).await;
+    let (server, stop) = serve(&second);
+    let got = receiver.wait(2, &mine).await;
+    assert_eq!(got[0].0["webhook-id"], got[1].0["webhook-id"]);
+    assert_eq!(got[1].1["type"], "pass.deleted");
+    let raw = receiver.got.lock().expect("lock").clone();
+    let (headers, body) = raw
+        .iter()
+        .rev()
+        .find(|(_, b)| String::from_utf8_lossy(b).contains(&pass_id))
+        .expect("delivery");
+    assert_signed(headers, body, &secret);
+    stop.send(()).expect("stop");
+    server.await.expect("join").expect("served");
+    let _ = hook;
+}
+
+#[tokio::test]
+async fn two_instances_on_one_database_never_deliver_twice() {
+    let h = harness().await;
+    let admin = h.key(&[Scope::Admin]).await;
+    let writer = h.key(&[Scope::Write]).await;
+    let (receiver, url, _stop_receiver) = Receiver::start().await;
+    subscribe(&h, &admin, &url, &["pass.created"]).await;
+    let second = instance(&h.db_url).await;
+    let (server_a, stop_a) = serve(&h.state);
+    let (server_b, stop_b) = serve(&second);
+    let user = unique("twice");
+    let n = 24;
+    for i in 0..n {
+        let app = if i % 2 == 0 {
+            router(h.state.clone())
+        } else {
+            router(second.clone())
+        };
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/v1/passes")
+            .header("x-api-key", &writer)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(HttpBody::from(
+                serde_json::to_vec(&ticket(&unique("TW"), &user)).expect("json"),
+            ))
+            .expect("request");
+        assert_eq!(
+            app.oneshot(req).await.expect("answer").status(),
+            StatusCode::CREATED
+        );
+    }
+    let mine = |v: &Value| v["data"]["userId"] == user.as_str();
+    receiver.wait(n, &mine).await;
+    // Give a double delivery time to show up.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let got = receiver.events(&mine);
+    let mut ids: Vec<String> = got
+        .iter()
+        .map(|(h, _)| h["webhook-id"].to_str().expect("id").to_owned())
+        .collect();
+    ids.sort();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(before, n, "each event delivered exactly once");
+    assert_eq!(ids.len(), n);
+    stop_a.send(()).expect("stop");
+    stop_b.send(()).expect("stop");
+    server_a.await.expect("join").expect("served");
+    server_b.await.expect("join").expect("served");
 }

@@ -1,0 +1,995 @@
+//! Webhooks: endpoints, the event outbox and durable delivery.
+//!
+//! A change and its event are written in one transaction, with one
+//! `webhook_deliveries` row per subscribed endpoint. A worker in every
+//! instance claims due deliveries (`FOR UPDATE SKIP LOCKED` on PostgreSQL;
+//! on SQLite the claiming UPDATE runs under the database's single write
+//! lock), posts them with the Standard Webhooks signature headers and
+//! `X-Passforge-Signature`, and records the outcome: 2xx done, 410 disables
+//! the endpoint, anything else is retried with exponential backoff and
+//! jitter for about three days. A claim is a lease: deliveries of an
+//! instance that died are taken over when the lease ends.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine as _;
+use serde_json::{json, Value};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row as _, Transaction};
+
+use super::auth::{hex, Principal, Scope};
+use super::error::{ApiError, FieldProblem};
+use super::store::{now_ms, StoreError};
+use super::{rfc3339, AppState, Body};
+
+/// Event types an endpoint can subscribe to.
+pub const EVENT_TYPES: &[&str] = &[
+    "pass.created",
+    "pass.updated",
+    "pass.voided",
+    "pass.deleted",
+    "template.created",
+    "template.updated",
+];
+
+/// The test event (`POST /v1/webhooks/{id}/test`), sent to one endpoint.
+pub const TEST_EVENT: &str = "webhook.test";
+
+/// How long a claimed delivery belongs to its instance.
+const LEASE: Duration = Duration::from_secs(60);
+
+/// Deliveries claimed at once by one worker.
+const CLAIM_BATCH: i64 = 16;
+
+/// Delivery settings.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// Allow endpoints on loopback and private networks (off in production:
+    /// webhooks must not reach the service's own network).
+    pub allow_private_networks: bool,
+    /// Waits before each retry; attempts = 1 + its length.
+    pub retry_schedule: Vec<Duration>,
+    /// How often the worker looks for due deliveries when not woken.
+    pub poll_interval: Duration,
+    /// Timeout of one delivery.
+    pub timeout: Duration,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        let secs = [
+            5, 60, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000, 72_000,
+        ];
+        Self {
+            allow_private_networks: false,
+            retry_schedule: secs.iter().map(|s| Duration::from_secs(*s)).collect(),
+            poll_interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// One event: `{id, type, createdAt, data}`.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// `evt_…`
+    pub id: String,
+    /// One of [`EVENT_TYPES`] or [`TEST_EVENT`].
+    pub ty: &'static str,
+    /// Unix ms.
+    pub created_at: i64,
+    /// The resource.
+    pub data: Value,
+}
+
+impl Event {
+    /// A new event now.
+    pub fn new(ty: &'static str, data: Value) -> Self {
+        Self {
+            id: format!("evt_{}", uuid::Uuid::now_v7().simple()),
+            ty,
+            created_at: now_ms(),
+            data,
+        }
+    }
+
+    /// The delivered body.
+    pub fn body(&self) -> Value {
+        json!({
+            "id": self.id,
+            "type": self.ty,
+            "createdAt": rfc3339(self.created_at),
+            "data": self.data,
+        })
+    }
+}
+
+/// Writes `event` and a pending delivery for every enabled endpoint that
+/// subscribes to it (or only for `only`), inside the caller's transaction.
+///
+/// # Errors
+/// [`StoreError`].
+pub(crate) async fn emit(
+    tx: &mut Transaction<'static, Any>,
+    event: &Event,
+    only: Option<&str>,
+) -> Result<Vec<String>, StoreError> {
+    sqlx::query("INSERT INTO events (id, type, created_at, data) VALUES ($1, $2, $3, $4)")
+        .bind(&event.id)
+        .bind(event.ty)
+        .bind(event.created_at)
+        .bind(event.data.to_string())
+        .execute(&mut **tx)
+        .await?;
+    let rows = sqlx::query("SELECT id, events FROM webhook_endpoints WHERE status = 'enabled'")
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut ids = Vec::new();
+    for r in rows {
+        let endpoint: String = r.try_get("id")?;
+        let events: String = r.try_get("events")?;
+        let wanted = match only {
+            Some(o) => o == endpoint,
+            None => events.split(',').any(|e| e == event.ty),
+        };
+        if wanted {
+            ids.push(insert_delivery(tx, &endpoint, &event.id, event.created_at).await?);
+        }
+    }
+    Ok(ids)
+}
+
+async fn insert_delivery(
+    tx: &mut Transaction<'static, Any>,
+    endpoint: &str,
+    event: &str,
+    now: i64,
+) -> Result<String, StoreError> {
+    let id = format!("dlv_{}", uuid::Uuid::now_v7().simple());
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, status, attempts, \
+         next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)",
+    )
+    .bind(&id)
+    .bind(endpoint)
+    .bind(event)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// Records an event with no other change (template events, test events).
+///
+/// # Errors
+/// [`StoreError`].
+pub async fn record(
+    state: &AppState,
+    event: &Event,
+    only: Option<&str>,
+) -> Result<Vec<String>, StoreError> {
+    let mut tx = state.inner.store.pool().begin().await?;
+    let ids = emit(&mut tx, event, only).await?;
+    tx.commit().await?;
+    state.inner.deliveries_due.notify_one();
+    Ok(ids)
+}
+
+// ---- network guard ----
+
+/// Whether `ip` is loopback, private, link-local or otherwise not public.
+pub fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                || o[0] == 0
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_private(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// A resolver that drops private addresses unless they are allowed, so a
+/// public name cannot point a webhook into the service's own network.
+struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow = self.allow_private;
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| allow || !is_private(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(format!(
+                    "{host} resolves to no public address (private networks are not allowed)"
+                )
+                .into());
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Checks a webhook URL: http(s), a host, and (for IP literals and
+/// `localhost`) not private unless allowed.
+fn check_url(url: &str, allow_private: bool) -> Result<reqwest::Url, String> {
+    let u = reqwest::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+    if u.scheme() != "https" && u.scheme() != "http" {
+        return Err("use an http:// or https:// URL".into());
+    }
+    let host = u.host_str().ok_or("the URL has no host")?;
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err("credentials in the URL are not allowed".into());
+    }
+    if !allow_private {
+        let literal = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .ok();
+        if literal.is_some_and(is_private) || host.eq_ignore_ascii_case("localhost") {
+            return Err(
+                "the URL points at a loopback or private address; webhooks go to public hosts"
+                    .into(),
+            );
+        }
+    }
+    Ok(u)
+}
+
+/// The HTTP client of the delivery worker.
+///
+/// # Errors
+/// When the TLS backend cannot start.
+pub fn client(config: &WebhookConfig) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(config.timeout)
+        .connect_timeout(config.timeout)
+        .user_agent(concat!("passforge-webhooks/", env!("CARGO_PKG_VERSION")))
+        .dns_resolver(Arc::new(GuardedResolver {
+            allow_private: config.allow_private_networks,
+        }))
+        .build()
+}
+
+// ---- signatures ----
+
+fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Result<Vec<u8>, openssl::error::ErrorStack> {
+    let key = openssl::pkey::PKey::hmac(key)?;
+    let mut signer = openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key)?;
+    for p in parts {
+        signer.update(p)?;
+    }
+    signer.sign_to_vec()
+}
+
+/// The secret's key bytes (`whsec_<base64>`).
+fn secret_key(secret: &str) -> Vec<u8> {
+    let b64 = secret.strip_prefix("whsec_").unwrap_or(secret);
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap_or_else(|_| b64.as_bytes().to_vec())
+}
+
+/// The signature headers of one delivery: `webhook-id`,
+/// `webhook-timestamp`, `webhook-signature` (Standard Webhooks: `v1,`
+/// base64 HMAC-SHA256 of `id.timestamp.body`) and `X-Passforge-Signature`
+/// (`sha256=` hex HMAC-SHA256 of the body).
+///
+/// # Errors
+/// When OpenSSL fails.
+pub fn signature_headers(
+    secret: &str,
+    msg_id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> Result<Vec<(&'static str, String)>, openssl::error::ErrorStack> {
+    let key = secret_key(secret);
+    let ts = timestamp.to_string();
+    let standard = hmac_sha256(&key, &[msg_id.as_bytes(), b".", ts.as_bytes(), b".", body])?;
+    let plain = hmac_sha256(&key, &[body])?;
+    Ok(vec![
+        ("webhook-id", msg_id.to_owned()),
+        ("webhook-timestamp", ts),
+        (
+            "webhook-signature",
+            format!(
+                "v1,{}",
+                base64::engine::general_purpose::STANDARD.encode(standard)
+            ),
+        ),
+        ("x-passforge-signature", format!("sha256={}", hex(&plain))),
+    ])
+}
+
+// ---- the worker ----
+
+struct Claimed {
+    id: String,
+    attempts: i64,
+    endpoint_id: String,
+    url: String,
+    secret: String,
+    endpoint_status: String,
+    event: Event,
+}
+
+fn event_type(s: &str) -> &'static str {
+    EVENT_TYPES
+        .iter()
+        .chain(std::iter::once(&TEST_EVENT))
+        .find(|t| **t == s)
+        .copied()
+        .unwrap_or("unknown")
+}
+
+async fn claim(state: &AppState, worker: &str) -> Result<Vec<Claimed>, StoreError> {
+    let store = &state.inner.store;
+    let now = now_ms();
+    let lease = i64::try_from(LEASE.as_millis()).unwrap_or(60_000);
+    let lock = match store.backend() {
+        super::store::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        super::store::Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE webhook_deliveries SET status = 'delivering', claimed_by = $1, claimed_until = $2, \
+         attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM webhook_deliveries \
+         WHERE (status = 'pending' AND next_attempt_at <= $3) \
+         OR (status = 'delivering' AND claimed_until < $3) \
+         ORDER BY next_attempt_at LIMIT $4{lock}) RETURNING id"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(worker)
+        .bind(now + lease)
+        .bind(now)
+        .bind(CLAIM_BATCH)
+        .fetch_all(store.pool())
+        .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let id: String = r.try_get("id")?;
+        let row = sqlx::query(
+            "SELECT d.id, d.attempts, d.endpoint_id, e.url, e.secret, e.status AS endpoint_status, \
+             ev.id AS event_id, ev.type AS event_type, ev.created_at AS event_created_at, ev.data \
+             FROM webhook_deliveries d \
+             JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+             JOIN events ev ON ev.id = d.event_id WHERE d.id = $1 AND d.claimed_by = $2",
+        )
+        .bind(&id)
+        .bind(worker)
+        .fetch_optional(store.pool())
+        .await?;
+        let Some(row) = row else {
+            // The endpoint was deleted: nothing to deliver to.
+            finish(
+                state,
+                &id,
+                worker,
+                None,
+                "cancelled",
+                None,
+                Some("endpoint deleted"),
+                now,
+            )
+            .await?;
+            continue;
+        };
+        out.push(claimed(&row)?);
+    }
+    Ok(out)
+}
+
+fn claimed(r: &AnyRow) -> Result<Claimed, StoreError> {
+    let ty: String = r.try_get("event_type")?;
+    let data: String = r.try_get("data")?;
+    Ok(Claimed {
+        id: r.try_get("id")?,
+        attempts: r.try_get("attempts")?,
+        endpoint_id: r.try_get("endpoint_id")?,
+        url: r.try_get("url")?,
+        secret: r.try_get("secret")?,
+        endpoint_status: r.try_get("endpoint_status")?,
+        event: Event {
+            id: r.try_get("event_id")?,
+            ty: event_type(&ty),
+            created_at: r.try_get("event_created_at")?,
+            data: serde_json::from_str(&data)
+                .map_err(|e| StoreError::Corrupt(format!("event data: {e}")))?,
+        },
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    state: &AppState,
+    id: &str,
+    worker: &str,
+    attempts: Option<i64>,
+    status: &str,
+    code: Option<u16>,
+    error: Option<&str>,
+    next: i64,
+) -> Result<(), StoreError> {
+    let mut sql = String::from(
+        "UPDATE webhook_deliveries SET status = $1, next_attempt_at = $2, last_status_code = $3, \
+         last_error = $4, claimed_by = NULL, claimed_until = NULL, updated_at = $5 \
+         WHERE id = $6 AND claimed_by = $7",
+    );
+    if attempts.is_some() {
+        sql.push_str(" AND attempts = $8");
+    }
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(status.to_owned())
+        .bind(next)
+        .bind(code.map(i64::from))
+        .bind(error.map(|e| e.chars().take(500).collect::<String>()))
+        .bind(now_ms())
+        .bind(id.to_owned())
+        .bind(worker.to_owned());
+    if let Some(a) = attempts {
+        q = q.bind(a);
+    }
+    q.execute(state.inner.store.pool()).await?;
+    Ok(())
+}
+
+/// A random factor in [0.8, 1.2).
+fn jitter() -> f64 {
+    let mut b = [0u8; 2];
+    let _ = openssl::rand::rand_bytes(&mut b);
+    0.8 + 0.4 * f64::from(u16::from_le_bytes(b)) / 65536.0
+}
+
+async fn deliver(state: &AppState, client: &reqwest::Client, worker: &str, d: Claimed) {
+    let cfg = &state.inner.config.webhooks;
+    let now = now_ms();
+    if d.endpoint_status != "enabled" {
+        let _ = finish(
+            state,
+            &d.id,
+            worker,
+            Some(d.attempts),
+            "cancelled",
+            None,
+            Some("endpoint disabled"),
+            now,
+        )
+        .await;
+        return;
+    }
+    let body = d.event.body().to_string();
+    let outcome: Result<u16, String> = async {
+        check_url(&d.url, cfg.allow_private_networks)?;
+        let headers = signature_headers(&d.secret, &d.event.id, now / 1000, body.as_bytes())
+            .map_err(|e| e.to_string())?;
+        let mut req = client
+            .post(&d.url)
+            .header("content-type", "application/json");
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        let res = req.body(body.clone()).send().await.map_err(|e| {
+            let mut s = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(inner) = src {
+                s.push_str(": ");
+                s.push_str(&inner.to_string());
+                src = inner.source();
+            }
+            s
+        })?;
+        Ok(res.status().as_u16())
+    }
+    .await;
+    let max_attempts = i64::try_from(cfg.retry_schedule.len()).unwrap_or(0) + 1;
+    let (status, code, error, next, outcome_name) = match outcome {
+        Ok(c) if (200..300).contains(&c) => ("succeeded", Some(c), None, now, "succeeded"),
+        Ok(410) => (
+            "failed",
+            Some(410),
+            Some("410 Gone: endpoint disabled".to_owned()),
+            now,
+            "gone",
+        ),
+        other => {
+            let (code, error) = match other {
+                Ok(c) => (Some(c), format!("HTTP {c}")),
+                Err(e) => (None, e),
+            };
+            if d.attempts >= max_attempts {
+                (
+                    "failed",
+                    code,
+                    Some(format!("{error}; gave up after {} attempts", d.attempts)),
+                    now,
+                    "failed",
+                )
+            } else {
+                let idx = usize::try_from(d.attempts - 1).unwrap_or(0);
+                let wait = cfg.retry_schedule.get(idx).copied().unwrap_or_default();
+                let wait_ms = (wait.as_millis() as f64 * jitter()) as i64;
+                ("pending", code, Some(error), now + wait_ms, "retrying")
+            }
+        }
+    };
+    tracing::info!(delivery = %d.id, event = %d.event.id, attempt = d.attempts, outcome = outcome_name, status_code = ?code, "webhook delivery");
+    state.inner.metrics.webhook_delivery(outcome_name);
+    if let Err(e) = finish(
+        state,
+        &d.id,
+        worker,
+        Some(d.attempts),
+        status,
+        code,
+        error.as_deref(),
+        next,
+    )
+    .await
+    {
+        tracing::warn!(error = %e, delivery = %d.id, "cannot record a webhook delivery");
+    }
+    if code == Some(410) {
+        if let Err(e) = disable(state, &d.endpoint_id, "the endpoint answered 410 Gone").await {
+            tracing::warn!(error = %e, "cannot disable a webhook endpoint");
+        }
+    }
+}
+
+async fn disable(state: &AppState, endpoint: &str, reason: &str) -> Result<(), StoreError> {
+    let mut tx = state.inner.store.pool().begin().await?;
+    sqlx::query(
+        "UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = $1 WHERE id = $2",
+    )
+    .bind(reason)
+    .bind(endpoint)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE webhook_deliveries SET status = 'cancelled', last_error = $1, updated_at = $2 \
+         WHERE endpoint_id = $3 AND status = 'pending'",
+    )
+    .bind(reason)
+    .bind(now_ms())
+    .bind(endpoint)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::warn!(endpoint, reason, "webhook endpoint disabled");
+    Ok(())
+}
+
+/// Runs the delivery worker until `stop` turns true; deliveries in flight
+/// finish first.
+pub async fn run_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let worker = format!("worker_{}", uuid::Uuid::new_v4().simple());
+    let client = match client(&state.inner.config.webhooks) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "webhook worker cannot start its HTTP client");
+            return;
+        }
+    };
+    let poll = state.inner.config.webhooks.poll_interval;
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        match claim(&state, &worker).await {
+            Ok(batch) if !batch.is_empty() => {
+                let mut set = tokio::task::JoinSet::new();
+                for d in batch {
+                    let (state, client, worker) = (state.clone(), client.clone(), worker.clone());
+                    set.spawn(async move { deliver(&state, &client, &worker, d).await });
+                }
+                while set.join_next().await.is_some() {}
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot claim webhook deliveries"),
+        }
+        tokio::select! {
+            _ = stop.changed() => {},
+            () = state.inner.deliveries_due.notified() => {},
+            () = tokio::time::sleep(poll) => {},
+        }
+    }
+}
+
+// ---- API ----
+
+fn endpoint_json(r: &AnyRow) -> Result<Value, StoreError> {
+    let events: String = r.try_get("events")?;
+    let created: i64 = r.try_get("created_at")?;
+    Ok(json!({
+        "id": r.try_get::<String, _>("id")?,
+        "object": "webhook",
+        "url": r.try_get::<String, _>("url")?,
+        "events": events.split(',').filter(|e| !e.is_empty()).collect::<Vec<_>>(),
+        "description": r.try_get::<Option<String>, _>("description")?,
+        "status": r.try_get::<String, _>("status")?,
+        "disabledReason": r.try_get::<Option<String>, _>("disabled_reason")?,
+        "createdAt": rfc3339(created),
+    }))
+}
+
+const ENDPOINT_COLUMNS: &str = "id, url, events, description, status, disabled_reason, created_at";
+
+/// `POST /v1/webhooks`
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    Body(body): Body,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::Admin)?;
+    let mut errors = Vec::new();
+    let p = |pointer: &str, detail: String| FieldProblem {
+        pointer: pointer.into(),
+        detail,
+    };
+    let obj = body.as_object().cloned().unwrap_or_default();
+    for k in obj.keys() {
+        if !["url", "events", "description"].contains(&k.as_str()) {
+            errors.push(p(
+                &format!("/{k}"),
+                "unknown member; allowed: url, events, description".into(),
+            ));
+        }
+    }
+    let url = match obj.get("url").and_then(Value::as_str) {
+        Some(u) => match check_url(u, state.inner.config.webhooks.allow_private_networks) {
+            Ok(u) => Some(u.to_string()),
+            Err(e) => {
+                errors.push(p("/url", e));
+                None
+            }
+        },
+        None => {
+            errors.push(p(
+                "/url",
+                "required: the https URL to POST events to".into(),
+            ));
+            None
+        }
+    };
+    let mut events = Vec::new();
+    match obj.get("events").and_then(Value::as_array) {
+        Some(list) if !list.is_empty() => {
+            for (i, e) in list.iter().enumerate() {
+                match e.as_str().filter(|e| EVENT_TYPES.contains(e)) {
+                    Some(e) => events.push(e.to_owned()),
+                    None => errors.push(p(
+                        &format!("/events/{i}"),
+                        format!("unknown event {e}; known: {}", EVENT_TYPES.join(", ")),
+                    )),
+                }
+            }
+        }
+        _ => errors.push(p(
+            "/events",
+            format!("required: a non-empty list of {}", EVENT_TYPES.join(", ")),
+        )),
+    }
+    let description = match obj.get("description") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            errors.push(p("/description", "expected a string".into()));
+            None
+        }
+    };
+    let (Some(url), true) = (url, errors.is_empty()) else {
+        return Err(ApiError::invalid(
+            format!("the webhook has {} problem(s); see errors", errors.len()),
+            errors,
+        ));
+    };
+    events.sort();
+    events.dedup();
+    let mut raw = [0u8; 24];
+    openssl::rand::rand_bytes(&mut raw).map_err(|e| ApiError::internal(&e))?;
+    let secret = format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    );
+    let id = format!("wh_{}", uuid::Uuid::now_v7().simple());
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO webhook_endpoints (id, url, events, description, secret, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'enabled', $6)",
+    )
+    .bind(&id)
+    .bind(&url)
+    .bind(events.join(","))
+    .bind(description.clone())
+    .bind(&secret)
+    .bind(now)
+    .execute(state.inner.store.pool())
+    .await
+    .map_err(|e| ApiError::from(StoreError::from(e)))?;
+    tracing::info!(webhook = %id, "webhook endpoint created");
+    let v = json!({
+        "id": id, "object": "webhook", "url": url, "events": events, "description": description,
+        "status": "enabled", "disabledReason": null, "createdAt": rfc3339(now),
+        "secret": secret,
+    });
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+async fn endpoint(state: &AppState, id: &str) -> Result<Value, ApiError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1"
+    )))
+    .bind(id.to_owned())
+    .fetch_optional(state.inner.store.pool())
+    .await
+    .map_err(StoreError::from)?;
+    let row = row.ok_or_else(|| ApiError::not_found("webhook", id))?;
+    Ok(endpoint_json(&row)?)
+}
+
+/// `GET /v1/webhooks`
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Value>, ApiError> {
+    principal.require(Scope::Admin)?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints ORDER BY id"
+    )))
+    .fetch_all(state.inner.store.pool())
+    .await
+    .map_err(StoreError::from)?;
+    let data = rows
+        .iter()
+        .map(endpoint_json)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(json!({ "data": data })))
+}
+
+/// `GET /v1/webhooks/{id}`
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    principal: Principal,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    principal.require(Scope::Admin)?;
+    Ok(Json(endpoint(&state, &id).await?))
+}
+
+/// `DELETE /v1/webhooks/{id}`: the endpoint and its deliveries.
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    principal: Principal,
+    UrlPath(id): UrlPath<String>,
+) -> Result<StatusCode, ApiError> {
+    principal.require(Scope::Admin)?;
+    let mut tx = state
+        .inner
+        .store
+        .pool()
+        .begin()
+        .await
+        .map_err(StoreError::from)?;
+    let done = sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1")
+        .bind(&id)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+    if done.rows_affected() == 0 {
+        return Err(ApiError::not_found("webhook", &id));
+    }
+    sqlx::query("DELETE FROM webhook_deliveries WHERE endpoint_id = $1 AND status <> 'delivering'")
+        .bind(&id)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn delivery_json(r: &AnyRow) -> Result<Value, StoreError> {
+    let status: String = r.try_get("status")?;
+    let next: i64 = r.try_get("next_attempt_at")?;
+    Ok(json!({
+        "id": r.try_get::<String, _>("id")?,
+        "eventId": r.try_get::<String, _>("event_id")?,
+        "eventType": r.try_get::<String, _>("event_type")?,
+        "status": status,
+        "attempts": r.try_get::<i64, _>("attempts")?,
+        "lastStatusCode": r.try_get::<Option<i64>, _>("last_status_code")?,
+        "lastError": r.try_get::<Option<String>, _>("last_error")?,
+        "nextAttemptAt": if status == "pending" { Value::from(rfc3339(next)) } else { Value::Null },
+        "createdAt": rfc3339(r.try_get::<i64, _>("created_at")?),
+        "updatedAt": rfc3339(r.try_get::<i64, _>("updated_at")?),
+    }))
+}
+
+/// Query of the deliveries list.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct DeliveriesQuery {
+    limit: Option<u32>,
+    starting_after: Option<String>,
+}
+
+/// `GET /v1/webhooks/{id}/deliveries`: oldest first, with a cursor.
+pub(crate) async fn deliveries(
+    State(state): State<AppState>,
+    principal: Principal,
+    UrlPath(id): UrlPath<String>,
+    query: Result<Query<DeliveriesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    principal.require(Scope::Admin)?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    endpoint(&state, &id).await?;
+    let limit = q.limit.unwrap_or(20).clamp(1, 100);
+    let rows = sqlx::query(
+        "SELECT d.id, d.event_id, ev.type AS event_type, d.status, d.attempts, d.last_status_code, \
+         d.last_error, d.next_attempt_at, d.created_at, d.updated_at FROM webhook_deliveries d \
+         JOIN events ev ON ev.id = d.event_id WHERE d.endpoint_id = $1 AND d.id > $2 \
+         ORDER BY d.id LIMIT $3",
+    )
+    .bind(&id)
+    .bind(q.starting_after.unwrap_or_default())
+    .bind(i64::from(limit) + 1)
+    .fetch_all(state.inner.store.pool())
+    .await
+    .map_err(StoreError::from)?;
+    let has_more = rows.len() > limit as usize;
+    let data = rows
+        .iter()
+        .take(limit as usize)
+        .map(delivery_json)
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = if has_more {
+        data.last()
+            .and_then(|d| d["id"].as_str())
+            .map(str::to_owned)
+    } else {
+        None
+    };
+    Ok(Json(
+        json!({"data": data, "hasMore": has_more, "nextStartingAfter": next}),
+    ))
+}
+
+/// `POST /v1/webhooks/{id}/deliveries/{delivery}/redeliver`: a new delivery
+/// of the same event to the same endpoint, due now.
+pub(crate) async fn redeliver(
+    State(state): State<AppState>,
+    principal: Principal,
+    UrlPath((id, delivery)): UrlPath<(String, String)>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::Admin)?;
+    let row =
+        sqlx::query("SELECT event_id FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2")
+            .bind(&delivery)
+            .bind(&id)
+            .fetch_optional(state.inner.store.pool())
+            .await
+            .map_err(StoreError::from)?
+            .ok_or_else(|| ApiError::not_found("delivery", &delivery))?;
+    let event: String = row.try_get("event_id").map_err(StoreError::from)?;
+    let ep = endpoint(&state, &id).await?;
+    if ep["status"] != "enabled" {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "webhook_disabled",
+            "the endpoint is disabled; create a new one to receive events again",
+        ));
+    }
+    let mut tx = state
+        .inner
+        .store
+        .pool()
+        .begin()
+        .await
+        .map_err(StoreError::from)?;
+    let new = insert_delivery(&mut tx, &id, &event, now_ms()).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    state.inner.deliveries_due.notify_one();
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"id": new, "eventId": event, "status": "pending"})),
+    )
+        .into_response())
+}
+
+/// `POST /v1/webhooks/{id}/test`: a `webhook.test` event to this endpoint.
+pub(crate) async fn test(
+    State(state): State<AppState>,
+    principal: Principal,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::Admin)?;
+    let ep = endpoint(&state, &id).await?;
+    if ep["status"] != "enabled" {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "webhook_disabled",
+            "the endpoint is disabled",
+        ));
+    }
+    let event = Event::new(TEST_EVENT, json!({"webhookId": id}));
+    let ids = record(&state, &event, Some(&id)).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"eventId": event.id, "deliveryId": ids.first()})),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_addresses_are_recognized() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(is_private(ip.parse().expect("ip")), "{ip}");
+        }
+        for ip in ["8.8.8.8", "2001:4860:4860::8888", "172.32.0.1"] {
+            assert!(!is_private(ip.parse().expect("ip")), "{ip}");
+        }
+        assert!(check_url("http://127.0.0.1:9/x", false).is_err());
+        assert!(check_url("http://[::1]/x", false).is_err());
+        assert!(check_url("http://localhost/x", false).is_err());
+        assert!(check_url("http://127.0.0.1:9/x", true).is_ok());
+        assert!(check_url("ftp://example.com/", true).is_err());
+        assert!(check_url("https://user:pw@example.com/", true).is_err());
+        assert!(check_url("https://hooks.example.com/passforge", false).is_ok());
+    }
+
+    #[test]
+    fn standard_webhooks_signature_matches_the_spec_example() {
+        // The example of the Standard Webhooks specification.
+        let h = signature_headers(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1_614_265_330,
+            br#"{"test": 2432232314}"#,
+        )
+        .expect("sign");
+        assert_eq!(h[2].1, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+}
