@@ -13,6 +13,7 @@ pub mod passes;
 pub mod ratelimit;
 pub mod store;
 pub mod templates;
+pub mod upload;
 pub mod webhooks;
 
 use std::collections::BTreeMap;
@@ -397,7 +398,15 @@ pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
         .route("/providers", get(providers))
         .route("/templates", get(templates::list))
-        .route("/templates/{id}", get(templates::get))
+        .route(
+            "/templates/{id}",
+            get(templates::get)
+                .put(upload::upload)
+                .delete(upload::delete)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    upload::MAX_UPLOAD_BYTES,
+                )),
+        )
         .route("/passes", post(passes::create).get(passes::list))
         .route(
             "/passes/{id}",

@@ -485,6 +485,18 @@ impl Store {
         Ok(true)
     }
 
+    /// How many passes use a template.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub async fn count_passes_of(&self, template_id: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM passes WHERE template_id = $1")
+            .bind(template_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
     /// Deletes a pass with its events in the same transaction; false when
     /// there was none.
     ///

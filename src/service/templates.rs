@@ -31,6 +31,8 @@ pub struct TemplateEntry {
     pub failed: bool,
     /// When the latest load attempt ran (Unix ms).
     pub loaded_at: i64,
+    /// Fingerprint of the files of the latest load attempt.
+    pub fingerprint: Option<String>,
 }
 
 /// What a reload changed.
@@ -49,9 +51,49 @@ pub struct Templates {
     entries: RwLock<BTreeMap<String, TemplateEntry>>,
 }
 
-/// Whether `dir` looks like a template folder.
+/// Whether `dir` looks like a template folder (hidden folders, such as
+/// uploads being written, are not).
 fn is_template_dir(dir: &Path) -> bool {
-    dir.join("pass.json").is_file() || dir.join("template.json").is_file()
+    let hidden = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_none_or(|n| n.starts_with('.'));
+    !hidden && (dir.join("pass.json").is_file() || dir.join("template.json").is_file())
+}
+
+/// SHA-256 over the folder's files (relative paths and bytes, sorted): a
+/// reload that finds the same fingerprint changes nothing.
+fn fingerprint(dir: &Path) -> Option<String> {
+    use sha2::Digest as _;
+    fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, std::path::PathBuf)>) -> Option<()> {
+        for e in std::fs::read_dir(dir).ok()? {
+            let e = e.ok()?;
+            let name = e.file_name().into_string().ok()?;
+            let rel = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            let ty = e.file_type().ok()?;
+            if ty.is_dir() {
+                walk(&e.path(), &rel, out)?;
+            } else {
+                out.push((rel, e.path()));
+            }
+        }
+        Some(())
+    }
+    let mut files = Vec::new();
+    walk(dir, "", &mut files)?;
+    files.sort();
+    let mut h = sha2::Sha256::new();
+    for (rel, path) in files {
+        h.update(rel.as_bytes());
+        h.update([0]);
+        h.update(std::fs::read(path).ok()?);
+        h.update([0]);
+    }
+    Some(super::auth::hex(&h.finalize()))
 }
 
 impl Templates {
@@ -102,6 +144,17 @@ impl Templates {
             }
             return None;
         }
+        let print = fingerprint(&path);
+        if print.is_some() {
+            let same = self
+                .entries
+                .read()
+                .ok()
+                .and_then(|e| e.get(id).map(|e| e.fingerprint == print));
+            if same == Some(true) {
+                return None;
+            }
+        }
         let (template, problems, failed) = match load_dir(&path) {
             Ok(t) => {
                 let problems = t
@@ -151,6 +204,7 @@ impl Templates {
                     problems,
                     failed,
                     loaded_at: now_ms(),
+                    fingerprint: print,
                 },
             );
         }
@@ -179,7 +233,8 @@ impl Templates {
                             .strip_prefix(&root)
                             .ok()
                             .and_then(|rel| rel.components().next())
-                            .and_then(|c| c.as_os_str().to_str());
+                            .and_then(|c| c.as_os_str().to_str())
+                            .filter(|id| !id.starts_with('.'));
                         if let Some(id) = id {
                             let _ = tx.send(id.to_owned());
                         }

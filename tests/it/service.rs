@@ -1515,3 +1515,202 @@ async fn two_instances_on_one_database_never_deliver_twice() {
     server_a.await.expect("join").expect("served");
     server_b.await.expect("join").expect("served");
 }
+
+// ---- template upload ----
+
+/// A zip of a folder's files under `prefix/` (how a designer zips a folder).
+fn zip_folder(dir: &Path, prefix: &str) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut stack = vec![(dir.to_path_buf(), String::new())];
+    while let Some((d, rel)) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir") {
+            let e = e.expect("entry");
+            let name = format!("{rel}{}", e.file_name().to_string_lossy());
+            if e.file_type().expect("type").is_dir() {
+                stack.push((e.path(), format!("{name}/")));
+            } else {
+                z.start_file(
+                    format!("{prefix}{name}"),
+                    zip::write::SimpleFileOptions::default(),
+                )
+                .expect("start");
+                z.write_all(&std::fs::read(e.path()).expect("read"))
+                    .expect("write");
+            }
+        }
+    }
+    z.finish().expect("zip").into_inner()
+}
+
+/// Every name in the templates folder, hidden ones included.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+async fn put_zip(h: &Harness, key: &str, id: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method(Method::PUT)
+        .uri(format!("/v1/templates/{id}"))
+        .header("x-api-key", key)
+        .header(header::CONTENT_TYPE, "application/zip")
+        .body(HttpBody::from(body))
+        .expect("request");
+    let res = router(h.state.clone()).oneshot(req).await.expect("answer");
+    let status = res.status();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn template_upload_replace_attacks_and_delete() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let h = harness_with(Some(dir.path()), RateLimit::default()).await;
+    let admin = h.key(&[Scope::Admin]).await;
+    let generic = root().join("templates/generic");
+
+    let (status, _) = put_zip(
+        &h,
+        &h.key(&[Scope::Write]).await,
+        "club",
+        zip_folder(&generic, "generic/"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, t) = put_zip(&h, &admin, "club", zip_folder(&generic, "generic/")).await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    assert!(dir.path().join("club/pass.json").is_file());
+    let (_, t) = h
+        .json(Method::GET, "/v1/templates/club", &admin, None)
+        .await;
+    assert_eq!(t["status"], "ready", "{t}");
+    let (status, pass) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &admin,
+            Some(json!({"templateId": "club", "customFields": {"name": "Ada", "memberSince": "2020-01-01"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{pass}");
+    let (_, _, bytes) = h
+        .send(
+            Method::GET,
+            &format!("/v1/passes/{}/download", pass["id"].as_str().expect("id")),
+            Some(("x-api-key", &admin)),
+            None,
+        )
+        .await;
+    let file = write_pkpass(&h.dir, "uploaded.pkpass", &bytes);
+    own_verify(std::slice::from_ref(&file));
+    shared_verify(&[file]);
+
+    // Replace (no wrapping folder this time): 200.
+    let (status, _) = put_zip(&h, &admin, "club", zip_folder(&generic, "")).await;
+    assert_eq!(status, StatusCode::OK);
+    let before = listing(dir.path());
+    let pass_json_before = std::fs::read(dir.path().join("club/pass.json")).expect("read");
+
+    // Attacks and bad templates: 422, nothing written, the live version kept.
+    let mut slip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    slip.start_file("pass.json", zip::write::SimpleFileOptions::default())
+        .expect("start");
+    slip.write_all(b"{}").expect("write");
+    slip.start_file(
+        "../../escaped.txt",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .expect("start");
+    slip.write_all(b"owned").expect("write");
+    let slip = slip.finish().expect("zip").into_inner();
+
+    let mut link = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    link.add_symlink(
+        "icon.png",
+        "/etc/passwd",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .expect("symlink");
+    let link = link.finish().expect("zip").into_inner();
+
+    let mut bomb = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    bomb.start_file(
+        "pass.json",
+        zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated),
+    )
+    .expect("start");
+    let zeros = vec![b' '; 1024 * 1024];
+    for _ in 0..17 {
+        bomb.write_all(&zeros).expect("write");
+    }
+    let bomb = bomb.finish().expect("zip").into_inner();
+    assert!(
+        bomb.len() < 1024 * 1024,
+        "a small archive that unpacks to 17 MB"
+    );
+
+    let invalid = {
+        let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        z.start_file("pass.json", zip::write::SimpleFileOptions::default())
+            .expect("start");
+        z.write_all(br#"{"formatVersion": 1, "description": "x", "generic": {"primaryFields": [{"key": "a", "value": "{{ nope }}"}]}}"#)
+            .expect("write");
+        z.finish().expect("zip").into_inner()
+    };
+    for (what, body, needle) in [
+        ("zip-slip", slip, "../../escaped.txt"),
+        ("symlink", link, "symbolic"),
+        ("zip bomb", bomb, "bytes"),
+        ("invalid template", invalid, "nope"),
+        ("not a zip", b"hello".to_vec(), "not a zip"),
+    ] {
+        let (status, p) = put_zip(&h, &admin, "club", body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {p}");
+        assert!(p.to_string().contains(needle), "{what}: {p}");
+        assert_eq!(listing(dir.path()), before, "{what}: nothing written");
+        assert_eq!(
+            std::fs::read(dir.path().join("club/pass.json")).expect("read"),
+            pass_json_before,
+            "{what}"
+        );
+    }
+    assert!(!dir
+        .path()
+        .parent()
+        .expect("parent")
+        .join("escaped.txt")
+        .exists());
+    let (status, _) = put_zip(&h, &admin, ".hidden", zip_folder(&generic, "")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Delete: refused while a pass uses it, then forced.
+    let (status, p) = h
+        .json(Method::DELETE, "/v1/templates/club", &admin, None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{p}");
+    let (status, _) = h
+        .json(
+            Method::DELETE,
+            "/v1/templates/club?force=true",
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
+    let (status, _) = h
+        .json(Method::GET, "/v1/templates/club", &admin, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

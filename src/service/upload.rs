@@ -1,0 +1,383 @@
+//! Template upload (`PUT /v1/templates/{id}`, a zip of the folder) and
+//! deletion. An upload is unpacked in memory with every entry checked
+//! (no absolute paths, `..`, symlinks, oversized files or archives),
+//! validated as a template, and only then written: into a hidden folder
+//! beside the templates, renamed into place. A failure writes nothing.
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+use std::path::Path;
+
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::auth::{Principal, Scope};
+use super::error::{ApiError, FieldProblem};
+use super::templates::{diagnostic_json, Change};
+use super::webhooks::{record, Event};
+use super::AppState;
+use crate::template::{Template, TemplateError, MAX_TEMPLATE_FILE_BYTES};
+
+/// Largest accepted upload (the zip itself).
+pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
+
+/// Largest total of the unpacked files.
+pub const MAX_UNPACKED_BYTES: u64 = 50 * 1024 * 1024;
+
+/// Most entries in one upload.
+pub const MAX_ENTRIES: usize = 500;
+
+fn problem(pointer: &str, detail: impl Into<String>) -> FieldProblem {
+    FieldProblem {
+        pointer: pointer.to_owned(),
+        detail: detail.into(),
+    }
+}
+
+/// Whether `id` can name a template folder.
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && !id.starts_with('.')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// Unpacks a template zip into `path → bytes`, checking every entry. A
+/// single folder wrapping everything (how a folder is usually zipped) is
+/// stripped; `__MACOSX/` and hidden files are skipped.
+///
+/// # Errors
+/// Every refused entry, located by its name in the zip.
+pub fn unpack(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, Vec<FieldProblem>> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| vec![problem("", format!("the body is not a zip archive: {e}"))])?;
+    if zip.len() > MAX_ENTRIES {
+        return Err(vec![problem(
+            "",
+            format!(
+                "the archive has {} entries; at most {MAX_ENTRIES}",
+                zip.len()
+            ),
+        )]);
+    }
+    let mut errors = Vec::new();
+    let mut files = BTreeMap::new();
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let mut f = match zip.by_index(i) {
+            Ok(f) => f,
+            Err(e) => {
+                errors.push(problem(&format!("#{i}"), format!("unreadable entry: {e}")));
+                continue;
+            }
+        };
+        let raw = match f.name() {
+            Ok(n) => n.into_owned(),
+            Err(e) => {
+                errors.push(problem(
+                    &format!("#{i}"),
+                    format!("unreadable entry name: {e}"),
+                ));
+                continue;
+            }
+        };
+        let at = raw.clone();
+        if f.is_symlink() {
+            errors.push(problem(&at, "symbolic links are not allowed"));
+            continue;
+        }
+        let unsafe_path = raw.starts_with('/')
+            || raw.contains('\\')
+            || raw.split('/').any(|c| c == "..")
+            || raw.contains(':')
+            || f.enclosed_name().is_none();
+        if unsafe_path {
+            errors.push(problem(
+                &at,
+                "absolute paths, `..`, drive letters and backslashes are not allowed",
+            ));
+            continue;
+        }
+        if f.is_dir() {
+            continue;
+        }
+        if raw
+            .split('/')
+            .any(|c| c.starts_with('.') || c == "__MACOSX")
+        {
+            continue;
+        }
+        if f.size() > MAX_TEMPLATE_FILE_BYTES {
+            errors.push(problem(
+                &at,
+                format!(
+                    "{} bytes unpacked; a file may have at most {MAX_TEMPLATE_FILE_BYTES}",
+                    f.size()
+                ),
+            ));
+            continue;
+        }
+        let mut data = Vec::new();
+        // The declared size can lie: read at most one byte past the limit.
+        if let Err(e) = (&mut f)
+            .take(MAX_TEMPLATE_FILE_BYTES + 1)
+            .read_to_end(&mut data)
+        {
+            errors.push(problem(&at, format!("cannot unpack: {e}")));
+            continue;
+        }
+        let len = data.len() as u64;
+        if len > MAX_TEMPLATE_FILE_BYTES {
+            errors.push(problem(
+                &at,
+                format!("more than {MAX_TEMPLATE_FILE_BYTES} bytes unpacked"),
+            ));
+            continue;
+        }
+        total += len;
+        if total > MAX_UNPACKED_BYTES {
+            return Err(vec![problem(
+                "",
+                format!("the archive unpacks to more than {MAX_UNPACKED_BYTES} bytes"),
+            )]);
+        }
+        files.insert(raw, data);
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    // Strip one wrapping folder.
+    let first = files
+        .keys()
+        .next()
+        .and_then(|k| k.split_once('/'))
+        .map(|(d, _)| format!("{d}/"));
+    if let Some(prefix) = first {
+        if files.keys().all(|k| k.starts_with(&prefix)) {
+            files = files
+                .into_iter()
+                .map(|(k, v)| (k[prefix.len()..].to_owned(), v))
+                .collect();
+        }
+    }
+    if files.is_empty() {
+        return Err(vec![problem("", "the archive holds no files")]);
+    }
+    Ok(files)
+}
+
+/// Writes `files` as `dir/id`, replacing an existing folder atomically.
+fn install(dir: &Path, id: &str, files: &BTreeMap<String, Vec<u8>>) -> std::io::Result<()> {
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let staging = dir.join(format!(".upload-{tag}"));
+    let write = || -> std::io::Result<()> {
+        for (name, bytes) in files {
+            let path = staging.join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&path, bytes)?;
+        }
+        Ok(())
+    };
+    std::fs::create_dir_all(dir)?;
+    std::fs::create_dir(&staging)?;
+    if let Err(e) = write() {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    let target = dir.join(id);
+    let old = dir.join(format!(".replaced-{tag}"));
+    let had = target.exists();
+    if had {
+        if let Err(e) = std::fs::rename(&target, &old) {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    }
+    if let Err(e) = std::fs::rename(&staging, &target) {
+        if had {
+            let _ = std::fs::rename(&old, &target);
+        }
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    if had {
+        let _ = std::fs::remove_dir_all(&old);
+    }
+    Ok(())
+}
+
+/// `PUT /v1/templates/{id}`: create or replace a template from a zip.
+pub(crate) async fn upload(
+    State(state): State<AppState>,
+    principal: Principal,
+    UrlPath(id): UrlPath<String>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::Admin)?;
+    let body = body.map_err(|e| ApiError::new(e.status(), "body_too_large", e.body_text()))?;
+    if !valid_id(&id) {
+        return Err(ApiError::invalid(
+            "bad template id",
+            vec![problem(
+                "id",
+                "1 to 64 of A-Z a-z 0-9 . _ -, not starting with `.`",
+            )],
+        ));
+    }
+    let dir = state.inner.templates.dir().to_path_buf();
+    let id2 = id.clone();
+    let installed = tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
+        let files = unpack(&body).map_err(|errors| {
+            ApiError::invalid("the archive was refused; nothing was written", errors)
+        })?;
+        match Template::from_files(&id2, files.clone()) {
+            Ok(_) => {}
+            Err(TemplateError::Invalid { diagnostics, .. }) => {
+                return Err(ApiError::invalid(
+                    format!(
+                        "the template has {} error(s); nothing was written",
+                        diagnostics.error_count()
+                    ),
+                    diagnostics
+                        .iter()
+                        .filter(|d| d.is_error())
+                        .map(|d| problem(&d.file, d.to_string()))
+                        .collect(),
+                ));
+            }
+            Err(e) => return Err(ApiError::internal(&e)),
+        }
+        install(&dir, &id2, &files).map_err(|e| ApiError::internal(&e))
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?;
+    installed?;
+    let change = state.inner.templates.reload(&id);
+    let entry = state
+        .inner
+        .templates
+        .get(&id)
+        .ok_or_else(|| ApiError::internal(&"an installed template did not load"))?;
+    let status = match change {
+        Some(Change::Created) => StatusCode::CREATED,
+        _ => StatusCode::OK,
+    };
+    if let Some(change) = change {
+        let ty = match change {
+            Change::Created => "template.created",
+            Change::Updated => "template.updated",
+        };
+        record(
+            &state,
+            &Event::new(ty, json!({"id": id, "object": "template"})),
+            None,
+        )
+        .await?;
+    }
+    tracing::info!(template = %id, "template uploaded");
+    let warnings: Vec<Value> = entry.problems.iter().map(diagnostic_json).collect();
+    Ok((
+        status,
+        Json(json!({"id": id, "status": "ready", "problems": warnings})),
+    )
+        .into_response())
+}
+
+/// Query of `DELETE /v1/templates/{id}`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DeleteQuery {
+    #[serde(default)]
+    force: bool,
+}
+
+/// `DELETE /v1/templates/{id}`: refused with 409 while passes use it,
+/// unless `?force=true` (those passes can then no longer be downloaded).
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    principal: Principal,
+    UrlPath(id): UrlPath<String>,
+    query: Result<Query<DeleteQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<StatusCode, ApiError> {
+    principal.require(Scope::Admin)?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    if !valid_id(&id) || state.inner.templates.get(&id).is_none() {
+        return Err(ApiError::not_found("template", &id));
+    }
+    let used = state.inner.store.count_passes_of(&id).await?;
+    if used > 0 && !q.force {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "template_in_use",
+            format!("{used} pass(es) use this template; delete them first or pass ?force=true"),
+        ));
+    }
+    let dir = state.inner.templates.dir().to_path_buf();
+    let id2 = id.clone();
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        let trash = dir.join(format!(".deleted-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::rename(dir.join(&id2), &trash)?;
+        std::fs::remove_dir_all(&trash)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    .map_err(|e| ApiError::internal(&e))?;
+    state.inner.templates.reload(&id);
+    tracing::info!(template = %id, "template deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+
+    fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, bytes) in entries {
+            z.start_file(*name, zip::write::SimpleFileOptions::default())
+                .expect("start");
+            z.write_all(bytes).expect("write");
+        }
+        z.finish().expect("finish").into_inner()
+    }
+
+    #[test]
+    fn ids() {
+        assert!(valid_id("event-ticket"));
+        assert!(!valid_id(".hidden"));
+        assert!(!valid_id("a/b"));
+        assert!(!valid_id(""));
+    }
+
+    #[test]
+    fn a_wrapping_folder_is_stripped_and_hidden_files_skipped() {
+        let files = unpack(&zip_of(&[
+            ("card/pass.json", b"{}"),
+            ("card/en.lproj/pass.strings", b""),
+            ("card/.DS_Store", b"x"),
+            ("__MACOSX/card/._pass.json", b"x"),
+        ]))
+        .expect("unpack");
+        assert_eq!(
+            files.keys().collect::<Vec<_>>(),
+            ["en.lproj/pass.strings", "pass.json"]
+        );
+    }
+
+    #[test]
+    fn traversal_is_refused() {
+        let errors =
+            unpack(&zip_of(&[("pass.json", b"{}"), ("../evil", b"x")])).expect_err("refused");
+        assert_eq!(errors[0].pointer, "../evil");
+        assert!(unpack(b"not a zip").is_err());
+    }
+}
