@@ -13,8 +13,9 @@ use sha2::Digest as _;
 
 use super::auth::{hex, Principal};
 use super::error::ApiError;
+use super::jobs::MAX_BATCH_BODY_BYTES;
 use super::store::IdempotentAnswer;
-use super::{AppState, MAX_BODY_BYTES};
+use super::AppState;
 
 /// Longest accepted Idempotency-Key.
 const MAX_KEY_LEN: usize = 255;
@@ -47,11 +48,11 @@ pub(crate) async fn idempotency(
         return ApiError::internal(&"idempotency layer ran before authentication").into_response();
     };
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BATCH_BODY_BYTES).await else {
         return ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
-            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+            format!("the body is larger than {MAX_BATCH_BODY_BYTES} bytes"),
         )
         .into_response();
     };

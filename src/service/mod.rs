@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod error;
 mod idempotency;
+pub mod jobs;
 pub mod passes;
 pub mod ratelimit;
 pub mod store;
@@ -165,6 +166,8 @@ pub struct Inner {
     pub limiter: ratelimit::Limiter,
     /// Wakes the webhook worker when deliveries were written.
     pub deliveries_due: tokio::sync::Notify,
+    /// Wakes the job worker when a job was queued.
+    pub jobs_due: tokio::sync::Notify,
 }
 
 /// Cheap-to-clone handle on the shared state.
@@ -187,6 +190,7 @@ impl AppState {
                 metrics: Metrics::default(),
                 limiter,
                 deliveries_due: tokio::sync::Notify::new(),
+                jobs_due: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -414,6 +418,14 @@ pub fn router(state: AppState) -> Router {
                 .patch(passes::update)
                 .delete(passes::delete),
         )
+        .route(
+            "/passes/batch",
+            post(jobs::create).layer(axum::extract::DefaultBodyLimit::max(
+                jobs::MAX_BATCH_BODY_BYTES,
+            )),
+        )
+        .route("/jobs/{id}", get(jobs::get))
+        .route("/jobs/{id}/download", get(jobs::download))
         .route("/passes/{id}/void", post(passes::void))
         .route("/passes/{id}/download", get(passes::download))
         .route("/passes/{id}/google", get(passes::google))
@@ -463,13 +475,17 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = router(state.clone());
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(webhooks::run_worker(state.clone(), stopped));
+    let worker = tokio::spawn(webhooks::run_worker(state.clone(), stopped.clone()));
+    let job_worker = tokio::spawn(jobs::run_worker(state.clone(), stopped));
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     let _ = stop.send(true);
     if let Err(e) = worker.await {
         tracing::error!(error = %e, "the webhook worker failed");
+    }
+    if let Err(e) = job_worker.await {
+        tracing::error!(error = %e, "the job worker failed");
     }
     state.inner.store.close().await;
     served

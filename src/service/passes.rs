@@ -147,28 +147,41 @@ pub(crate) async fn issue_record(
 ) -> Result<IssuedPass, ApiError> {
     let state = state.clone();
     let record = record.clone();
-    let joined = tokio::task::spawn_blocking(move || {
-        let cfg = &state.inner.config;
-        let signing_time = chrono::DateTime::from_timestamp(record.updated_at.div_euclid(1000), 0)
-            .unwrap_or_default();
-        let stamp = Stamp::new(&record.serial_number, &record.auth_token, signing_time)
-            .map_err(|e| ApiError::internal(&e))?;
-        let issuer = Issuer {
-            template: &template,
-            identity: &cfg.identity,
-            web_service_url: cfg.web_service_url.as_deref(),
-            apple,
-            google: if google { cfg.google.as_ref() } else { None },
-            google_skinny: false,
-        };
-        let mut overrides = record.overrides.clone();
-        overrides.voided = record.status == PassStatus::Voided;
-        issuer
-            .issue_with(&record.custom_fields, &stamp, &overrides)
-            .map_err(issue_error)
-    })
-    .await;
-    joined.map_err(|e| ApiError::internal(&e))?
+    tokio::task::spawn_blocking(move || sign_record(&state, &template, &record, apple, google))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+}
+
+/// Signs a stored pass's current version (blocking): the version's time is
+/// the signing time, so a version always gives the same bytes.
+///
+/// # Errors
+/// 422 when the values make no valid pass, 500 when signing fails.
+pub(crate) fn sign_record(
+    state: &AppState,
+    template: &Template,
+    record: &PassRecord,
+    apple: bool,
+    google: bool,
+) -> Result<IssuedPass, ApiError> {
+    let cfg = &state.inner.config;
+    let signing_time =
+        chrono::DateTime::from_timestamp(record.updated_at.div_euclid(1000), 0).unwrap_or_default();
+    let stamp = Stamp::new(&record.serial_number, &record.auth_token, signing_time)
+        .map_err(|e| ApiError::internal(&e))?;
+    let issuer = Issuer {
+        template,
+        identity: &cfg.identity,
+        web_service_url: cfg.web_service_url.as_deref(),
+        apple,
+        google: if google { cfg.google.as_ref() } else { None },
+        google_skinny: false,
+    };
+    let mut overrides = record.overrides.clone();
+    overrides.voided = record.status == PassStatus::Voided;
+    issuer
+        .issue_with(&record.custom_fields, &stamp, &overrides)
+        .map_err(issue_error)
 }
 
 /// Maps a render or signing failure to 422 (the caller's data) or 500.
@@ -236,12 +249,36 @@ pub(crate) async fn create(
     Body(body): Body,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::Write)?;
+    let (record, template) = parse_new(&state, &body, uuid::Uuid::now_v7().to_string())?;
+    let (record, issued) = create_pass(&state, record, template).await?;
+    let mut v = pass_json(&state, &record);
+    if let Some(g) = &issued.google {
+        v["googleSaveUrl"] = g.save.url.clone().into();
+    }
+    let location = format!("/v1/passes/{}", record.id);
+    let mut res = (StatusCode::CREATED, Json(v)).into_response();
+    if let Ok(h) = HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::LOCATION, h);
+    }
+    Ok(res)
+}
+
+/// Validates a new pass request (the `POST /v1/passes` body, or a batch
+/// item) into the record to issue, with pass id `id`.
+///
+/// # Errors
+/// 422 with every located problem.
+pub(crate) fn parse_new(
+    state: &AppState,
+    body: &Value,
+    id: String,
+) -> Result<(PassRecord, Arc<Template>), ApiError> {
     let Value::Object(body) = body else {
         return Err(invalid(vec![problem("", "expected a JSON object")]));
     };
     let mut errors = Vec::new();
     unknown_keys(
-        &body,
+        body,
         &[
             "templateId",
             "serialNumber",
@@ -269,7 +306,7 @@ pub(crate) async fn create(
             None
         }
     };
-    let serial = match optional_string(&body, "serialNumber", &mut errors).flatten() {
+    let serial = match optional_string(body, "serialNumber", &mut errors).flatten() {
         Some(s) => match SerialNumber::parse(&s) {
             Ok(s) => Some(s.as_str().to_owned()),
             Err(e) => {
@@ -284,9 +321,9 @@ pub(crate) async fn create(
             .unwrap_or(&Value::Object(Map::new())),
         &mut errors,
     );
-    let relevant_date = date(&body, "relevantDate", &mut errors).flatten();
-    let expiration_date = date(&body, "expirationDate", &mut errors).flatten();
-    let user_id = optional_string(&body, "userId", &mut errors).flatten();
+    let relevant_date = date(body, "relevantDate", &mut errors).flatten();
+    let expiration_date = date(body, "expirationDate", &mut errors).flatten();
+    let user_id = optional_string(body, "userId", &mut errors).flatten();
     let template = match &template_id {
         Some(id) => match state.inner.templates.live(id) {
             Ok(t) => Some(t),
@@ -313,7 +350,7 @@ pub(crate) async fn create(
     };
     let now = now_ms();
     let record = PassRecord {
-        id: uuid::Uuid::now_v7().to_string(),
+        id,
         template_id,
         serial_number: match serial {
             Some(s) => s,
@@ -336,28 +373,32 @@ pub(crate) async fn create(
         created_at: now,
         updated_at: now,
     };
+    Ok((record, template))
+}
+
+/// Issues (Apple and, when configured, Google) and stores a new pass with
+/// its `pass.created` event.
+///
+/// # Errors
+/// 422 when the values make no valid pass; 409 for a taken serial number.
+pub(crate) async fn create_pass(
+    state: &AppState,
+    record: PassRecord,
+    template: Arc<Template>,
+) -> Result<(PassRecord, IssuedPass), ApiError> {
     let google = state.inner.config.google.is_some();
-    let issued = issue_record(&state, template, &record, true, google).await?;
+    let issued = issue_record(state, template, &record, true, google).await?;
     // Store the normalized values (defaults filled in, types fixed).
     let record = PassRecord {
         custom_fields: issued.rendered.fields.clone(),
         ..record
     };
-    let event = Event::new("pass.created", pass_json(&state, &record));
+    let event = Event::new("pass.created", pass_json(state, &record));
     state.inner.store.insert_pass(&record, &[event]).await?;
     state.inner.deliveries_due.notify_one();
     state.inner.metrics.passes_issued();
     tracing::info!(pass = %record.id, template = %record.template_id, "pass created");
-    let mut v = pass_json(&state, &record);
-    if let Some(g) = &issued.google {
-        v["googleSaveUrl"] = g.save.url.clone().into();
-    }
-    let location = format!("/v1/passes/{}", record.id);
-    let mut res = (StatusCode::CREATED, Json(v)).into_response();
-    if let Ok(h) = HeaderValue::from_str(&location) {
-        res.headers_mut().insert(header::LOCATION, h);
-    }
-    Ok(res)
+    Ok((record, issued))
 }
 
 async fn load(state: &AppState, id: &str) -> Result<PassRecord, ApiError> {

@@ -50,6 +50,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "webhooks",
         include_str!("../../migrations/0003_webhooks.sql"),
     ),
+    (4, "jobs", include_str!("../../migrations/0004_jobs.sql")),
 ];
 
 /// A claimed Idempotency-Key whose request has not answered after this long
