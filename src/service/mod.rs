@@ -10,6 +10,7 @@ pub mod auth;
 pub mod error;
 mod idempotency;
 pub mod jobs;
+pub mod openapi;
 pub mod passes;
 pub mod ratelimit;
 pub mod store;
@@ -450,6 +451,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .route("/templates/{id}/{file}", get(templates::asset))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
