@@ -457,9 +457,9 @@ pub fn document() -> Value {
             op["requestBody"] = json!({"required": true, "content": content(body)});
         }
         if route.method == "POST" && route.scope.is_some() {
-            op["parameters"]
-                .as_array_mut()
-                .map(|p| p.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 255}})));
+            if let Some(p) = op["parameters"].as_array_mut() {
+                p.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 255}}));
+            }
         }
         let entry = paths
             .entry(route.path.to_owned())
