@@ -305,7 +305,10 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
         .and_then(|h| h.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let res = next.run(req).await;
+    // Every log line of the request carries its id (the span's field).
+    let span = tracing::info_span!("request", request_id = %id);
+    let res = tracing::Instrument::instrument(next.run(req), span.clone()).await;
+    let _entered = span.enter();
     let secs = start.elapsed().as_secs_f64();
     let status = res.status().as_u16();
     state.inner.metrics.record(&method, &route, status, secs);

@@ -81,9 +81,27 @@ async fn instance(url: &str) -> AppState {
 }
 
 async fn harness_with(templates: Option<&Path>, rate_limit: RateLimit) -> Harness {
+    harness_on(templates, rate_limit, false).await
+}
+
+/// The database URLs a test that must cover both backends runs on: SQLite
+/// always, PostgreSQL too when `PASSFORGE_TEST_DATABASE_URL` is set.
+fn backends() -> Vec<bool> {
+    match std::env::var("PASSFORGE_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => vec![true, false],
+        _ => vec![true],
+    }
+}
+
+/// A harness; `sqlite` forces a SQLite file even when a PostgreSQL URL is set.
+async fn harness_on(templates: Option<&Path>, rate_limit: RateLimit, sqlite: bool) -> Harness {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().to_path_buf();
-    let db_url = database_url(&path);
+    let db_url = if sqlite {
+        format!("sqlite://{}", path.join("passforge.db").display())
+    } else {
+        database_url(&path)
+    };
     let store = Store::connect(&db_url).await.expect("database");
     let templates = templates.map_or_else(|| root().join("templates"), Path::to_path_buf);
     Harness {
@@ -94,15 +112,16 @@ async fn harness_with(templates: Option<&Path>, rate_limit: RateLimit) -> Harnes
     }
 }
 
+/// A rate limit tests that poll never reach.
+fn generous() -> RateLimit {
+    RateLimit {
+        per_minute: 60_000,
+        burst: 10_000,
+    }
+}
+
 async fn harness() -> Harness {
-    harness_with(
-        None,
-        RateLimit {
-            per_minute: 60_000,
-            burst: 10_000,
-        },
-    )
-    .await
+    harness_with(None, generous()).await
 }
 
 impl Harness {
@@ -1092,6 +1111,9 @@ type Received = std::sync::Arc<std::sync::Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
 struct Receiver {
     got: Received,
     script: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<u16>>>,
+    /// Only requests whose body contains this consume the script (on a
+    /// shared PostgreSQL database other tests' events arrive too).
+    marker: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Receiver {
@@ -1105,7 +1127,13 @@ impl Receiver {
                      headers: HeaderMap,
                      body: axum::body::Bytes| async move {
                         r.got.lock().expect("lock").push((headers, body.to_vec()));
-                        let code = r.script.lock().expect("lock").pop_front().unwrap_or(200);
+                        let marker = r.marker.lock().expect("lock").clone();
+                        let ours = String::from_utf8_lossy(&body).contains(&marker);
+                        let code = if ours {
+                            r.script.lock().expect("lock").pop_front().unwrap_or(200)
+                        } else {
+                            200
+                        };
                         StatusCode::from_u16(code).expect("status")
                     },
                 ),
@@ -1127,7 +1155,9 @@ impl Receiver {
         (me, url, stop)
     }
 
-    fn answer(&self, codes: &[u16]) {
+    /// The next requests whose body contains `marker` get `codes`.
+    fn answer(&self, marker: &str, codes: &[u16]) {
+        *self.marker.lock().expect("lock") = marker.to_owned();
         self.script.lock().expect("lock").extend(codes);
     }
 
@@ -1235,7 +1265,7 @@ async fn subscribe(h: &Harness, admin: &str, url: &str, events: &[&str]) -> (Str
 
 /// The endpoint's deliveries once none is pending or in flight.
 async fn settled_deliveries(h: &Harness, hook: &str, admin: &str) -> Value {
-    let uri = format!("/v1/webhooks/{hook}/deliveries");
+    let uri = format!("/v1/webhooks/{hook}/deliveries?limit=100");
     for _ in 0..200 {
         let (_, d) = h.json(Method::GET, &uri, admin, None).await;
         let settled = d["data"]
@@ -1295,13 +1325,14 @@ async fn webhooks_are_signed_retried_redelivered_and_disabled_by_410() {
     );
 
     // Two 500s, then 200: three attempts of one message.
-    receiver.answer(&[500, 500]);
+    let serial = unique("WH");
+    receiver.answer(&serial, &[500, 500]);
     let (_, pass) = h
         .json(
             Method::POST,
             "/v1/passes",
             &writer,
-            Some(ticket(&unique("WH"), &unique("u"))),
+            Some(ticket(&serial, &unique("u"))),
         )
         .await;
     let pass_id = pass["id"].as_str().expect("id").to_owned();
@@ -1328,7 +1359,12 @@ async fn webhooks_are_signed_retried_redelivered_and_disabled_by_410() {
     assert_eq!(event["data"]["serialNumber"], pass["serialNumber"]);
 
     let d = settled_deliveries(&h, &hook, &admin).await;
-    let first = &d["data"][0];
+    let first = d["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .find(|d| d["eventId"] == ids[0])
+        .expect("our delivery");
     assert_eq!(first["status"], "succeeded", "{d}");
     assert_eq!(first["attempts"], 3);
     assert_eq!(first["lastStatusCode"], 200);
@@ -1365,7 +1401,7 @@ async fn webhooks_are_signed_retried_redelivered_and_disabled_by_410() {
     assert_eq!(got[0].1["type"], "webhook.test");
 
     // 410 Gone disables the endpoint.
-    receiver.answer(&[410]);
+    receiver.answer(&serial, &[410]);
     let (_, voided) = h
         .json(
             Method::POST,
@@ -1421,7 +1457,8 @@ async fn a_retry_survives_a_restart() {
     let admin = h.key(&[Scope::Admin]).await;
     let (receiver, url, _stop_receiver) = Receiver::start().await;
     let (hook, secret) = subscribe(&h, &admin, &url, &["pass.deleted"]).await;
-    receiver.answer(&[503]);
+    let serial = unique("RS");
+    receiver.answer(&serial, &[503]);
     let (server, stop) = serve(&h.state);
     let writer = h.key(&[Scope::Write]).await;
     let (_, pass) = h
@@ -1429,7 +1466,7 @@ async fn a_retry_survives_a_restart() {
             Method::POST,
             "/v1/passes",
             &writer,
-            Some(ticket(&unique("RS"), &unique("u"))),
+            Some(ticket(&serial, &unique("u"))),
         )
         .await;
     let pass_id = pass["id"].as_str().expect("id").to_owned();
@@ -1466,7 +1503,13 @@ async fn a_retry_survives_a_restart() {
 
 #[tokio::test]
 async fn two_instances_on_one_database_never_deliver_twice() {
-    let h = harness().await;
+    for sqlite in backends() {
+        two_instances_never_deliver_twice_on(sqlite).await;
+    }
+}
+
+async fn two_instances_never_deliver_twice_on(sqlite: bool) {
+    let h = harness_on(None, generous(), sqlite).await;
     let admin = h.key(&[Scope::Admin]).await;
     let writer = h.key(&[Scope::Write]).await;
     let (receiver, url, _stop_receiver) = Receiver::start().await;
@@ -1733,7 +1776,13 @@ async fn wait_job(h: &Harness, key: &str, id: &str) -> Value {
 
 #[tokio::test]
 async fn batch_job_spreads_over_instances_reports_item_errors_and_zips() {
-    let h = harness().await;
+    for sqlite in backends() {
+        batch_job_on(sqlite).await;
+    }
+}
+
+async fn batch_job_on(sqlite: bool) {
+    let h = harness_on(None, generous(), sqlite).await;
     let key = h.key(&[Scope::Write]).await;
     let user = unique("batch");
     let n = 120;
