@@ -91,6 +91,7 @@ async fn main() -> Result<(), Error> {
             burst: u32::MAX / 2,
         },
         webhooks: passforge::service::WebhookConfig::default(),
+        apns: passforge::service::ApnsConfig::default(),
     };
     let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
     let state = AppState::new(store, &templates, config);

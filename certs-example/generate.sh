@@ -24,13 +24,14 @@ openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -days "$DAYS" \
   -addext "basicConstraints=critical,CA:true" \
   -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
 
-# Pass Type ID certificate, with Apple's Passbook EKU and Pass Type ID marker extension.
+# Pass Type ID certificate, with Apple's Passbook EKU, TLS client authentication (APNs, as in
+# Apple's own Pass Type ID certificates) and the Pass Type ID marker extension.
 openssl req -new -newkey rsa:2048 -nodes -sha256 -keyout pass.key -out "$tmp/pass.csr" \
   -subj "/UID=${PASS_TYPE_ID}/CN=Pass Type ID: ${PASS_TYPE_ID}/OU=${TEAM_ID}/O=Passforge TEST ONLY/C=US" 2>/dev/null
 cat > "$tmp/ext.cnf" <<CNF
 basicConstraints=critical,CA:false
 keyUsage=critical,digitalSignature
-extendedKeyUsage=1.2.840.113635.100.4.14
+extendedKeyUsage=clientAuth,1.2.840.113635.100.4.14
 1.2.840.113635.100.6.1.16=ASN1:UTF8String:${PASS_TYPE_ID}
 CNF
 openssl x509 -req -in "$tmp/pass.csr" -CA wwdr-ca.pem -CAkey wwdr-ca.key -CAcreateserial \

@@ -149,6 +149,9 @@ pub struct SigningIdentity {
     sid: Vec<u8>,
     /// The signature AlgorithmIdentifier matching the key.
     sig_alg: Vec<u8>,
+    /// The pass certificate followed by the WWDR certificate, PEM (the
+    /// client certificate chain for APNs).
+    chain_pem: Vec<u8>,
 }
 
 impl std::fmt::Debug for SigningIdentity {
@@ -307,6 +310,7 @@ impl SigningIdentity {
                 )))
             }
         };
+        let chain_pem = [cert.to_pem()?, wwdr.to_pem()?].concat();
         let mut certs = [cert.to_der()?, wwdr.to_der()?];
         certs.sort();
         let certs_field = der::tlv(0xA0, &certs.concat());
@@ -322,7 +326,23 @@ impl SigningIdentity {
             certs_field,
             sid,
             sig_alg,
+            chain_pem,
         })
+    }
+
+    /// The pass certificate and the WWDR certificate, PEM: the client
+    /// certificate chain for APNs certificate authentication.
+    pub fn chain_pem(&self) -> &[u8] {
+        &self.chain_pem
+    }
+
+    /// The private key as PKCS#8 PEM, for the APNs TLS client. Secret:
+    /// never log it.
+    ///
+    /// # Errors
+    /// [`SignError::Openssl`] when OpenSSL cannot serialize the key.
+    pub fn private_key_pkcs8_pem(&self) -> Result<Vec<u8>, SignError> {
+        Ok(self.key.private_key_to_pem_pkcs8()?)
     }
 
     /// Replaces the pass type identifier and team written into passes (for

@@ -53,6 +53,16 @@ pub(crate) struct ServeArgs {
     /// Sustained requests per minute per credential.
     #[arg(long, env = "PASSFORGE_RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
     rate_limit_per_minute: u32,
+    /// APNs base URL (a local stand-in for tests).
+    #[arg(
+        long,
+        env = "PASSFORGE_APNS_URL",
+        default_value = "https://api.push.apple.com"
+    )]
+    apns_url: String,
+    /// Trust only these CA certificates (PEM) for APNs instead of the system roots.
+    #[arg(long, env = "PASSFORGE_APNS_CA", value_name = "FILE")]
+    apns_ca: Option<PathBuf>,
     /// Allow webhook endpoints on loopback and private networks (for local development).
     #[arg(long, env = "PASSFORGE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS")]
     webhooks_allow_private_networks: bool,
@@ -136,9 +146,18 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
             args.templates.display()
         );
     }
+    // Passes issued by the service are updatable: their web service is this
+    // service's PassKit endpoint unless configured otherwise.
+    let web_service_url = signing
+        .web_service_url
+        .or_else(|| Some(format!("{public_url}/apple")));
+    let apns_ca = match &args.apns_ca {
+        Some(p) => Some(std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?),
+        None => None,
+    };
     let config = ServiceConfig {
         public_url,
-        web_service_url: signing.web_service_url,
+        web_service_url,
         identity: signing.identity,
         google: Some(google),
         jwt,
@@ -149,6 +168,11 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
         webhooks: passforge::service::WebhookConfig {
             allow_private_networks: args.webhooks_allow_private_networks,
             ..passforge::service::WebhookConfig::default()
+        },
+        apns: passforge::service::ApnsConfig {
+            base_url: args.apns_url.clone(),
+            ca_pem: apns_ca,
+            ..passforge::service::ApnsConfig::default()
         },
     };
     runtime()?.block_on(async {

@@ -6,6 +6,8 @@
 //! it until shutdown. Signing runs on tokio's blocking pool, never on the
 //! async workers.
 
+pub mod apns;
+pub mod apple;
 pub mod auth;
 pub mod error;
 mod idempotency;
@@ -35,6 +37,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 
 use crate::apple::SigningIdentity;
 use crate::google::GoogleConfig;
+pub use apns::ApnsConfig;
 pub use auth::JwtAuth;
 pub use error::ApiError;
 pub use ratelimit::RateLimit;
@@ -65,6 +68,8 @@ pub struct ServiceConfig {
     pub rate_limit: RateLimit,
     /// Webhook delivery settings.
     pub webhooks: WebhookConfig,
+    /// APNs push settings.
+    pub apns: ApnsConfig,
 }
 
 /// (method, route, status) → (count, seconds).
@@ -76,6 +81,7 @@ pub struct Metrics {
     requests: Mutex<RequestCounts>,
     passes_issued: AtomicU64,
     deliveries: Mutex<BTreeMap<&'static str, u64>>,
+    pushes: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
@@ -87,6 +93,13 @@ impl Metrics {
     /// Counts one webhook delivery attempt by outcome.
     pub fn webhook_delivery(&self, outcome: &'static str) {
         if let Ok(mut m) = self.deliveries.lock() {
+            *m.entry(outcome).or_insert(0) += 1;
+        }
+    }
+
+    /// Counts one APNs push attempt by outcome.
+    pub fn push(&self, outcome: &'static str) {
+        if let Ok(mut m) = self.pushes.lock() {
             *m.entry(outcome).or_insert(0) += 1;
         }
     }
@@ -139,6 +152,15 @@ impl Metrics {
                 "passforge_webhook_deliveries_total{{outcome=\"{outcome}\"}} {n}"
             );
         }
+        s.push_str("# HELP passforge_apns_pushes_total APNs push attempts by outcome.\n");
+        s.push_str("# TYPE passforge_apns_pushes_total counter\n");
+        let pushes = self.pushes.lock().map(|m| m.clone()).unwrap_or_default();
+        for (outcome, n) in &pushes {
+            let _ = writeln!(
+                s,
+                "passforge_apns_pushes_total{{outcome=\"{outcome}\"}} {n}"
+            );
+        }
         s.push_str("# HELP passforge_passes_issued_total Passes created.\n");
         s.push_str("# TYPE passforge_passes_issued_total counter\n");
         let _ = writeln!(
@@ -169,6 +191,8 @@ pub struct Inner {
     pub deliveries_due: tokio::sync::Notify,
     /// Wakes the job worker when a job was queued.
     pub jobs_due: tokio::sync::Notify,
+    /// Wakes the push worker when pushes were queued.
+    pub pushes_due: tokio::sync::Notify,
 }
 
 /// Cheap-to-clone handle on the shared state.
@@ -192,6 +216,7 @@ impl AppState {
                 limiter,
                 deliveries_due: tokio::sync::Notify::new(),
                 jobs_due: tokio::sync::Notify::new(),
+                pushes_due: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -449,8 +474,20 @@ pub fn router(state: AppState) -> Router {
             idempotency::idempotency,
         ))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard));
+    let apple = Router::new()
+        .route(
+            "/v1/devices/{device}/registrations/{pass_type_id}/{serial}",
+            post(apple::register).delete(apple::unregister),
+        )
+        .route(
+            "/v1/devices/{device}/registrations/{pass_type_id}",
+            get(apple::serials),
+        )
+        .route("/v1/passes/{pass_type_id}/{serial}", get(apple::latest))
+        .route("/v1/log", post(apple::log));
     Router::new()
         .nest("/v1", v1)
+        .nest("/apple", apple)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -481,7 +518,8 @@ pub async fn serve(
     let app = router(state.clone());
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(webhooks::run_worker(state.clone(), stopped.clone()));
-    let job_worker = tokio::spawn(jobs::run_worker(state.clone(), stopped));
+    let job_worker = tokio::spawn(jobs::run_worker(state.clone(), stopped.clone()));
+    let push_worker = tokio::spawn(apns::run_worker(state.clone(), stopped));
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
@@ -491,6 +529,9 @@ pub async fn serve(
     }
     if let Err(e) = job_worker.await {
         tracing::error!(error = %e, "the job worker failed");
+    }
+    if let Err(e) = push_worker.await {
+        tracing::error!(error = %e, "the push worker failed");
     }
     state.inner.store.close().await;
     served

@@ -499,10 +499,11 @@ async fn save_version(
     let issued = issue_record(state, template, &new, true, false).await?;
     new.custom_fields = issued.rendered.fields;
     let event = Event::new(event, pass_json(state, &new));
+    let topic = state.inner.config.identity.pass_type_id().as_str();
     if !state
         .inner
         .store
-        .update_pass(&new, old.version, &[event])
+        .update_pass(&new, old.version, &[event], Some(topic))
         .await?
     {
         return Err(ApiError::new(
@@ -512,6 +513,7 @@ async fn save_version(
         ));
     }
     state.inner.deliveries_due.notify_one();
+    state.inner.pushes_due.notify_one();
     Ok(new)
 }
 

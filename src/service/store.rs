@@ -51,6 +51,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0003_webhooks.sql"),
     ),
     (4, "jobs", include_str!("../../migrations/0004_jobs.sql")),
+    (
+        5,
+        "apple updates",
+        include_str!("../../migrations/0005_apple_updates.sql"),
+    ),
 ];
 
 /// A claimed Idempotency-Key whose request has not answered after this long
@@ -407,6 +412,20 @@ impl Store {
         row.as_ref().map(PassRecord::from_row).transpose()
     }
 
+    /// One pass by serial number.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub async fn pass_by_serial(&self, serial: &str) -> Result<Option<PassRecord>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {PASS_COLUMNS} FROM passes WHERE serial_number = $1"
+        )))
+        .bind(serial.to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(PassRecord::from_row).transpose()
+    }
+
     /// A page of passes in id (creation) order after `after`.
     ///
     /// # Errors
@@ -450,8 +469,8 @@ impl Store {
     }
 
     /// Writes a new version of a pass if its version is still `expected`,
-    /// with its events in the same transaction; false when another writer
-    /// got there first.
+    /// with its events and (given the APNs topic) its pushes in the same
+    /// transaction; false when another writer got there first.
     ///
     /// # Errors
     /// [`StoreError`].
@@ -460,6 +479,7 @@ impl Store {
         p: &PassRecord,
         expected: i64,
         events: &[Event],
+        push_topic: Option<&str>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
@@ -481,6 +501,9 @@ impl Store {
         }
         for e in events {
             super::webhooks::emit(&mut tx, e, None).await?;
+        }
+        if let Some(topic) = push_topic {
+            super::apns::enqueue(&mut tx, &p.id, topic).await?;
         }
         tx.commit().await?;
         Ok(true)

@@ -36,6 +36,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "pass.deleted",
     "template.created",
     "template.updated",
+    "connection.created",
+    "connection.deleted",
 ];
 
 /// The test event (`POST /v1/webhooks/{id}/test`), sent to one endpoint.

@@ -11,7 +11,7 @@ use http_body_util::BodyExt as _;
 use passforge::google::{test_service_account, GoogleConfig, IssuerId};
 use passforge::service::auth::{create_key, Scope};
 use passforge::service::{
-    router, AppState, JwtAuth, RateLimit, ServiceConfig, Store, WebhookConfig,
+    router, ApnsConfig, AppState, JwtAuth, RateLimit, ServiceConfig, Store, WebhookConfig,
 };
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
@@ -56,7 +56,7 @@ fn unique(prefix: &str) -> String {
 fn test_config(rate_limit: RateLimit) -> ServiceConfig {
     ServiceConfig {
         public_url: "http://127.0.0.1:8080".into(),
-        web_service_url: None,
+        web_service_url: Some("http://127.0.0.1:8080/apple".into()),
         identity: passforge::apple::test_identity::load().expect("test identity"),
         google: Some(GoogleConfig {
             issuer_id: IssuerId::parse(test_service_account::ISSUER_ID).expect("issuer"),
@@ -67,6 +67,12 @@ fn test_config(rate_limit: RateLimit) -> ServiceConfig {
         jwt: Some(JwtAuth::hs256(JWT_SECRET)),
         rate_limit,
         webhooks: fast_webhooks(),
+        apns: ApnsConfig {
+            base_url: "https://127.0.0.1:9".into(),
+            retry_schedule: vec![std::time::Duration::from_millis(200); 4],
+            poll_interval: std::time::Duration::from_millis(50),
+            ..ApnsConfig::default()
+        },
     }
 }
 
@@ -1984,4 +1990,622 @@ async fn openapi_documents_every_route_and_only_routes() {
         let (status, _, _) = h.send(method, uri, Some(("x-api-key", &admin)), None).await;
         assert!(status == StatusCode::NOT_FOUND || status == StatusCode::METHOD_NOT_ALLOWED);
     }
+}
+
+// ---- Apple: PassKit web service and APNs against ../shared/apns/fake_apns.py ----
+
+const PASS_TYPE_ID: &str = "pass.com.example.passforge";
+
+/// `../shared/apns/fake_apns.py` on a free port, trusting certs-example's
+/// stand-in WWDR CA for client certificates, with a server certificate
+/// for 127.0.0.1 from a CA made for this test.
+struct FakeApns {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl FakeApns {
+    fn start(script: &Value) -> Option<Self> {
+        let fake = crate::support::shared_path("apns/fake_apns.py")?;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        let openssl = |args: &[&str]| {
+            let out = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(d)
+                .output()
+                .expect("openssl");
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-new",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=fake APNs test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-addext",
+            "basicConstraints=critical,CA:true",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+        ]);
+        openssl(&[
+            "req",
+            "-new",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ]);
+        std::fs::write(
+            d.join("ext.cnf"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("ext");
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "server.pem",
+        ]);
+        std::fs::write(
+            d.join("script.json"),
+            serde_json::to_vec(script).expect("json"),
+        )
+        .expect("script");
+        let child = std::process::Command::new(
+            std::env::var("FAKE_APNS_PYTHON").unwrap_or_else(|_| "python3".into()),
+        )
+        .arg(&fake)
+        .args([
+            "--cert",
+            "server.pem",
+            "--key",
+            "server.key",
+            "--port",
+            "0",
+            "--port-file",
+            "port",
+            "--log",
+            "requests.jsonl",
+            "--stats",
+            "stats.json",
+            "--script",
+            "script.json",
+            "--exit-on-stdin-eof",
+            "--max-lifetime",
+            "300",
+        ])
+        .arg("--client-ca")
+        .arg(root().join("certs-example/wwdr-ca.pem"))
+        .current_dir(d)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start fake_apns.py");
+        let mut me = Self {
+            child,
+            dir,
+            port: 0,
+        };
+        for _ in 0..200 {
+            if let Ok(p) = std::fs::read_to_string(me.dir.path().join("port")) {
+                me.port = p.trim().parse().expect("port");
+                return Some(me);
+            }
+            if let Ok(Some(status)) = me.child.try_wait() {
+                let mut err = String::new();
+                if let Some(mut e) = me.child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut e, &mut err);
+                }
+                panic!("fake_apns.py exited with {status}: {err} (it needs `pip install h2`)");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("fake_apns.py did not start");
+    }
+
+    fn config(&self) -> ApnsConfig {
+        ApnsConfig {
+            base_url: format!("https://127.0.0.1:{}", self.port),
+            ca_pem: Some(std::fs::read(self.dir.path().join("ca.pem")).expect("ca")),
+            retry_schedule: vec![std::time::Duration::from_millis(200); 4],
+            poll_interval: std::time::Duration::from_millis(50),
+            ..ApnsConfig::default()
+        }
+    }
+
+    fn requests(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.dir.path().join("requests.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("log line"))
+            .collect()
+    }
+
+    fn for_token(&self, token: &str) -> Vec<Value> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r["token"] == token)
+            .collect()
+    }
+
+    async fn wait(&self, token: &str, n: usize) -> Vec<Value> {
+        for _ in 0..300 {
+            let got = self.for_token(token);
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "fake APNs got {} of {n} pushes for {token}",
+            self.for_token(token).len()
+        );
+    }
+
+    fn stats(&self) -> Value {
+        serde_json::from_slice(&std::fs::read(self.dir.path().join("stats.json")).expect("stats"))
+            .expect("json")
+    }
+}
+
+impl Drop for FakeApns {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn device_token(n: u32) -> String {
+    format!("{n:064x}")
+}
+
+async fn apns_harness(fake: &FakeApns) -> Harness {
+    let h = harness().await;
+    let mut config = test_config(generous());
+    config.apns = fake.config();
+    let store = Store::connect(&h.db_url).await.expect("database");
+    Harness {
+        state: AppState::new(store, &root().join("templates"), config),
+        ..h
+    }
+}
+
+/// Sends a PassKit web service request with `ApplePass <token>` (if any).
+async fn apple(
+    h: &Harness,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+    extra: Option<(&str, &str)>,
+) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("ApplePass {t}"));
+    }
+    if let Some((k, v)) = extra {
+        req = req.header(k, v);
+    }
+    let req = req
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body.map_or_else(HttpBody::empty, |b| HttpBody::from(b.to_string())))
+        .expect("request");
+    let res = router(h.state.clone()).oneshot(req).await.expect("answer");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    (status, headers, bytes)
+}
+
+/// Creates a pass through the API; returns (id, serial, authenticationToken).
+async fn issued_pass(h: &Harness, key: &str) -> (String, String, String) {
+    let serial = unique("APPLE");
+    let (status, pass) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            key,
+            Some(ticket(&serial, &unique("u"))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{pass}");
+    let id = pass["id"].as_str().expect("id").to_owned();
+    let (_, _, bytes) = h
+        .send(
+            Method::GET,
+            &format!("/v1/passes/{id}/download"),
+            Some(("x-api-key", key)),
+            None,
+        )
+        .await;
+    let pj: Value = serde_json::from_slice(&zip_member(&bytes, "pass.json")).expect("pass.json");
+    assert_eq!(pj["webServiceURL"], "http://127.0.0.1:8080/apple");
+    let token = pj["authenticationToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    (id, serial, token)
+}
+
+fn registration(device: &str, serial: &str) -> String {
+    format!("/apple/v1/devices/{device}/registrations/{PASS_TYPE_ID}/{serial}")
+}
+
+#[tokio::test]
+async fn an_iphone_registers_is_pushed_and_fetches_the_update() {
+    let Some(fake) = FakeApns::start(&json!({"default": {"status": 200}})) else {
+        return;
+    };
+    let h = apns_harness(&fake).await;
+    let (server, stop) = serve(&h.state);
+    let key = h.key(&[Scope::Write]).await;
+    let (id, serial, token) = issued_pass(&h, &key).await;
+    let push_token = device_token(0xA11CE);
+    let reg = registration("device-1", &serial);
+    let body = json!({"pushToken": push_token});
+
+    // A wrong or missing token: 401 everywhere.
+    for t in [None, Some("wrong-token-0123456789abcdef")] {
+        let (status, _, _) = apple(&h, Method::POST, &reg, t, Some(body.clone()), None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _, _) = apple(&h, Method::DELETE, &reg, t, None, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _, _) = apple(
+            &h,
+            Method::GET,
+            &format!("/apple/v1/passes/{PASS_TYPE_ID}/{serial}"),
+            t,
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+
+    let (status, _, _) = apple(
+        &h,
+        Method::POST,
+        &reg,
+        Some(&token),
+        Some(body.clone()),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _, _) = apple(
+        &h,
+        Method::POST,
+        &reg,
+        Some(&token),
+        Some(body.clone()),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "already registered");
+
+    let serials_uri = format!("/apple/v1/devices/device-1/registrations/{PASS_TYPE_ID}");
+    let (status, _, b) = apple(&h, Method::GET, &serials_uri, None, None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let first: Value = serde_json::from_slice(&b).expect("json");
+    assert_eq!(first["serialNumbers"], json!([serial]));
+    let tag = first["lastUpdated"]
+        .as_str()
+        .expect("a string tag")
+        .to_owned();
+    let (status, _, _) = apple(
+        &h,
+        Method::GET,
+        &format!("{serials_uri}?passesUpdatedSince={tag}"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::NO_CONTENT,
+        "nothing changed since the tag"
+    );
+
+    // A change: exactly one push, as Wallet expects it.
+    let (status, _) = h
+        .json(
+            Method::PATCH,
+            &format!("/v1/passes/{id}"),
+            &key,
+            Some(json!({"customFields": {"seat": "Z9"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let pushes = fake.wait(&push_token, 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(fake.for_token(&push_token).len(), 1, "one push per change");
+    let push = &pushes[0];
+    assert_eq!(push["headers"]["apns-topic"], PASS_TYPE_ID);
+    assert_eq!(push["body"], "{}");
+    assert_eq!(
+        push["client_uid"], PASS_TYPE_ID,
+        "certificate authentication with the pass certificate"
+    );
+    assert_eq!(push["status"], 200);
+
+    let (status, _, b) = apple(
+        &h,
+        Method::GET,
+        &format!("{serials_uri}?passesUpdatedSince={tag}"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let changed: Value = serde_json::from_slice(&b).expect("json");
+    assert_eq!(changed["serialNumbers"], json!([serial]));
+    let new_tag = changed["lastUpdated"].as_str().expect("tag");
+    assert_ne!(new_tag, tag);
+
+    let pass_uri = format!("/apple/v1/passes/{PASS_TYPE_ID}/{serial}");
+    let (status, headers, bytes) =
+        apple(&h, Method::GET, &pass_uri, Some(&token), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers[header::CONTENT_TYPE],
+        "application/vnd.apple.pkpass"
+    );
+    let pj: Value = serde_json::from_slice(&zip_member(&bytes, "pass.json")).expect("pass.json");
+    assert!(pj.to_string().contains("Z9"), "the new value");
+    let file = write_pkpass(&h.dir, "updated.pkpass", &bytes);
+    own_verify(std::slice::from_ref(&file));
+    shared_verify(&[file]);
+    let lm = headers[header::LAST_MODIFIED]
+        .to_str()
+        .expect("date")
+        .to_owned();
+    let (status, _, _) = apple(
+        &h,
+        Method::GET,
+        &pass_uri,
+        Some(&token),
+        None,
+        Some(("if-modified-since", &lm)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+
+    let (status, _, _) = apple(
+        &h,
+        Method::POST,
+        "/apple/v1/log",
+        None,
+        Some(json!({"logs": ["Web service error for pass.com.example.passforge: test"]})),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, _, _) = apple(&h, Method::DELETE, &reg, Some(&token), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = apple(&h, Method::DELETE, &reg, Some(&token), None, None).await;
+    assert_eq!(status, StatusCode::OK, "idempotent");
+    let (status, _, _) = apple(&h, Method::GET, &serials_uri, None, None, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    stop.send(()).expect("stop");
+    server.await.expect("join").expect("served");
+}
+
+#[tokio::test]
+async fn dead_tokens_are_removed_and_busy_ones_retried() {
+    let dead = device_token(0xDEAD);
+    let flaky = device_token(0xF1A);
+    let fine = device_token(0xF1E);
+    let script = json!({"tokens": {
+        dead.clone(): {"status": 410, "reason": "Unregistered"},
+        flaky.clone(): [{"status": 503, "times": 1}, {"status": 200}]
+    }, "default": {"status": 200}});
+    let Some(fake) = FakeApns::start(&script) else {
+        return;
+    };
+    let h = apns_harness(&fake).await;
+    let admin = h.key(&[Scope::Admin]).await;
+    let (receiver, url, _stop_receiver) = Receiver::start().await;
+    subscribe(
+        &h,
+        &admin,
+        &url,
+        &["connection.created", "connection.deleted"],
+    )
+    .await;
+    let (server, stop) = serve(&h.state);
+    let (id, serial, token) = issued_pass(&h, &admin).await;
+    for (device, push) in [("d-dead", &dead), ("d-flaky", &flaky), ("d-fine", &fine)] {
+        let (status, _, _) = apple(
+            &h,
+            Method::POST,
+            &registration(device, &serial),
+            Some(&token),
+            Some(json!({"pushToken": push})),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (status, _) = h
+        .json(
+            Method::PATCH,
+            &format!("/v1/passes/{id}"),
+            &admin,
+            Some(json!({"customFields": {"seat": "K1"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let flaky_pushes = fake.wait(&flaky, 2).await;
+    assert_eq!(flaky_pushes[0]["status"], 503);
+    assert_eq!(flaky_pushes[1]["status"], 200, "retried after 503");
+    fake.wait(&dead, 1).await;
+    fake.wait(&fine, 1).await;
+    let deleted = receiver
+        .wait(1, &|v| {
+            v["type"] == "connection.deleted" && v["data"]["deviceLibraryIdentifier"] == "d-dead"
+        })
+        .await;
+    assert!(
+        deleted[0].1["data"]["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("Unregistered"),
+        "{}",
+        deleted[0].1
+    );
+
+    // The next change does not push to the removed token.
+    let (status, _) = h
+        .json(
+            Method::PATCH,
+            &format!("/v1/passes/{id}"),
+            &admin,
+            Some(json!({"customFields": {"seat": "K2"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    fake.wait(&fine, 2).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(fake.for_token(&dead).len(), 1);
+    stop.send(()).expect("stop");
+    server.await.expect("join").expect("served");
+}
+
+#[tokio::test]
+async fn a_thousand_devices_are_pushed_over_one_or_two_connections() {
+    let Some(fake) = FakeApns::start(&json!({"default": {"status": 200}})) else {
+        return;
+    };
+    let h = apns_harness(&fake).await;
+    let key = h.key(&[Scope::Write]).await;
+    let (id, serial, token) = issued_pass(&h, &key).await;
+    let n = 1000;
+    for i in 0..n {
+        let (status, _, _) = apple(
+            &h,
+            Method::POST,
+            &registration(&format!("dev{i}"), &serial),
+            Some(&token),
+            Some(json!({"pushToken": device_token(0x10_0000 + i)})),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (server, stop) = serve(&h.state);
+    let (status, _) = h
+        .json(
+            Method::PATCH,
+            &format!("/v1/passes/{id}"),
+            &key,
+            Some(json!({"customFields": {"seat": "M5"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    for _ in 0..600 {
+        if fake.requests().len() >= n as usize {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let requests = fake.requests();
+    assert_eq!(requests.len(), n as usize, "one push per device");
+    assert!(requests.iter().all(|r| r["status"] == 200));
+    let stats = fake.stats();
+    let connections = stats["connections"].as_u64().expect("connections");
+    let streams = stats["max_streams_in_flight"].as_u64().expect("streams");
+    assert!((1..=2).contains(&connections), "{connections} connections");
+    assert!(
+        streams > 1,
+        "multiplexed: at most {streams} streams at once"
+    );
+    stop.send(()).expect("stop");
+    server.await.expect("join").expect("served");
+}
+
+#[tokio::test]
+async fn the_push_queue_survives_a_restart() {
+    let Some(fake) = FakeApns::start(&json!({"default": {"status": 200}})) else {
+        return;
+    };
+    let h = apns_harness(&fake).await;
+    let key = h.key(&[Scope::Write]).await;
+    let (id, serial, token) = issued_pass(&h, &key).await;
+    let push_token = device_token(0xBEEF);
+    let (status, _, _) = apple(
+        &h,
+        Method::POST,
+        &registration("d1", &serial),
+        Some(&token),
+        Some(json!({"pushToken": push_token})),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    // The change is made while no instance runs a push worker.
+    let (status, _) = h
+        .json(
+            Method::PATCH,
+            &format!("/v1/passes/{id}"),
+            &key,
+            Some(json!({"customFields": {"seat": "R2"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(fake.for_token(&push_token).is_empty());
+    // A new instance on the same database sends it.
+    let mut config = test_config(generous());
+    config.apns = fake.config();
+    let second = AppState::new(
+        Store::connect(&h.db_url).await.expect("db"),
+        &root().join("templates"),
+        config,
+    );
+    let (server, stop) = serve(&second);
+    fake.wait(&push_token, 1).await;
+    stop.send(()).expect("stop");
+    server.await.expect("join").expect("served");
 }

@@ -1,0 +1,349 @@
+//! APNs: the push queue and its sender.
+//!
+//! A pass change enqueues one push per distinct push token of the pass's
+//! active Apple connections, in the transaction of the change (a token
+//! with a push still pending is not queued twice: one push fetches the
+//! latest version). A worker in every instance claims due pushes (a lease,
+//! like webhook deliveries) and sends them over HTTP/2 with the Pass Type ID
+//! certificate as TLS client certificate, `apns-topic` = the pass type
+//! identifier and the body `{}`. reqwest keeps one connection per host and
+//! multiplexes the pushes as concurrent streams on it.
+//!
+//! Outcomes: 200 sent; 410 (Unregistered, ExpiredToken) and 400
+//! BadDeviceToken / DeviceTokenNotForTopic remove the token's connections
+//! (`connection.deleted`); 429, 500 and 503 are retried with backoff; any
+//! other answer fails the push. Every attempt is recorded with APNs' reason
+//! verbatim, known to this code or not.
+
+use std::time::Duration;
+
+use sqlx::{Any, Row as _, Transaction};
+
+use super::store::{now_ms, Backend, StoreError};
+use super::AppState;
+
+/// Push settings.
+#[derive(Debug, Clone)]
+pub struct ApnsConfig {
+    /// Base URL: `https://api.push.apple.com` in production.
+    pub base_url: String,
+    /// Trusted roots (PEM) instead of the system's, e.g. a test CA.
+    pub ca_pem: Option<Vec<u8>>,
+    /// Waits before each retry of a 429/500/503; attempts = 1 + its length.
+    pub retry_schedule: Vec<Duration>,
+    /// How often the worker looks for due pushes when not woken.
+    pub poll_interval: Duration,
+    /// Timeout of one push.
+    pub timeout: Duration,
+}
+
+impl Default for ApnsConfig {
+    fn default() -> Self {
+        let secs = [1, 5, 30, 120, 600, 1800, 3600];
+        Self {
+            base_url: "https://api.push.apple.com".into(),
+            ca_pem: None,
+            retry_schedule: secs.iter().map(|s| Duration::from_secs(*s)).collect(),
+            poll_interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// How long a claimed push belongs to its instance.
+const LEASE_MS: i64 = 60_000;
+
+/// Pushes claimed at once by one worker.
+const CLAIM_BATCH: i64 = 500;
+
+/// Queues pushes for a changed pass inside the caller's transaction.
+///
+/// # Errors
+/// [`StoreError`].
+pub(crate) async fn enqueue(
+    tx: &mut Transaction<'static, Any>,
+    pass_id: &str,
+    topic: &str,
+) -> Result<usize, StoreError> {
+    let now = now_ms();
+    let rows = sqlx::query(
+        "SELECT DISTINCT push_token FROM connections WHERE pass_id = $1 AND platform = 'apple' \
+         AND state <> 'removed' AND push_token NOT IN \
+         (SELECT push_token FROM pushes WHERE pass_id = $1 AND status = 'pending')",
+    )
+    .bind(pass_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    for r in &rows {
+        let token: String = r.try_get("push_token")?;
+        sqlx::query(
+            "INSERT INTO pushes (id, pass_id, push_token, topic, status, attempts, next_attempt_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5)",
+        )
+        .bind(format!("psh_{}", uuid::Uuid::now_v7().simple()))
+        .bind(pass_id)
+        .bind(token)
+        .bind(topic)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(rows.len())
+}
+
+/// The HTTP/2 client: the signing identity as client certificate, the
+/// configured roots, keep-alive pings, no redirects.
+///
+/// # Errors
+/// When the identity or the roots cannot be loaded.
+pub fn client(state: &AppState) -> Result<reqwest::Client, String> {
+    let cfg = &state.inner.config;
+    let key = cfg
+        .identity
+        .private_key_pkcs8_pem()
+        .map_err(|e| e.to_string())?;
+    let identity = reqwest::Identity::from_pkcs8_pem(cfg.identity.chain_pem(), &key)
+        .map_err(|e| format!("the pass certificate cannot be a TLS client identity: {e}"))?;
+    let mut b = reqwest::Client::builder()
+        .identity(identity)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(cfg.apns.timeout)
+        .tcp_nodelay(true)
+        // APNs speaks only HTTP/2: knowing it before connecting lets
+        // concurrent pushes wait for the one connection being opened
+        // instead of each opening its own.
+        .http2_prior_knowledge()
+        .http2_keep_alive_interval(Duration::from_secs(60))
+        .http2_keep_alive_while_idle(true)
+        .pool_max_idle_per_host(2)
+        .user_agent(concat!("passforge/", env!("CARGO_PKG_VERSION")));
+    if let Some(pem) = &cfg.apns.ca_pem {
+        let roots = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| format!("the APNs CA file is not PEM: {e}"))?;
+        b = b.tls_certs_only(roots);
+    }
+    b.build().map_err(|e| e.to_string())
+}
+
+struct Claimed {
+    id: String,
+    pass_id: String,
+    token: String,
+    topic: String,
+    attempts: i64,
+}
+
+async fn claim(state: &AppState, worker: &str) -> Result<Vec<Claimed>, StoreError> {
+    let store = &state.inner.store;
+    let now = now_ms();
+    let lock = match store.backend() {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE pushes SET status = 'sending', claimed_by = $1, claimed_until = $2, \
+         attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM pushes \
+         WHERE (status = 'pending' AND next_attempt_at <= $3) \
+         OR (status = 'sending' AND claimed_until < $3) \
+         ORDER BY next_attempt_at LIMIT $4{lock}) \
+         RETURNING id, pass_id, push_token, topic, attempts"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(worker)
+        .bind(now + LEASE_MS)
+        .bind(now)
+        .bind(CLAIM_BATCH)
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Claimed {
+                id: r.try_get("id")?,
+                pass_id: r.try_get("pass_id")?,
+                token: r.try_get("push_token")?,
+                topic: r.try_get("topic")?,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .collect()
+}
+
+/// What APNs answered.
+struct Answer {
+    status: Option<u16>,
+    reason: Option<String>,
+    apns_id: Option<String>,
+}
+
+async fn send(client: &reqwest::Client, base: &str, p: &Claimed) -> Answer {
+    let url = format!("{}/3/device/{}", base.trim_end_matches('/'), p.token);
+    let res = client
+        .post(&url)
+        .header("apns-topic", &p.topic)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await;
+    match res {
+        Ok(res) => {
+            let status = res.status().as_u16();
+            let apns_id = res
+                .headers()
+                .get("apns-id")
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned);
+            let body = res.bytes().await.unwrap_or_default();
+            let reason = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_owned));
+            Answer {
+                status: Some(status),
+                reason,
+                apns_id,
+            }
+        }
+        Err(e) => {
+            let mut s = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(inner) = src {
+                s.push_str(": ");
+                s.push_str(&inner.to_string());
+                src = inner.source();
+            }
+            Answer {
+                status: None,
+                reason: Some(s),
+                apns_id: None,
+            }
+        }
+    }
+}
+
+/// Whether the answer means the token is dead.
+fn token_is_dead(status: Option<u16>, reason: Option<&str>) -> bool {
+    status == Some(410)
+        || (status == Some(400)
+            && matches!(reason, Some("BadDeviceToken" | "DeviceTokenNotForTopic")))
+}
+
+async fn settle(state: &AppState, worker: &str, p: &Claimed, a: &Answer) -> Result<(), StoreError> {
+    let cfg = &state.inner.config.apns;
+    let now = now_ms();
+    let retryable = a.status.is_none() || matches!(a.status, Some(429 | 500 | 503));
+    let max_attempts = i64::try_from(cfg.retry_schedule.len()).unwrap_or(0) + 1;
+    let (status, next, outcome) = match a.status {
+        Some(200) => ("sent", now, "sent"),
+        _ if token_is_dead(a.status, a.reason.as_deref()) => ("failed", now, "token_removed"),
+        _ if retryable && p.attempts < max_attempts => {
+            let idx = usize::try_from(p.attempts - 1).unwrap_or(0);
+            let wait = cfg.retry_schedule.get(idx).copied().unwrap_or_default();
+            let ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+            ("pending", now + ms, "retrying")
+        }
+        _ => ("failed", now, "failed"),
+    };
+    let pool = state.inner.store.pool();
+    sqlx::query(
+        "INSERT INTO push_attempts (push_id, attempt, status_code, reason, apns_id, at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&p.id)
+    .bind(p.attempts)
+    .bind(a.status.map(i64::from))
+    .bind(a.reason.clone())
+    .bind(a.apns_id.clone())
+    .bind(now)
+    .execute(pool)
+    .await?;
+    sqlx::query(
+        "UPDATE pushes SET status = $1, next_attempt_at = $2, last_status_code = $3, last_reason = $4, \
+         claimed_by = NULL, claimed_until = NULL, updated_at = $5 WHERE id = $6 AND claimed_by = $7 AND attempts = $8",
+    )
+    .bind(status)
+    .bind(next)
+    .bind(a.status.map(i64::from))
+    .bind(a.reason.clone())
+    .bind(now)
+    .bind(&p.id)
+    .bind(worker)
+    .bind(p.attempts)
+    .execute(pool)
+    .await?;
+    state.inner.metrics.push(outcome);
+    tracing::info!(push = %p.id, pass = %p.pass_id, attempt = p.attempts, status_code = ?a.status, reason = ?a.reason, outcome, "APNs push");
+    if outcome == "token_removed" {
+        let reason = format!(
+            "APNs answered {} {}",
+            a.status.unwrap_or_default(),
+            a.reason.as_deref().unwrap_or("")
+        );
+        super::apple::remove_connections(
+            state,
+            "platform = 'apple' AND push_token = $1",
+            &[&p.token],
+            reason.trim(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Runs the push worker until `stop` turns true; pushes in flight finish
+/// first.
+pub async fn run_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let worker = format!("apns_{}", uuid::Uuid::new_v4().simple());
+    let client = match client(&state) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "the APNs sender cannot start; pushes stay queued");
+            return;
+        }
+    };
+    let base = state.inner.config.apns.base_url.clone();
+    let poll = state.inner.config.apns.poll_interval;
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        match claim(&state, &worker).await {
+            Ok(batch) if !batch.is_empty() => {
+                let mut set = tokio::task::JoinSet::new();
+                for p in batch {
+                    let (state, client, worker, base) =
+                        (state.clone(), client.clone(), worker.clone(), base.clone());
+                    set.spawn(async move {
+                        let answer = send(&client, &base, &p).await;
+                        if let Err(e) = settle(&state, &worker, &p, &answer).await {
+                            tracing::warn!(error = %e, push = %p.id, "cannot record a push");
+                        }
+                    });
+                }
+                while set.join_next().await.is_some() {}
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot claim pushes"),
+        }
+        tokio::select! {
+            _ = stop.changed() => {},
+            () = state.inner.pushes_due.notified() => {},
+            () = tokio::time::sleep(poll) => {},
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dead_tokens() {
+        assert!(token_is_dead(Some(410), Some("Unregistered")));
+        assert!(token_is_dead(Some(410), Some("ExpiredToken")));
+        assert!(token_is_dead(Some(410), Some("SomethingNew")));
+        assert!(token_is_dead(Some(400), Some("BadDeviceToken")));
+        assert!(token_is_dead(Some(400), Some("DeviceTokenNotForTopic")));
+        assert!(!token_is_dead(Some(400), Some("BadTopic")));
+        assert!(!token_is_dead(Some(503), None));
+        assert!(!token_is_dead(None, Some("connection refused")));
+    }
+}
