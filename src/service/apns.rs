@@ -91,6 +91,47 @@ pub(crate) async fn enqueue(
     Ok(rows.len())
 }
 
+/// A template changed: every pass issued from it gets a new version (its
+/// content changed with the template) and pushes, in one transaction.
+///
+/// # Errors
+/// [`StoreError`].
+pub async fn template_changed(state: &AppState, template_id: &str) -> Result<usize, StoreError> {
+    let topic = state
+        .inner
+        .config
+        .identity
+        .pass_type_id()
+        .as_str()
+        .to_owned();
+    let mut tx = state.inner.store.pool().begin().await?;
+    let rows = sqlx::query(
+        "UPDATE passes SET version = version + 1, \
+         updated_at = CASE WHEN updated_at + 1000 > $1 THEN updated_at + 1000 ELSE $1 END \
+         WHERE template_id = $2 RETURNING id",
+    )
+    .bind(now_ms())
+    .bind(template_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut pushes = 0;
+    for r in &rows {
+        let id: String = r.try_get("id")?;
+        pushes += enqueue(&mut tx, &id, &topic).await?;
+    }
+    tx.commit().await?;
+    if pushes > 0 {
+        state.inner.pushes_due.notify_one();
+    }
+    tracing::info!(
+        template = template_id,
+        passes = rows.len(),
+        pushes,
+        "template change reaches issued passes"
+    );
+    Ok(rows.len())
+}
+
 /// The HTTP/2 client: the signing identity as client certificate, the
 /// configured roots, keep-alive pings, no redirects.
 ///

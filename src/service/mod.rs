@@ -240,9 +240,15 @@ impl AppState {
                 templates::Change::Updated => "template.updated",
             };
             let event = webhooks::Event::new(ty, json!({"id": id, "object": "template"}));
+            let id = id.to_owned();
             handle.spawn(async move {
                 if let Err(e) = webhooks::record(&state, &event, None).await {
                     tracing::warn!(error = %e, "cannot record a template event");
+                }
+                if change == templates::Change::Updated {
+                    if let Err(e) = apns::template_changed(&state, &id).await {
+                        tracing::warn!(error = %e, template = %id, "cannot update the template's passes");
+                    }
                 }
             });
         })?;
@@ -456,6 +462,10 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{id}", get(jobs::get))
         .route("/jobs/{id}/download", get(jobs::download))
         .route("/passes/{id}/void", post(passes::void))
+        .route(
+            "/passes/{id}/push-notifications",
+            post(passes::push_notification),
+        )
         .route("/passes/{id}/download", get(passes::download))
         .route("/passes/{id}/google", get(passes::google))
         .route("/webhooks", post(webhooks::create).get(webhooks::list))

@@ -354,6 +354,8 @@ fn schemas() -> Value {
             "data": {"type": "array", "items": {"$ref": "#/components/schemas/Pass"}},
             "hasMore": {"type": "boolean"}, "nextStartingAfter": opt_str
         }},
+        "PushMessage": {"type": "object", "required": ["message"], "additionalProperties": false,
+            "properties": {"message": {"type": "string", "minLength": 1, "maxLength": 500}}},
         "GoogleSave": {"type": "object", "properties": {"saveUrl": {"type": "string"}, "objectId": {"type": "string"}, "classId": {"type": "string"}}},
         "Template": {"type": "object", "properties": {
             "id": {"type": "string"}, "status": {"enum": ["ready", "stale", "invalid"]},

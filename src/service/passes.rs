@@ -367,6 +367,7 @@ pub(crate) fn parse_new(
             relevant_date,
             expiration_date,
             voided: false,
+            message: None,
         },
         user_id,
         version: 1,
@@ -594,6 +595,49 @@ pub(crate) async fn void(
     )
     .await?;
     tracing::info!(pass = %new.id, "pass voided");
+    Ok(Json(pass_json(&state, &new)))
+}
+
+/// Longest push message.
+const MAX_MESSAGE_CHARS: usize = 500;
+
+/// `POST /v1/passes/{id}/push-notifications {message}`: puts the message
+/// into the pass's message field (a new version) and pushes it, so the lock
+/// screen shows it.
+pub(crate) async fn push_notification(
+    State(state): State<AppState>,
+    principal: Principal,
+    UrlPath(id): UrlPath<String>,
+    Body(body): Body,
+) -> Result<Json<Value>, ApiError> {
+    principal.require(Scope::Write)?;
+    let message = match body.get("message") {
+        Some(Value::String(m))
+            if !m.trim().is_empty() && m.chars().count() <= MAX_MESSAGE_CHARS =>
+        {
+            m.clone()
+        }
+        _ => {
+            return Err(invalid(vec![problem(
+                "/message",
+                format!("required: the text to show, 1 to {MAX_MESSAGE_CHARS} characters"),
+            )]))
+        }
+    };
+    if let Some(extra) = body
+        .as_object()
+        .and_then(|o| o.keys().find(|k| *k != "message"))
+    {
+        return Err(invalid(vec![problem(
+            &format!("/{extra}"),
+            "unknown member; allowed: message",
+        )]));
+    }
+    let old = load(&state, &id).await?;
+    let mut new = old.clone();
+    new.overrides.message = Some(message);
+    let new = save_version(&state, &old, new, "pass.updated").await?;
+    tracing::info!(pass = %new.id, "push notification queued");
     Ok(Json(pass_json(&state, &new)))
 }
 

@@ -663,6 +663,7 @@ fn overrides_json(o: &PassOverrides) -> String {
         "labels": o.labels,
         "relevantDate": o.relevant_date,
         "expirationDate": o.expiration_date,
+        "message": o.message,
     })
     .to_string()
 }
@@ -684,6 +685,7 @@ fn parse_overrides(s: &str) -> Result<PassOverrides, StoreError> {
         relevant_date: text("relevantDate"),
         expiration_date: text("expirationDate"),
         voided: false,
+        message: text("message"),
     })
 }
 

@@ -281,6 +281,9 @@ pub(crate) async fn upload(
             None,
         )
         .await?;
+        if change == Change::Updated {
+            super::apns::template_changed(&state, &id).await?;
+        }
     }
     tracing::info!(template = %id, "template uploaded");
     let warnings: Vec<Value> = entry.problems.iter().map(diagnostic_json).collect();

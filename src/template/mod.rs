@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::model::{Diagnostic, Diagnostics};
 
 pub use load::{load_dir, MAX_TEMPLATE_FILE_BYTES};
-pub use render::{PassOverrides, RenderError, RenderInput, RenderedPass};
+pub use render::{PassOverrides, RenderError, RenderInput, RenderedPass, MESSAGE_FIELD_KEY};
 pub use schema::{FieldError, FieldSchema, FieldSpec, FieldType};
 pub use strings::StringsTable;
 

@@ -257,7 +257,15 @@ pub struct PassOverrides {
     pub expiration_date: Option<String>,
     /// Marks the pass voided (`"voided": true`).
     pub voided: bool,
+    /// A message for the lock screen: the value of the pass field with key
+    /// `message` (its `changeMessage` made to contain `%@`), or of a back
+    /// field the engine adds when the template has none.
+    pub message: Option<String>,
 }
+
+/// The key of the back field added for push messages when a template has no
+/// `message` field.
+pub const MESSAGE_FIELD_KEY: &str = "passforge.message";
 
 /// A concrete pass: its pass.json tree and the validated field values.
 #[derive(Debug, Clone)]
@@ -421,6 +429,50 @@ impl Template {
             if o.voided {
                 root.insert("voided".into(), true.into());
             }
+        }
+        if let Some(msg) = &o.message {
+            self.apply_message(pass, msg);
+        }
+    }
+
+    fn apply_message(&self, pass: &mut Value, msg: &str) {
+        const GROUPS: [&str; 5] = [
+            "headerFields",
+            "primaryFields",
+            "secondaryFields",
+            "auxiliaryFields",
+            "backFields",
+        ];
+        let Some(style) = pass.get_mut(self.style).and_then(Value::as_object_mut) else {
+            return;
+        };
+        for group in GROUPS {
+            let fields = style.get_mut(group).and_then(Value::as_array_mut);
+            for f in fields.into_iter().flatten() {
+                if f.get("key").and_then(Value::as_str) == Some("message") {
+                    f["value"] = msg.into();
+                    let has = f
+                        .get("changeMessage")
+                        .and_then(Value::as_str)
+                        .is_some_and(|c| c.contains("%@"));
+                    if !has {
+                        f["changeMessage"] = "%@".into();
+                    }
+                    return;
+                }
+            }
+        }
+        let back = style
+            .entry("backFields")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Some(back) = back.as_array_mut() {
+            back.retain(|f| f.get("key").and_then(Value::as_str) != Some(MESSAGE_FIELD_KEY));
+            back.push(serde_json::json!({
+                "key": MESSAGE_FIELD_KEY,
+                "label": "Message",
+                "value": msg,
+                "changeMessage": "%@",
+            }));
         }
     }
 

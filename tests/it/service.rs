@@ -2193,12 +2193,16 @@ fn device_token(n: u32) -> String {
 }
 
 async fn apns_harness(fake: &FakeApns) -> Harness {
+    apns_harness_with(fake, &root().join("templates")).await
+}
+
+async fn apns_harness_with(fake: &FakeApns, templates: &Path) -> Harness {
     let h = harness().await;
     let mut config = test_config(generous());
     config.apns = fake.config();
     let store = Store::connect(&h.db_url).await.expect("database");
     Harness {
-        state: AppState::new(store, &root().join("templates"), config),
+        state: AppState::new(store, templates, config),
         ..h
     }
 }
@@ -2606,6 +2610,108 @@ async fn the_push_queue_survives_a_restart() {
     );
     let (server, stop) = serve(&second);
     fake.wait(&push_token, 1).await;
+    stop.send(()).expect("stop");
+    server.await.expect("join").expect("served");
+}
+
+/// Copies a folder (one level of subfolders, as templates have).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir") {
+        let e = e.expect("entry");
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_message_and_a_template_change_reach_the_phone() {
+    let Some(fake) = FakeApns::start(&json!({"default": {"status": 200}})) else {
+        return;
+    };
+    let templates = tempfile::tempdir().expect("tempdir");
+    copy_dir(
+        &root().join("templates/event-ticket"),
+        &templates.path().join("event-ticket"),
+    );
+    let h = apns_harness_with(&fake, templates.path()).await;
+    let (server, stop) = serve(&h.state);
+    let admin = h.key(&[Scope::Admin]).await;
+    let (id, serial, token) = issued_pass(&h, &admin).await;
+    let push_token = device_token(0x3E55A6E);
+    let (status, _, _) = apple(
+        &h,
+        Method::POST,
+        &registration("d1", &serial),
+        Some(&token),
+        Some(json!({"pushToken": push_token})),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // A message: a new version with the message field, and a push.
+    let (status, p) = h
+        .json(
+            Method::POST,
+            &format!("/v1/passes/{id}/push-notifications"),
+            &admin,
+            Some(json!({"message": ""})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let (status, p) = h
+        .json(
+            Method::POST,
+            &format!("/v1/passes/{id}/push-notifications"),
+            &admin,
+            Some(json!({"message": "Doors open at 19:30"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert_eq!(p["version"], 2);
+    fake.wait(&push_token, 1).await;
+    let pass_uri = format!("/apple/v1/passes/{PASS_TYPE_ID}/{serial}");
+    let (_, _, bytes) = apple(&h, Method::GET, &pass_uri, Some(&token), None, None).await;
+    let pj: Value = serde_json::from_slice(&zip_member(&bytes, "pass.json")).expect("pass.json");
+    let back = pj["eventTicket"]["backFields"]
+        .as_array()
+        .expect("back fields");
+    let msg = back
+        .iter()
+        .find(|f| f["key"] == "passforge.message")
+        .expect("message field");
+    assert_eq!(msg["value"], "Doors open at 19:30");
+    assert_eq!(msg["changeMessage"], "%@");
+    let file = write_pkpass(&h.dir, "message.pkpass", &bytes);
+    own_verify(std::slice::from_ref(&file));
+    shared_verify(&[file]);
+
+    // A template change reaches issued passes: a new version and a push.
+    let dir = templates.path().join("event-ticket");
+    let mut pass: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("pass.json")).expect("read")).expect("json");
+    pass["organizationName"] = "Passforge Live (moved venue)".into();
+    let changed = tempfile::tempdir().expect("tempdir");
+    copy_dir(&dir, changed.path());
+    std::fs::write(
+        changed.path().join("pass.json"),
+        serde_json::to_vec_pretty(&pass).expect("json"),
+    )
+    .expect("write");
+    let (status, t) = put_zip(&h, &admin, "event-ticket", zip_folder(changed.path(), "")).await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    fake.wait(&push_token, 2).await;
+    let (_, p) = h
+        .json(Method::GET, &format!("/v1/passes/{id}"), &admin, None)
+        .await;
+    assert_eq!(p["version"], 3);
+    let (_, _, bytes) = apple(&h, Method::GET, &pass_uri, Some(&token), None, None).await;
+    let pj: Value = serde_json::from_slice(&zip_member(&bytes, "pass.json")).expect("pass.json");
+    assert_eq!(pj["organizationName"], "Passforge Live (moved venue)");
     stop.send(()).expect("stop");
     server.await.expect("join").expect("served");
 }
