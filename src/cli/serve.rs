@@ -63,6 +63,20 @@ pub(crate) struct ServeArgs {
     /// Trust only these CA certificates (PEM) for APNs instead of the system roots.
     #[arg(long, env = "PASSFORGE_APNS_CA", value_name = "FILE")]
     apns_ca: Option<PathBuf>,
+    /// APNs provider-token authentication: the .p8 key file (instead of the pass certificate).
+    #[arg(
+        long,
+        env = "PASSFORGE_APNS_KEY",
+        value_name = "FILE",
+        requires = "apns_key_id"
+    )]
+    apns_key: Option<PathBuf>,
+    /// The .p8 key's id (from Apple's developer portal).
+    #[arg(long, env = "PASSFORGE_APNS_KEY_ID", value_name = "ID")]
+    apns_key_id: Option<String>,
+    /// Team id for the provider token (default: the pass certificate's team).
+    #[arg(long, env = "PASSFORGE_APNS_TEAM_ID", value_name = "ID")]
+    apns_team_id: Option<String>,
     /// Allow webhook endpoints on loopback and private networks (for local development).
     #[arg(long, env = "PASSFORGE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS")]
     webhooks_allow_private_networks: bool,
@@ -155,6 +169,17 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
         Some(p) => Some(std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?),
         None => None,
     };
+    let apns_auth = match (&args.apns_key, &args.apns_key_id) {
+        (Some(p), Some(kid)) => passforge::service::ApnsAuth::Token {
+            key_id: kid.clone(),
+            team_id: args
+                .apns_team_id
+                .clone()
+                .unwrap_or_else(|| signing.identity.team_id().as_str().to_owned()),
+            key_pem: std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+        },
+        _ => passforge::service::ApnsAuth::Certificate,
+    };
     let config = ServiceConfig {
         public_url,
         web_service_url,
@@ -171,6 +196,7 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
         },
         apns: passforge::service::ApnsConfig {
             base_url: args.apns_url.clone(),
+            auth: apns_auth,
             ca_pem: apns_ca,
             ..passforge::service::ApnsConfig::default()
         },

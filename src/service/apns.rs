@@ -22,11 +22,93 @@ use sqlx::{Any, Row as _, Transaction};
 use super::store::{now_ms, Backend, StoreError};
 use super::AppState;
 
+/// How the sender authenticates to APNs.
+#[derive(Clone, Default)]
+pub enum ApnsAuth {
+    /// TLS client certificate: the Pass Type ID certificate that signs passes.
+    #[default]
+    Certificate,
+    /// Provider token: an ES256 JWT signed with a `.p8` key, renewed before
+    /// it is 50 minutes old.
+    Token {
+        /// The key's id (10 characters, from the developer portal).
+        key_id: String,
+        /// The team id (`iss`).
+        team_id: String,
+        /// The `.p8` file's PEM (PKCS#8 P-256 private key). Secret.
+        key_pem: Vec<u8>,
+    },
+}
+
+impl std::fmt::Debug for ApnsAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Certificate => f.write_str("Certificate"),
+            Self::Token {
+                key_id, team_id, ..
+            } => f
+                .debug_struct("Token")
+                .field("key_id", key_id)
+                .field("team_id", team_id)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// A provider token renewed before APNs' one-hour limit (and not more often
+/// than every 20 minutes, which APNs refuses).
+struct ProviderToken {
+    encoding: jsonwebtoken::EncodingKey,
+    key_id: String,
+    team_id: String,
+    current: std::sync::Mutex<Option<(String, i64)>>,
+}
+
+/// Age at which a provider token is replaced.
+const TOKEN_RENEW_SECS: i64 = 50 * 60;
+
+impl ProviderToken {
+    fn new(key_id: &str, team_id: &str, pem: &[u8]) -> Result<Self, String> {
+        Ok(Self {
+            encoding: jsonwebtoken::EncodingKey::from_ec_pem(pem)
+                .map_err(|e| format!("the APNs key is not a P-256 .p8 key: {e}"))?,
+            key_id: key_id.to_owned(),
+            team_id: team_id.to_owned(),
+            current: std::sync::Mutex::new(None),
+        })
+    }
+
+    fn bearer(&self) -> Result<String, String> {
+        let now = chrono::Utc::now().timestamp();
+        let mut cur = self
+            .current
+            .lock()
+            .map_err(|_| "token lock poisoned".to_owned())?;
+        if let Some((jwt, iat)) = cur.as_ref() {
+            if now - iat < TOKEN_RENEW_SECS {
+                return Ok(format!("bearer {jwt}"));
+            }
+        }
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        header.kid = Some(self.key_id.clone());
+        let jwt = jsonwebtoken::encode(
+            &header,
+            &serde_json::json!({"iss": self.team_id, "iat": now}),
+            &self.encoding,
+        )
+        .map_err(|e| format!("cannot sign the APNs provider token: {e}"))?;
+        *cur = Some((jwt.clone(), now));
+        Ok(format!("bearer {jwt}"))
+    }
+}
+
 /// Push settings.
 #[derive(Debug, Clone)]
 pub struct ApnsConfig {
     /// Base URL: `https://api.push.apple.com` in production.
     pub base_url: String,
+    /// Certificate or provider-token authentication.
+    pub auth: ApnsAuth,
     /// Trusted roots (PEM) instead of the system's, e.g. a test CA.
     pub ca_pem: Option<Vec<u8>>,
     /// Waits before each retry of a 429/500/503; attempts = 1 + its length.
@@ -42,6 +124,7 @@ impl Default for ApnsConfig {
         let secs = [1, 5, 30, 120, 600, 1800, 3600];
         Self {
             base_url: "https://api.push.apple.com".into(),
+            auth: ApnsAuth::Certificate,
             ca_pem: None,
             retry_schedule: secs.iter().map(|s| Duration::from_secs(*s)).collect(),
             poll_interval: Duration::from_secs(1),
@@ -139,14 +222,17 @@ pub async fn template_changed(state: &AppState, template_id: &str) -> Result<usi
 /// When the identity or the roots cannot be loaded.
 pub fn client(state: &AppState) -> Result<reqwest::Client, String> {
     let cfg = &state.inner.config;
-    let key = cfg
-        .identity
-        .private_key_pkcs8_pem()
-        .map_err(|e| e.to_string())?;
-    let identity = reqwest::Identity::from_pkcs8_pem(cfg.identity.chain_pem(), &key)
-        .map_err(|e| format!("the pass certificate cannot be a TLS client identity: {e}"))?;
-    let mut b = reqwest::Client::builder()
-        .identity(identity)
+    let mut b = reqwest::Client::builder();
+    if matches!(cfg.apns.auth, ApnsAuth::Certificate) {
+        let key = cfg
+            .identity
+            .private_key_pkcs8_pem()
+            .map_err(|e| e.to_string())?;
+        let identity = reqwest::Identity::from_pkcs8_pem(cfg.identity.chain_pem(), &key)
+            .map_err(|e| format!("the pass certificate cannot be a TLS client identity: {e}"))?;
+        b = b.identity(identity);
+    }
+    let mut b = b
         .redirect(reqwest::redirect::Policy::none())
         .timeout(cfg.apns.timeout)
         .tcp_nodelay(true)
@@ -216,15 +302,31 @@ struct Answer {
     apns_id: Option<String>,
 }
 
-async fn send(client: &reqwest::Client, base: &str, p: &Claimed) -> Answer {
+async fn send(
+    client: &reqwest::Client,
+    base: &str,
+    token: Option<&ProviderToken>,
+    p: &Claimed,
+) -> Answer {
     let url = format!("{}/3/device/{}", base.trim_end_matches('/'), p.token);
-    let res = client
+    let mut req = client
         .post(&url)
         .header("apns-topic", &p.topic)
         .header("content-type", "application/json")
-        .body("{}")
-        .send()
-        .await;
+        .body("{}");
+    if let Some(t) = token {
+        match t.bearer() {
+            Ok(b) => req = req.header("authorization", b),
+            Err(e) => {
+                return Answer {
+                    status: None,
+                    reason: Some(e),
+                    apns_id: None,
+                }
+            }
+        }
+    }
+    let res = req.send().await;
     match res {
         Ok(res) => {
             let status = res.status().as_u16();
@@ -339,6 +441,20 @@ pub async fn run_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<
             return;
         }
     };
+    let token = match &state.inner.config.apns.auth {
+        ApnsAuth::Certificate => None,
+        ApnsAuth::Token {
+            key_id,
+            team_id,
+            key_pem,
+        } => match ProviderToken::new(key_id, team_id, key_pem) {
+            Ok(t) => Some(std::sync::Arc::new(t)),
+            Err(e) => {
+                tracing::error!(error = %e, "the APNs sender cannot start; pushes stay queued");
+                return;
+            }
+        },
+    };
     let base = state.inner.config.apns.base_url.clone();
     let poll = state.inner.config.apns.poll_interval;
     loop {
@@ -349,10 +465,15 @@ pub async fn run_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<
             Ok(batch) if !batch.is_empty() => {
                 let mut set = tokio::task::JoinSet::new();
                 for p in batch {
-                    let (state, client, worker, base) =
-                        (state.clone(), client.clone(), worker.clone(), base.clone());
+                    let (state, client, worker, base, token) = (
+                        state.clone(),
+                        client.clone(),
+                        worker.clone(),
+                        base.clone(),
+                        token.clone(),
+                    );
                     set.spawn(async move {
-                        let answer = send(&client, &base, &p).await;
+                        let answer = send(&client, &base, token.as_deref(), &p).await;
                         if let Err(e) = settle(&state, &worker, &p, &answer).await {
                             tracing::warn!(error = %e, push = %p.id, "cannot record a push");
                         }
@@ -386,5 +507,28 @@ mod tests {
         assert!(!token_is_dead(Some(400), Some("BadTopic")));
         assert!(!token_is_dead(Some(503), None));
         assert!(!token_is_dead(None, Some("connection refused")));
+    }
+}
+
+#[cfg(test)]
+mod token_tests {
+    use super::*;
+
+    #[test]
+    fn provider_token_is_es256_with_kid_and_reused() {
+        let group = openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1)
+            .expect("group");
+        let key =
+            openssl::pkey::PKey::from_ec_key(openssl::ec::EcKey::generate(&group).expect("key"))
+                .expect("pkey");
+        let pem = key.private_key_to_pem_pkcs8().expect("pem");
+        let t = ProviderToken::new("KEYID12345", "TEAM123456", &pem).expect("token");
+        let a = t.bearer().expect("bearer");
+        let b = t.bearer().expect("bearer");
+        assert_eq!(a, b, "reused within 50 minutes");
+        let jwt = a.strip_prefix("bearer ").expect("scheme");
+        let header = jsonwebtoken::decode_header(jwt).expect("header");
+        assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
+        assert_eq!(header.kid.as_deref(), Some("KEYID12345"));
     }
 }

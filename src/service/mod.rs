@@ -37,7 +37,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 
 use crate::apple::SigningIdentity;
 use crate::google::GoogleConfig;
-pub use apns::ApnsConfig;
+pub use apns::{ApnsAuth, ApnsConfig};
 pub use auth::JwtAuth;
 pub use error::ApiError;
 pub use ratelimit::RateLimit;

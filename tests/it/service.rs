@@ -2007,6 +2007,11 @@ struct FakeApns {
 
 impl FakeApns {
     fn start(script: &Value) -> Option<Self> {
+        Self::start_with(script, &[])
+    }
+
+    /// Starts the fake with extra arguments; `{dir}` in them is the fake's folder.
+    fn start_with(script: &Value, extra: &[&str]) -> Option<Self> {
         let fake = crate::support::shared_path("apns/fake_apns.py")?;
         let dir = tempfile::tempdir().expect("tempdir");
         let d = dir.path();
@@ -2105,8 +2110,22 @@ impl FakeApns {
             "--max-lifetime",
             "300",
         ])
-        .arg("--client-ca")
-        .arg(root().join("certs-example/wwdr-ca.pem"))
+        .args(if extra.contains(&"--token-auth") {
+            Vec::new()
+        } else {
+            vec![
+                "--client-ca".to_owned(),
+                root()
+                    .join("certs-example/wwdr-ca.pem")
+                    .display()
+                    .to_string(),
+            ]
+        })
+        .args(
+            extra
+                .iter()
+                .map(|a| a.replace("{dir}", &d.display().to_string())),
+        )
         .current_dir(d)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
@@ -2168,9 +2187,15 @@ impl FakeApns {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
+        let stats = self.stats();
         panic!(
-            "fake APNs got {} of {n} pushes for {token}",
-            self.for_token(token).len()
+            "fake APNs got {} of {n} pushes for {token}; connections {}, TLS failures {}, by status {}, by reason {}; first connection: {}",
+            self.for_token(token).len(),
+            stats["connections"],
+            stats["tls_failures"],
+            stats["by_status"],
+            stats["by_reason"],
+            stats["connection_details"][0]["error"]
         );
     }
 
@@ -2712,6 +2737,103 @@ async fn a_message_and_a_template_change_reach_the_phone() {
     let (_, _, bytes) = apple(&h, Method::GET, &pass_uri, Some(&token), None, None).await;
     let pj: Value = serde_json::from_slice(&zip_member(&bytes, "pass.json")).expect("pass.json");
     assert_eq!(pj["organizationName"], "Passforge Live (moved venue)");
+    stop.send(()).expect("stop");
+    server.await.expect("join").expect("served");
+}
+
+#[tokio::test]
+async fn provider_token_authentication() {
+    let keys = tempfile::tempdir().expect("tempdir");
+    let p8 = keys.path().join("AuthKey_TESTKEY123.p8");
+    let out = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+        ])
+        .arg(&p8)
+        .output()
+        .expect("openssl");
+    assert!(out.status.success());
+    let key_arg = format!("TESTKEY123={}", p8.display());
+    let Some(fake) = FakeApns::start_with(
+        &json!({"default": {"status": 200}}),
+        &[
+            "--token-auth",
+            "--token-key",
+            &key_arg,
+            "--team-id",
+            "PFTEST1234",
+            "--topic",
+            PASS_TYPE_ID,
+        ],
+    ) else {
+        return;
+    };
+    let h = harness().await;
+    let mut config = test_config(generous());
+    config.apns = ApnsConfig {
+        auth: passforge::service::ApnsAuth::Token {
+            key_id: "TESTKEY123".into(),
+            team_id: "PFTEST1234".into(),
+            key_pem: std::fs::read(&p8).expect("key"),
+        },
+        ..fake.config()
+    };
+    let h = Harness {
+        state: AppState::new(
+            Store::connect(&h.db_url).await.expect("db"),
+            &root().join("templates"),
+            config,
+        ),
+        ..h
+    };
+    let (server, stop) = serve(&h.state);
+    let key = h.key(&[Scope::Write]).await;
+    let (id, serial, token) = issued_pass(&h, &key).await;
+    let tokens: Vec<String> = (0..3).map(|i| device_token(0x70_0000 + i)).collect();
+    for (i, t) in tokens.iter().enumerate() {
+        let (status, _, _) = apple(
+            &h,
+            Method::POST,
+            &registration(&format!("t{i}"), &serial),
+            Some(&token),
+            Some(json!({"pushToken": t})),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    for seat in ["T1", "T2"] {
+        let (status, _) = h
+            .json(
+                Method::PATCH,
+                &format!("/v1/passes/{id}"),
+                &key,
+                Some(json!({"customFields": {"seat": seat}})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        for t in &tokens {
+            fake.wait(t, if seat == "T1" { 1 } else { 2 }).await;
+        }
+    }
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 6);
+    for r in &requests {
+        assert_eq!(r["status"], 200, "{r}");
+        assert_eq!(r["auth"], "token");
+        assert_eq!(r["bearer"]["verified"], true, "{r}");
+        assert_eq!(r["bearer"]["kid"], "TESTKEY123");
+    }
+    let iats: std::collections::BTreeSet<String> = requests
+        .iter()
+        .map(|r| r["bearer"]["iat"].to_string())
+        .collect();
+    assert_eq!(iats.len(), 1, "one token reused, not one per push");
     stop.send(()).expect("stop");
     server.await.expect("join").expect("served");
 }
