@@ -241,7 +241,7 @@ async fn main() -> Result<(), Error> {
             return Err("not every push arrived within 10 minutes".into());
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    };
     let secs = start.elapsed().as_secs_f64();
     println!(
         "{devices} pushes in {secs:.2} s = {:.0} pushes/s ({} connection(s), up to {} streams in flight, statuses {})",
