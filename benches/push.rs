@@ -162,6 +162,7 @@ async fn main() -> Result<(), Error> {
             burst: u32::MAX / 2,
         },
         webhooks: passforge::service::WebhookConfig::default(),
+        google_api: passforge::service::GoogleApiConfig::default(),
         apns: ApnsConfig {
             base_url: format!("https://127.0.0.1:{port}"),
             ca_pem: Some(std::fs::read(d.join("ca.pem"))?),

@@ -91,6 +91,7 @@ async fn main() -> Result<(), Error> {
             burst: u32::MAX / 2,
         },
         webhooks: passforge::service::WebhookConfig::default(),
+        google_api: passforge::service::GoogleApiConfig::default(),
         apns: passforge::service::ApnsConfig::default(),
     };
     let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");

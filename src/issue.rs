@@ -160,6 +160,27 @@ impl Issuer<'_> {
         })
     }
 
+    /// The Google class and object of a pass (rendered with `overrides`),
+    /// for the Wallet Objects REST API.
+    ///
+    /// # Errors
+    /// [`IssueError`] when the row is invalid or cannot be mapped; also when
+    /// this issuer has no Google configuration.
+    pub fn google_pass(
+        &self,
+        fields: &Map<String, Value>,
+        stamp: &Stamp,
+        overrides: &PassOverrides,
+    ) -> Result<crate::google::GooglePass, IssueError> {
+        let config = self.google.ok_or_else(|| {
+            IssueError::Google(GoogleError::ServiceAccount(
+                "Google Wallet is not configured".to_owned(),
+            ))
+        })?;
+        let rendered = self.render_with(fields, stamp, Some(overrides))?;
+        Ok(map_pass(&rendered, self.template, config)?)
+    }
+
     /// Like [`Issuer::issue`] with per-pass changes on top of the template
     /// (label overrides, relevant and expiration dates, voided), checked
     /// with the rest of the concrete pass.json.

@@ -63,6 +63,20 @@ pub(crate) struct ServeArgs {
     /// Trust only these CA certificates (PEM) for APNs instead of the system roots.
     #[arg(long, env = "PASSFORGE_APNS_CA", value_name = "FILE")]
     apns_ca: Option<PathBuf>,
+    /// Google Wallet Objects API base URL (a local stand-in for tests).
+    #[arg(
+        long,
+        env = "PASSFORGE_GOOGLE_API_URL",
+        default_value = "https://walletobjects.googleapis.com"
+    )]
+    google_api_url: String,
+    /// Google OAuth2 token URL.
+    #[arg(
+        long,
+        env = "PASSFORGE_GOOGLE_TOKEN_URL",
+        default_value = "https://oauth2.googleapis.com/token"
+    )]
+    google_token_url: String,
     /// APNs provider-token authentication: the .p8 key file (instead of the pass certificate).
     #[arg(
         long,
@@ -193,6 +207,11 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
         webhooks: passforge::service::WebhookConfig {
             allow_private_networks: args.webhooks_allow_private_networks,
             ..passforge::service::WebhookConfig::default()
+        },
+        google_api: passforge::service::GoogleApiConfig {
+            base_url: args.google_api_url.clone(),
+            token_url: args.google_token_url.clone(),
+            ..passforge::service::GoogleApiConfig::default()
         },
         apns: passforge::service::ApnsConfig {
             base_url: args.apns_url.clone(),

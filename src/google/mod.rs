@@ -171,6 +171,39 @@ pub struct SaveJwt {
     pub warnings: Vec<String>,
 }
 
+/// The OAuth2 scope of the Wallet Objects API.
+pub const WALLET_SCOPE: &str = "https://www.googleapis.com/auth/wallet_object.issuer";
+
+/// The signed assertion of an OAuth2 JWT-bearer grant
+/// (`grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`) for the
+/// Wallet Objects API: `iss` the service account, `aud` the token URL,
+/// valid one hour from `now`. Pure; the caller posts it.
+///
+/// # Errors
+/// [`GoogleError::Jwt`] when signing fails.
+pub fn token_assertion(
+    config: &GoogleConfig,
+    token_url: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String, GoogleError> {
+    let iat = now.timestamp();
+    let claims = json!({
+        "iss": config.service_account.email,
+        "scope": WALLET_SCOPE,
+        "aud": token_url,
+        "iat": iat,
+        "exp": iat + 3600,
+    });
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid.clone_from(&config.service_account.key_id);
+    sign::install();
+    Ok(jsonwebtoken::encode(
+        &header,
+        &claims,
+        &config.service_account.key,
+    )?)
+}
+
 /// Signs the "Save to Google Wallet" JWT for a mapped pass. With `skinny`,
 /// the payload holds only the object reference (for classes and objects
 /// inserted over REST beforehand).

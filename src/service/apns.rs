@@ -201,11 +201,15 @@ pub async fn template_changed(state: &AppState, template_id: &str) -> Result<usi
     for r in &rows {
         let id: String = r.try_get("id")?;
         pushes += enqueue(&mut tx, &id, &topic).await?;
+        if state.inner.config.google.is_some() {
+            super::google::enqueue(&mut tx, &id, &super::google::GoogleWork::default()).await?;
+        }
     }
     tx.commit().await?;
     if pushes > 0 {
         state.inner.pushes_due.notify_one();
     }
+    state.inner.google_due.notify_one();
     tracing::info!(
         template = template_id,
         passes = rows.len(),

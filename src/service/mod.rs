@@ -10,6 +10,7 @@ pub mod apns;
 pub mod apple;
 pub mod auth;
 pub mod error;
+pub mod google;
 mod idempotency;
 pub mod jobs;
 pub mod openapi;
@@ -40,6 +41,7 @@ use crate::google::GoogleConfig;
 pub use apns::{ApnsAuth, ApnsConfig};
 pub use auth::JwtAuth;
 pub use error::ApiError;
+pub use google::GoogleApiConfig;
 pub use ratelimit::RateLimit;
 pub use store::Store;
 pub use templates::Templates;
@@ -70,6 +72,8 @@ pub struct ServiceConfig {
     pub webhooks: WebhookConfig,
     /// APNs push settings.
     pub apns: ApnsConfig,
+    /// Google Wallet REST settings (used when `google` is set).
+    pub google_api: GoogleApiConfig,
 }
 
 /// (method, route, status) → (count, seconds).
@@ -193,6 +197,8 @@ pub struct Inner {
     pub jobs_due: tokio::sync::Notify,
     /// Wakes the push worker when pushes were queued.
     pub pushes_due: tokio::sync::Notify,
+    /// Wakes the Google updater when updates were queued.
+    pub google_due: tokio::sync::Notify,
 }
 
 /// Cheap-to-clone handle on the shared state.
@@ -217,6 +223,7 @@ impl AppState {
                 deliveries_due: tokio::sync::Notify::new(),
                 jobs_due: tokio::sync::Notify::new(),
                 pushes_due: tokio::sync::Notify::new(),
+                google_due: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -529,7 +536,8 @@ pub async fn serve(
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(webhooks::run_worker(state.clone(), stopped.clone()));
     let job_worker = tokio::spawn(jobs::run_worker(state.clone(), stopped.clone()));
-    let push_worker = tokio::spawn(apns::run_worker(state.clone(), stopped));
+    let push_worker = tokio::spawn(apns::run_worker(state.clone(), stopped.clone()));
+    let google_worker = tokio::spawn(google::run_worker(state.clone(), stopped));
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
@@ -542,6 +550,9 @@ pub async fn serve(
     }
     if let Err(e) = push_worker.await {
         tracing::error!(error = %e, "the push worker failed");
+    }
+    if let Err(e) = google_worker.await {
+        tracing::error!(error = %e, "the Google updater failed");
     }
     state.inner.store.close().await;
     served

@@ -501,10 +501,20 @@ async fn save_version(
     new.custom_fields = issued.rendered.fields;
     let event = Event::new(event, pass_json(state, &new));
     let topic = state.inner.config.identity.pass_type_id().as_str();
+    let google = state
+        .inner
+        .config
+        .google
+        .is_some()
+        .then(|| super::google::GoogleWork {
+            message: (new.overrides.message != old.overrides.message)
+                .then(|| new.overrides.message.clone())
+                .flatten(),
+        });
     if !state
         .inner
         .store
-        .update_pass(&new, old.version, &[event], Some(topic))
+        .update_pass(&new, old.version, &[event], Some(topic), google.as_ref())
         .await?
     {
         return Err(ApiError::new(
@@ -515,6 +525,7 @@ async fn save_version(
     }
     state.inner.deliveries_due.notify_one();
     state.inner.pushes_due.notify_one();
+    state.inner.google_due.notify_one();
     Ok(new)
 }
 
@@ -636,9 +647,19 @@ pub(crate) async fn push_notification(
     let old = load(&state, &id).await?;
     let mut new = old.clone();
     new.overrides.message = Some(message);
+    let limited = state.inner.config.google.is_some()
+        && super::google::notifying_messages_today(&state, &id).await?
+            >= super::google::NOTIFY_LIMIT_PER_DAY;
     let new = save_version(&state, &old, new, "pass.updated").await?;
     tracing::info!(pass = %new.id, "push notification queued");
-    Ok(Json(pass_json(&state, &new)))
+    let mut v = pass_json(&state, &new);
+    if limited {
+        v["warnings"] = json!([format!(
+            "google: this pass already notified {} times in 24 hours (Google's limit); the message is added to the Google pass without a notification",
+            super::google::NOTIFY_LIMIT_PER_DAY
+        )]);
+    }
+    Ok(Json(v))
 }
 
 /// `DELETE /v1/passes/{id}`

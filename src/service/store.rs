@@ -56,6 +56,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "apple updates",
         include_str!("../../migrations/0005_apple_updates.sql"),
     ),
+    (
+        6,
+        "google updates",
+        include_str!("../../migrations/0006_google_updates.sql"),
+    ),
 ];
 
 /// A claimed Idempotency-Key whose request has not answered after this long
@@ -480,6 +485,7 @@ impl Store {
         expected: i64,
         events: &[Event],
         push_topic: Option<&str>,
+        google: Option<&super::google::GoogleWork>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
@@ -504,6 +510,9 @@ impl Store {
         }
         if let Some(topic) = push_topic {
             super::apns::enqueue(&mut tx, &p.id, topic).await?;
+        }
+        if let Some(work) = google {
+            super::google::enqueue(&mut tx, &p.id, work).await?;
         }
         tx.commit().await?;
         Ok(true)

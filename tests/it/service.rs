@@ -67,6 +67,13 @@ fn test_config(rate_limit: RateLimit) -> ServiceConfig {
         jwt: Some(JwtAuth::hs256(JWT_SECRET)),
         rate_limit,
         webhooks: fast_webhooks(),
+        google_api: passforge::service::GoogleApiConfig {
+            base_url: "http://127.0.0.1:9".into(),
+            token_url: "http://127.0.0.1:9/token".into(),
+            retry_schedule: vec![std::time::Duration::from_millis(100); 2],
+            poll_interval: std::time::Duration::from_millis(50),
+            timeout: std::time::Duration::from_secs(5),
+        },
         apns: ApnsConfig {
             base_url: "https://127.0.0.1:9".into(),
             retry_schedule: vec![std::time::Duration::from_millis(200); 4],
@@ -2834,6 +2841,233 @@ async fn provider_token_authentication() {
         .map(|r| r["bearer"]["iat"].to_string())
         .collect();
     assert_eq!(iats.len(), 1, "one token reused, not one per push");
+    stop.send(()).expect("stop");
+    server.await.expect("join").expect("served");
+}
+
+// ---- Google Wallet updates against a local stand-in ----
+
+/// One call to the fake Google API: method, path, Authorization, body.
+type GoogleCall = (String, String, String, Value);
+
+#[derive(Clone, Default)]
+struct FakeGoogle {
+    calls: std::sync::Arc<std::sync::Mutex<Vec<GoogleCall>>>,
+    tokens: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    missing: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl FakeGoogle {
+    async fn start() -> (Self, String) {
+        let me = Self::default();
+        let app = axum::Router::new()
+            .route(
+                "/token",
+                axum::routing::post(|axum::extract::State(g): axum::extract::State<Self>, body: String| async move {
+                    let form: std::collections::HashMap<String, String> = body
+                        .split('&')
+                        .filter_map(|kv| kv.split_once('='))
+                        .map(|(k, v)| (k.to_owned(), v.replace("%3A", ":")))
+                        .collect();
+                    assert_eq!(form["grant_type"], "urn:ietf:params:oauth:grant-type:jwt-bearer");
+                    let claims = google_assertion_claims(&form["assertion"]);
+                    assert_eq!(claims["scope"], "https://www.googleapis.com/auth/wallet_object.issuer");
+                    let n = g.tokens.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                    axum::Json(json!({"access_token": format!("tok-{n}"), "expires_in": 3600, "token_type": "Bearer"}))
+                }),
+            )
+            .route(
+                "/walletobjects/v1/{*rest}",
+                axum::routing::any(
+                    |axum::extract::State(g): axum::extract::State<Self>,
+                     method: Method,
+                     uri: axum::http::Uri,
+                     headers: HeaderMap,
+                     body: String| async move {
+                        let auth = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).unwrap_or("").to_owned();
+                        let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+                        let path = uri.path().to_owned();
+                        g.calls.lock().expect("lock").push((method.to_string(), path.clone(), auth, body.clone()));
+                        if g.missing.lock().expect("lock").iter().any(|m| path.contains(m.as_str())) {
+                            return (StatusCode::NOT_FOUND, axum::Json(json!({"error": {"code": 404}})));
+                        }
+                        (StatusCode::OK, axum::Json(body))
+                    },
+                ),
+            )
+            .with_state(me.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move { axum::serve(listener, app).await.expect("fake google") });
+        (me, base)
+    }
+
+    fn calls_for(&self, object: &str) -> Vec<GoogleCall> {
+        self.calls
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|c| c.1.contains(object))
+            .cloned()
+            .collect()
+    }
+
+    async fn wait(&self, object: &str, n: usize) -> Vec<GoogleCall> {
+        for _ in 0..200 {
+            let c = self.calls_for(object);
+            if c.len() >= n {
+                return c;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "fake Google got {} of {n} calls for {object}",
+            self.calls_for(object).len()
+        );
+    }
+}
+
+/// The claims of a token-request assertion, checked against the test
+/// service account's public key.
+fn google_assertion_claims(jwt: &str) -> Value {
+    let sa: Value = serde_json::from_slice(
+        &std::fs::read(root().join("certs-example/google-service-account.json")).expect("read"),
+    )
+    .expect("json");
+    let key = openssl::pkey::PKey::private_key_from_pem(
+        sa["private_key"].as_str().expect("pem").as_bytes(),
+    )
+    .expect("key");
+    let public = key.public_key_to_pem().expect("public");
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    v.validate_aud = false;
+    jsonwebtoken::decode::<Value>(
+        jwt,
+        &jsonwebtoken::DecodingKey::from_rsa_pem(&public).expect("dk"),
+        &v,
+    )
+    .expect("the assertion is signed by the service account")
+    .claims
+}
+
+#[tokio::test]
+async fn google_objects_are_patched_voided_and_messaged_within_the_limit() {
+    let (fake, base) = FakeGoogle::start().await;
+    let h = harness().await;
+    let mut config = test_config(generous());
+    config.google_api.base_url = base.clone();
+    config.google_api.token_url = format!("{base}/token");
+    let h = Harness {
+        state: AppState::new(
+            Store::connect(&h.db_url).await.expect("db"),
+            &root().join("templates"),
+            config,
+        ),
+        ..h
+    };
+    let (server, stop) = serve(&h.state);
+    let key = h.key(&[Scope::Write]).await;
+    let serial = unique("G");
+    let (_, pass) = h
+        .json(Method::POST, "/v1/passes", &key, Some(ticket(&serial, "u")))
+        .await;
+    let id = pass["id"].as_str().expect("id").to_owned();
+    let object_id = format!("{}.{serial}", test_service_account::ISSUER_ID);
+
+    let (status, _) = h
+        .json(
+            Method::PATCH,
+            &format!("/v1/passes/{id}"),
+            &key,
+            Some(json!({"customFields": {"seat": "G7"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let calls = fake.wait(&object_id, 1).await;
+    let (method, path, auth, body) = &calls[0];
+    assert_eq!(method, "PATCH");
+    assert_eq!(
+        path,
+        &format!("/walletobjects/v1/eventTicketObject/{object_id}")
+    );
+    assert_eq!(auth, "Bearer tok-1");
+    assert!(body.to_string().contains("G7"), "{body}");
+    assert_eq!(body["id"], object_id.as_str());
+
+    // Void: the object goes INACTIVE; the token is reused.
+    let (status, _) = h
+        .json(Method::POST, &format!("/v1/passes/{id}/void"), &key, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let calls = fake.wait(&object_id, 2).await;
+    assert_eq!(calls[1].3["state"], "INACTIVE");
+    assert_eq!(calls[1].2, "Bearer tok-1", "the access token is cached");
+    assert_eq!(fake.tokens.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    // Messages: three notify, the fourth is reported and added without one.
+    for i in 1..=4 {
+        let (status, p) = h
+            .json(
+                Method::POST,
+                &format!("/v1/passes/{id}/push-notifications"),
+                &key,
+                Some(json!({"message": format!("Note {i}")})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{p}");
+        if i == 4 {
+            assert!(
+                p["warnings"].to_string().contains("3 times in 24 hours"),
+                "{p}"
+            );
+        } else {
+            assert!(p.get("warnings").is_none(), "{p}");
+        }
+        // Wait for this message before the next (the limit counts queued ones).
+        fake.wait(&format!("{object_id}/addMessage"), i).await;
+    }
+    let messages = fake.calls_for(&format!("{object_id}/addMessage"));
+    let types: Vec<&str> = messages
+        .iter()
+        .map(|c| c.3["message"]["messageType"].as_str().expect("type"))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "TEXT_AND_NOTIFY",
+            "TEXT_AND_NOTIFY",
+            "TEXT_AND_NOTIFY",
+            "TEXT"
+        ]
+    );
+    assert_eq!(messages[3].3["message"]["body"], "Note 4");
+
+    // An object never saved to a wallet (404) is not retried.
+    let serial2 = unique("G");
+    let object2 = format!("{}.{serial2}", test_service_account::ISSUER_ID);
+    fake.missing.lock().expect("lock").push(object2.clone());
+    let (_, pass2) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &key,
+            Some(ticket(&serial2, "u")),
+        )
+        .await;
+    let (status, _) = h
+        .json(
+            Method::PATCH,
+            &format!("/v1/passes/{}", pass2["id"].as_str().expect("id")),
+            &key,
+            Some(json!({"customFields": {"seat": "C3"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    fake.wait(&object2, 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(fake.calls_for(&object2).len(), 1, "404 is final");
     stop.send(()).expect("stop");
     server.await.expect("join").expect("served");
 }
