@@ -416,6 +416,21 @@ async fn settle(state: &AppState, worker: &str, p: &Claimed, a: &Answer) -> Resu
     .execute(pool)
     .await?;
     state.inner.metrics.push(outcome);
+    // A connection whose pushes keep failing is `failing` until one succeeds.
+    let connection_state = match outcome {
+        "sent" => Some(("active", "failing")),
+        "failed" => Some(("failing", "active")),
+        _ => None,
+    };
+    if let Some((to, from)) = connection_state {
+        sqlx::query("UPDATE connections SET state = $1, updated_at = $2 WHERE push_token = $3 AND state = $4")
+            .bind(to)
+            .bind(now)
+            .bind(&p.token)
+            .bind(from)
+            .execute(pool)
+            .await?;
+    }
     tracing::info!(push = %p.id, pass = %p.pass_id, attempt = p.attempts, status_code = ?a.status, reason = ?a.reason, outcome, "APNs push");
     if outcome == "token_removed" {
         let reason = format!(

@@ -171,10 +171,13 @@ impl JwtAuth {
 /// Who is calling and what they may do.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    /// Key id, or the JWT's `sub` (prefixed `jwt:`).
+    /// Key id, or the JWT's `sub` (prefixed `jwt:`), or `user:<token id>`.
     pub id: String,
-    /// Granted scopes.
+    /// Granted scopes (none for a user token).
     pub scopes: Vec<Scope>,
+    /// The user a user-scoped token belongs to: such a token reaches only
+    /// `/v1/me/…`.
+    pub user_id: Option<String>,
 }
 
 impl Principal {
@@ -183,6 +186,13 @@ impl Principal {
     /// # Errors
     /// [`ApiError`] 403.
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.user_id.is_some() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "user_token",
+                "a user token reaches only /v1/me/passes, /v1/me/passes/{id}/download and /v1/me/connections",
+            ));
+        }
         if self.scopes.iter().any(|s| *s >= scope) {
             Ok(())
         } else {
@@ -248,6 +258,9 @@ pub(crate) async fn authenticate(parts: &Parts, state: &AppState) -> Result<Prin
                 "the Authorization header must be `Bearer <JWT>`",
             ));
         };
+        if token.starts_with("pfu_") {
+            return user_token(token, state).await;
+        }
         return bearer(token, state.inner.config.jwt.as_ref());
     }
     Err(unauthorized(
@@ -278,6 +291,57 @@ async fn api_key(key: &str, store: &Store) -> Result<Principal, ApiError> {
     Ok(Principal {
         id: record.id,
         scopes,
+        user_id: None,
+    })
+}
+
+/// A new user token: `pfu_<id>_<secret>`, its record id and the hash to store.
+///
+/// # Errors
+/// [`StoreError`] when randomness is unavailable.
+pub(crate) fn new_user_token() -> Result<(String, String, ApiKeyToken), StoreError> {
+    let id = format!("ut{}", hex(&random(6)?));
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random(24)?);
+    let hash = secret_hash(&secret);
+    Ok((id.clone(), hash, ApiKeyToken(format!("pfu_{id}_{secret}"))))
+}
+
+async fn user_token(token: &str, state: &AppState) -> Result<Principal, ApiError> {
+    use sqlx::Row as _;
+    let bad = || unauthorized("the user token is not valid, expired or was revoked");
+    let rest = token.strip_prefix("pfu_").ok_or_else(bad)?;
+    let (id, secret) = rest.split_once('_').ok_or_else(bad)?;
+    let row = sqlx::query(
+        "SELECT user_id, secret_hash, expires_at, revoked_at FROM user_tokens WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(state.inner.store.pool())
+    .await
+    .map_err(|e| ApiError::from(StoreError::from(e)))?
+    .ok_or_else(bad)?;
+    let get = |c: &str| {
+        row.try_get::<String, _>(c)
+            .map_err(|e| ApiError::from(StoreError::from(e)))
+    };
+    let stored = get("secret_hash")?;
+    let hash = secret_hash(secret);
+    let expires: i64 = row
+        .try_get("expires_at")
+        .map_err(|e| ApiError::from(StoreError::from(e)))?;
+    let revoked: Option<i64> = row
+        .try_get("revoked_at")
+        .map_err(|e| ApiError::from(StoreError::from(e)))?;
+    if hash.len() != stored.len()
+        || !openssl::memcmp::eq(hash.as_bytes(), stored.as_bytes())
+        || revoked.is_some()
+        || expires <= now_ms()
+    {
+        return Err(bad());
+    }
+    Ok(Principal {
+        id: format!("user:{id}"),
+        scopes: Vec::new(),
+        user_id: Some(get("user_id")?),
     })
 }
 
@@ -297,6 +361,7 @@ fn bearer(token: &str, jwt: Option<&JwtAuth>) -> Result<Principal, ApiError> {
     Ok(Principal {
         id: format!("jwt:{}", data.claims.sub.unwrap_or_default()),
         scopes,
+        user_id: None,
     })
 }
 
@@ -314,6 +379,7 @@ mod tests {
         let p = Principal {
             id: "k".into(),
             scopes: vec![Scope::Write],
+            user_id: None,
         };
         assert!(p.require(Scope::Read).is_ok());
         assert!(p.require(Scope::Write).is_ok());

@@ -9,6 +9,7 @@
 pub mod apns;
 pub mod apple;
 pub mod auth;
+pub mod connections;
 pub mod error;
 pub mod google;
 mod idempotency;
@@ -19,6 +20,7 @@ pub mod ratelimit;
 pub mod store;
 pub mod templates;
 pub mod upload;
+pub mod users;
 pub mod webhooks;
 
 use std::collections::BTreeMap;
@@ -31,7 +33,7 @@ use axum::extract::{FromRequest, MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -305,6 +307,20 @@ async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Respo
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
+    if principal.user_id.is_some() {
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or_else(|| parts.uri.path().to_owned(), |u| u.path().to_owned());
+        if !path.starts_with("/v1/me/") {
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "user_token",
+                "a user token reaches only /v1/me/passes, /v1/me/passes/{id}/download and /v1/me/connections",
+            )
+            .into_response();
+        }
+    }
     let decision = state.inner.limiter.check(&principal.id);
     let headers = decision.headers();
     if !decision.allowed {
@@ -475,6 +491,19 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/passes/{id}/download", get(passes::download))
         .route("/passes/{id}/google", get(passes::google))
+        .route("/connections", get(connections::list))
+        .route(
+            "/connections/{id}",
+            get(connections::get).delete(connections::delete),
+        )
+        .route("/connections/{id}/sync", post(connections::sync))
+        .route("/users", post(users::create))
+        .route("/users/{id}", get(users::get).delete(users::delete))
+        .route("/users/{id}/tokens", post(users::create_token))
+        .route("/users/{id}/tokens/{token}", delete(users::revoke_token))
+        .route("/me/passes", get(users::my_passes))
+        .route("/me/passes/{id}/download", get(users::my_download))
+        .route("/me/connections", get(users::my_connections))
         .route("/webhooks", post(webhooks::create).get(webhooks::list))
         .route(
             "/webhooks/{id}",

@@ -237,6 +237,166 @@ pub const ROUTES: &[RouteDoc] = &[
         &[],
     ),
     r(
+        "GET",
+        "/v1/connections",
+        Some("read"),
+        "List connections (installations of passes in wallets)",
+        None,
+        (200, Some("ConnectionList")),
+        &[
+            "passId",
+            "userId",
+            "platform",
+            "state",
+            "limit",
+            "startingAfter",
+        ],
+    ),
+    r(
+        "GET",
+        "/v1/connections/{id}",
+        Some("read"),
+        "Get a connection",
+        None,
+        (200, Some("Connection")),
+        &[],
+    ),
+    r(
+        "DELETE",
+        "/v1/connections/{id}",
+        Some("write"),
+        "Stop pushing to a connection",
+        None,
+        (204, None),
+        &[],
+    ),
+    r(
+        "POST",
+        "/v1/connections/{id}/sync",
+        Some("write"),
+        "Push to a connection now",
+        None,
+        (202, Some("Object")),
+        &[],
+    ),
+    r(
+        "POST",
+        "/v1/users",
+        Some("write"),
+        "Create a user",
+        Some("UserCreate"),
+        (201, Some("User")),
+        &[],
+    ),
+    r(
+        "GET",
+        "/v1/users/{id}",
+        Some("read"),
+        "Get a user",
+        None,
+        (200, Some("User")),
+        &[],
+    ),
+    r(
+        "DELETE",
+        "/v1/users/{id}",
+        Some("write"),
+        "Delete a user (tokens revoked; passes detached or deleted)",
+        None,
+        (204, None),
+        &["passes"],
+    ),
+    r(
+        "POST",
+        "/v1/users/{id}/tokens",
+        Some("write"),
+        "Create a user-scoped token (shown once)",
+        Some("UserTokenCreate"),
+        (201, Some("UserToken")),
+        &[],
+    ),
+    r(
+        "DELETE",
+        "/v1/users/{id}/tokens/{token}",
+        Some("write"),
+        "Revoke a user token",
+        None,
+        (204, None),
+        &[],
+    ),
+    r(
+        "GET",
+        "/v1/me/passes",
+        Some("user"),
+        "The user's passes (user token)",
+        None,
+        (200, Some("Object")),
+        &[],
+    ),
+    r(
+        "GET",
+        "/v1/me/passes/{id}/download",
+        Some("user"),
+        "One of the user's passes (user token)",
+        None,
+        (200, Some("application/vnd.apple.pkpass")),
+        &[],
+    ),
+    r(
+        "GET",
+        "/v1/me/connections",
+        Some("user"),
+        "The user's connections (user token)",
+        None,
+        (200, Some("ConnectionList")),
+        &[],
+    ),
+    r(
+        "POST",
+        "/apple/v1/devices/{device}/registrations/{passTypeId}/{serial}",
+        Some("applePass"),
+        "PassKit: register a device for a pass",
+        Some("Object"),
+        (201, None),
+        &[],
+    ),
+    r(
+        "DELETE",
+        "/apple/v1/devices/{device}/registrations/{passTypeId}/{serial}",
+        Some("applePass"),
+        "PassKit: unregister",
+        None,
+        (200, None),
+        &[],
+    ),
+    r(
+        "GET",
+        "/apple/v1/devices/{device}/registrations/{passTypeId}",
+        None,
+        "PassKit: serial numbers changed since a tag",
+        None,
+        (200, Some("Object")),
+        &["passesUpdatedSince"],
+    ),
+    r(
+        "GET",
+        "/apple/v1/passes/{passTypeId}/{serial}",
+        Some("applePass"),
+        "PassKit: the latest pass",
+        None,
+        (200, Some("application/vnd.apple.pkpass")),
+        &[],
+    ),
+    r(
+        "POST",
+        "/apple/v1/log",
+        None,
+        "PassKit: device logs",
+        Some("Object"),
+        (200, None),
+        &[],
+    ),
+    r(
         "POST",
         "/v1/webhooks",
         Some("admin"),
@@ -395,6 +555,17 @@ fn schemas() -> Value {
             "attempts": {"type": "integer"}, "lastStatusCode": {"type": ["integer", "null"]},
             "lastError": opt_str, "nextAttemptAt": opt_str
         }}}, "hasMore": {"type": "boolean"}, "nextStartingAfter": opt_str}},
+        "Connection": {"type": "object", "properties": {
+            "id": {"type": "string"}, "object": {"const": "connection"}, "passId": {"type": "string"},
+            "serialNumber": opt_str, "userId": opt_str, "platform": {"enum": ["apple", "google"]},
+            "deviceLibraryIdentifier": {"type": "string"}, "state": {"enum": ["active", "failing", "removed"]},
+            "createdAt": date, "updatedAt": date
+        }},
+        "ConnectionList": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/Connection"}}, "hasMore": {"type": "boolean"}, "nextStartingAfter": opt_str}},
+        "UserCreate": {"type": "object", "required": ["externalId"], "properties": {"externalId": {"type": "string"}}},
+        "User": {"type": "object", "properties": {"id": {"type": "string"}, "object": {"const": "user"}, "externalId": {"type": "string"}, "passes": {"type": "integer"}, "createdAt": date}},
+        "UserTokenCreate": {"type": "object", "properties": {"expiresIn": {"type": "integer", "minimum": 60}}},
+        "UserToken": {"type": "object", "properties": {"id": {"type": "string"}, "userId": {"type": "string"}, "token": {"type": "string", "description": "pfu_…; shown once"}, "expiresAt": date}},
         "ProviderList": {"type": "object", "properties": {"data": {"type": "array", "items": {"type": "object"}}}}
     })
 }
@@ -451,14 +622,24 @@ pub fn document() -> Value {
             "parameters": params,
             "responses": responses,
         });
-        if let Some(scope) = route.scope {
-            op["security"] = json!([{"apiKey": [scope]}, {"bearer": [scope]}]);
-            op["x-scope"] = scope.into();
+        match route.scope {
+            Some("user") => {
+                op["security"] = json!([{"userToken": []}]);
+                op["x-scope"] = "user".into();
+            }
+            Some("applePass") => {
+                op["security"] = json!([{"applePass": []}]);
+            }
+            Some(scope) => {
+                op["security"] = json!([{"apiKey": [scope]}, {"bearer": [scope]}]);
+                op["x-scope"] = scope.into();
+            }
+            None => {}
         }
         if let Some(body) = route.body {
             op["requestBody"] = json!({"required": true, "content": content(body)});
         }
-        if route.method == "POST" && route.scope.is_some() {
+        if route.method == "POST" && route.path.starts_with("/v1/") {
             if let Some(p) = op["parameters"].as_array_mut() {
                 p.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 255}}));
             }
@@ -480,7 +661,9 @@ pub fn document() -> Value {
             "schemas": schemas(),
             "securitySchemes": {
                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
-                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "userToken": {"type": "http", "scheme": "bearer", "description": "pfu_… user-scoped token"},
+                "applePass": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "ApplePass <authenticationToken>"}
             }
         }
     })

@@ -419,7 +419,9 @@ pub(crate) async fn get(
 ) -> Result<Json<Value>, ApiError> {
     principal.require(Scope::Read)?;
     let p = load(&state, &id).await?;
-    Ok(Json(pass_json(&state, &p)))
+    let mut v = pass_json(&state, &p);
+    v["installs"] = super::connections::install_counts(&state, &p.id).await?;
+    Ok(Json(v))
 }
 
 /// Query of `GET /v1/passes`.
@@ -702,6 +704,19 @@ pub(crate) async fn download(
 ) -> Result<Response, ApiError> {
     principal.require(Scope::Read)?;
     let p = load(&state, &id).await?;
+    download_record(&state, &p, &headers).await
+}
+
+/// The `.pkpass` of a stored pass as an HTTP answer, with `ETag`,
+/// `Last-Modified` and conditional 304s.
+///
+/// # Errors
+/// [`ApiError`] when the template is gone or signing fails.
+pub(crate) async fn download_record(
+    state: &AppState,
+    p: &PassRecord,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let etag = format!("\"{}-v{}\"", p.id, p.version);
     let modified = http_date(p.updated_at.div_euclid(1000) * 1000);
     let not_modified = match headers.get(header::IF_NONE_MATCH) {
@@ -728,7 +743,7 @@ pub(crate) async fn download(
         return Ok((StatusCode::NOT_MODIFIED, out).into_response());
     }
     let template = state.inner.templates.live(&p.template_id)?;
-    let issued = issue_record(&state, template, &p, true, false).await?;
+    let issued = issue_record(state, template, p, true, false).await?;
     put(
         &mut out,
         header::CONTENT_TYPE,

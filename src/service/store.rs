@@ -61,6 +61,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "google updates",
         include_str!("../../migrations/0006_google_updates.sql"),
     ),
+    (7, "users", include_str!("../../migrations/0007_users.sql")),
 ];
 
 /// A claimed Idempotency-Key whose request has not answered after this long

@@ -38,6 +38,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "template.updated",
     "connection.created",
     "connection.deleted",
+    "user.created",
+    "user.deleted",
 ];
 
 /// The test event (`POST /v1/webhooks/{id}/test`), sent to one endpoint.
