@@ -151,6 +151,7 @@ pub(crate) async fn register(
     tx.commit().await.map_err(db)?;
     state.inner.deliveries_due.notify_one();
     tracing::info!(pass = %pass.id, connection = %id, "device registered");
+    super::links::pass_installed(&state, &pass.id, "apple").await?;
     Ok(StatusCode::CREATED.into_response())
 }
 

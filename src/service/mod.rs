@@ -14,6 +14,7 @@ pub mod error;
 pub mod google;
 mod idempotency;
 pub mod jobs;
+pub mod links;
 pub mod openapi;
 pub mod passes;
 pub mod ratelimit;
@@ -491,6 +492,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/passes/{id}/download", get(passes::download))
         .route("/passes/{id}/google", get(passes::google))
+        .route("/links", post(links::create).get(links::list))
+        .route("/links/{id}", get(links::get))
+        .route("/links/{id}/revoke", post(links::revoke))
         .route("/connections", get(connections::list))
         .route(
             "/connections/{id}",
@@ -539,6 +543,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .route("/templates/{id}/{file}", get(templates::asset))
+        .route("/l/{code}", get(links::open))
+        .route("/l/{code}/apple", get(links::open_apple))
+        .route("/l/{code}/google", get(links::open_google))
+        .route("/l/{code}/qr.png", get(links::qr))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

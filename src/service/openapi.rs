@@ -236,6 +236,14 @@ pub const ROUTES: &[RouteDoc] = &[
         (200, Some("application/zip")),
         &[],
     ),
+    r("POST", "/v1/links", Some("write"), "Create a distribution link (templateId + customFields, or passId)", Some("LinkCreate"), (201, Some("Link")), &[]),
+    r("GET", "/v1/links", Some("read"), "List links (newest 100)", None, (200, Some("Object")), &[]),
+    r("GET", "/v1/links/{id}", Some("read"), "A link: status and the passes it issued", None, (200, Some("Link")), &[]),
+    r("POST", "/v1/links/{id}/revoke", Some("write"), "Revoke a link", None, (200, Some("Link")), &[]),
+    r("GET", "/l/{code}", None, "Open a link: .pkpass for Apple devices, redirect to Google for Android, a landing page otherwise", None, (200, Some("text/html")), &[]),
+    r("GET", "/l/{code}/apple", None, "Open a link for Apple Wallet", None, (200, Some("application/vnd.apple.pkpass")), &[]),
+    r("GET", "/l/{code}/google", None, "Open a link for Google Wallet (302 to the save URL)", None, (302, None), &[]),
+    r("GET", "/l/{code}/qr.png", None, "The QR code of a link", None, (200, Some("image/png")), &[]),
     r(
         "GET",
         "/v1/connections",
@@ -555,6 +563,18 @@ fn schemas() -> Value {
             "attempts": {"type": "integer"}, "lastStatusCode": {"type": ["integer", "null"]},
             "lastError": opt_str, "nextAttemptAt": opt_str
         }}}, "hasMore": {"type": "boolean"}, "nextStartingAfter": opt_str}},
+        "LinkCreate": {"type": "object", "properties": {
+            "templateId": {"type": "string"}, "customFields": {"$ref": "#/components/schemas/CustomFields"},
+            "passId": {"type": "string"}, "maxClaims": {"type": "integer", "minimum": 1},
+            "webhookUrl": {"type": "string", "format": "uri"}, "returnUrl": {"type": "string"},
+            "expiresIn": {"type": "integer", "minimum": 60}, "externalId": {"type": "string"}
+        }},
+        "Link": {"type": "object", "properties": {
+            "id": {"type": "string"}, "url": {"type": "string"}, "qrCodeUrl": {"type": "string"},
+            "status": {"enum": ["pending", "opened", "issued", "completed", "expired", "revoked"]},
+            "expiresAt": date, "maxClaims": {"type": "integer"}, "claims": {"type": "integer"},
+            "passes": {"type": "array"}, "webhookSecret": {"type": "string", "description": "on create only, with webhookUrl"}
+        }},
         "Connection": {"type": "object", "properties": {
             "id": {"type": "string"}, "object": {"const": "connection"}, "passId": {"type": "string"},
             "serialNumber": opt_str, "userId": opt_str, "platform": {"enum": ["apple", "google"]},

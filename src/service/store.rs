@@ -62,6 +62,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0006_google_updates.sql"),
     ),
     (7, "users", include_str!("../../migrations/0007_users.sql")),
+    (8, "links", include_str!("../../migrations/0008_links.sql")),
 ];
 
 /// A claimed Idempotency-Key whose request has not answered after this long

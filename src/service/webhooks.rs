@@ -40,6 +40,9 @@ pub const EVENT_TYPES: &[&str] = &[
     "connection.deleted",
     "user.created",
     "user.deleted",
+    "link.opened",
+    "link.issued",
+    "link.completed",
 ];
 
 /// The test event (`POST /v1/webhooks/{id}/test`), sent to one endpoint.
@@ -103,14 +106,24 @@ impl Event {
         }
     }
 
-    /// The delivered body.
+    /// The delivered body: `{id, type, createdAt, data}`; link events also
+    /// carry their fields at the top (`{event, linkId, status, result,
+    /// error, timestamp}`).
     pub fn body(&self) -> Value {
-        json!({
+        let mut body = json!({
             "id": self.id,
             "type": self.ty,
             "createdAt": rfc3339(self.created_at),
             "data": self.data,
-        })
+        });
+        if self.ty.starts_with("link.") {
+            if let (Some(b), Some(d)) = (body.as_object_mut(), self.data.as_object()) {
+                for (k, v) in d {
+                    b.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+        }
+        body
     }
 }
 
@@ -167,6 +180,53 @@ async fn insert_delivery(
     .execute(&mut **tx)
     .await?;
     Ok(id)
+}
+
+/// Queues a delivery of an already written event to one endpoint.
+///
+/// # Errors
+/// [`StoreError`].
+pub(crate) async fn insert_delivery_for(
+    tx: &mut Transaction<'static, Any>,
+    endpoint: &str,
+    event: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    insert_delivery(tx, endpoint, event, now).await.map(|_| ())
+}
+
+/// Creates an endpoint (for `events`, which may be empty: then it receives
+/// only deliveries addressed to it) and returns its id and secret.
+///
+/// # Errors
+/// [`StoreError`].
+pub(crate) async fn insert_endpoint(
+    tx: &mut Transaction<'static, Any>,
+    url: &str,
+    events: &[&str],
+    description: Option<&str>,
+) -> Result<(String, String), StoreError> {
+    let mut raw = [0u8; 24];
+    openssl::rand::rand_bytes(&mut raw)
+        .map_err(|e| StoreError::Corrupt(format!("no randomness: {e}")))?;
+    let secret = format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    );
+    let id = format!("wh_{}", uuid::Uuid::now_v7().simple());
+    sqlx::query(
+        "INSERT INTO webhook_endpoints (id, url, events, description, secret, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'enabled', $6)",
+    )
+    .bind(&id)
+    .bind(url)
+    .bind(events.join(","))
+    .bind(description.map(str::to_owned))
+    .bind(&secret)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok((id, secret))
 }
 
 /// Records an event with no other change (template events, test events).
@@ -243,7 +303,7 @@ impl reqwest::dns::Resolve for GuardedResolver {
 
 /// Checks a webhook URL: http(s), a host, and (for IP literals and
 /// `localhost`) not private unless allowed.
-fn check_url(url: &str, allow_private: bool) -> Result<reqwest::Url, String> {
+pub(crate) fn check_url(url: &str, allow_private: bool) -> Result<reqwest::Url, String> {
     let u = reqwest::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
     if u.scheme() != "https" && u.scheme() != "http" {
         return Err("use an http:// or https:// URL".into());
