@@ -105,6 +105,9 @@ impl ProviderToken {
 /// Push settings.
 #[derive(Debug, Clone)]
 pub struct ApnsConfig {
+    /// Whether this instance sends pushes (instances sharing a database
+    /// must share this configuration; one may also leave sending to others).
+    pub enabled: bool,
     /// Base URL: `https://api.push.apple.com` in production.
     pub base_url: String,
     /// Certificate or provider-token authentication.
@@ -123,6 +126,7 @@ impl Default for ApnsConfig {
     fn default() -> Self {
         let secs = [1, 5, 30, 120, 600, 1800, 3600];
         Self {
+            enabled: true,
             base_url: "https://api.push.apple.com".into(),
             auth: ApnsAuth::Certificate,
             ca_pem: None,
@@ -452,6 +456,9 @@ async fn settle(state: &AppState, worker: &str, p: &Claimed, a: &Answer) -> Resu
 /// Runs the push worker until `stop` turns true; pushes in flight finish
 /// first.
 pub async fn run_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    if !state.inner.config.apns.enabled {
+        return;
+    }
     let worker = format!("apns_{}", uuid::Uuid::new_v4().simple());
     let client = match client(&state) {
         Ok(c) => c,

@@ -25,6 +25,8 @@ pub const NOTIFY_LIMIT_PER_DAY: i64 = 3;
 /// REST settings.
 #[derive(Debug, Clone)]
 pub struct GoogleApiConfig {
+    /// Whether this instance sends Google updates (see `ApnsConfig::enabled`).
+    pub enabled: bool,
     /// `https://walletobjects.googleapis.com` in production.
     pub base_url: String,
     /// `https://oauth2.googleapis.com/token` in production.
@@ -41,6 +43,7 @@ impl Default for GoogleApiConfig {
     fn default() -> Self {
         let secs = [2, 10, 60, 300, 1800, 3600];
         Self {
+            enabled: true,
             base_url: "https://walletobjects.googleapis.com".into(),
             token_url: "https://oauth2.googleapis.com/token".into(),
             retry_schedule: secs.iter().map(|s| Duration::from_secs(*s)).collect(),
@@ -380,7 +383,7 @@ async fn settle(
 /// Runs the Google update worker until `stop` turns true (only when Google
 /// is configured).
 pub async fn run_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    if state.inner.config.google.is_none() {
+    if state.inner.config.google.is_none() || !state.inner.config.google_api.enabled {
         return;
     }
     let worker = format!("google_{}", uuid::Uuid::new_v4().simple());

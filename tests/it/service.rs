@@ -67,7 +67,10 @@ fn test_config(rate_limit: RateLimit) -> ServiceConfig {
         jwt: Some(JwtAuth::hs256(JWT_SECRET)),
         rate_limit,
         webhooks: fast_webhooks(),
+        // Only the tests with a stand-in send pushes and Google updates: on a
+        // shared PostgreSQL database any instance's sender would take them.
         google_api: passforge::service::GoogleApiConfig {
+            enabled: false,
             base_url: "http://127.0.0.1:9".into(),
             token_url: "http://127.0.0.1:9/token".into(),
             retry_schedule: vec![std::time::Duration::from_millis(100); 2],
@@ -75,6 +78,7 @@ fn test_config(rate_limit: RateLimit) -> ServiceConfig {
             timeout: std::time::Duration::from_secs(5),
         },
         apns: ApnsConfig {
+            enabled: false,
             base_url: "https://127.0.0.1:9".into(),
             retry_schedule: vec![std::time::Duration::from_millis(200); 4],
             poll_interval: std::time::Duration::from_millis(50),
@@ -93,8 +97,11 @@ async fn instance(url: &str) -> AppState {
     )
 }
 
+/// A harness; with a templates folder of its own it runs on SQLite (on a
+/// shared PostgreSQL database other tests' instances, serving other
+/// folders, would take its batch chunks).
 async fn harness_with(templates: Option<&Path>, rate_limit: RateLimit) -> Harness {
-    harness_on(templates, rate_limit, false).await
+    harness_on(templates, rate_limit, templates.is_some()).await
 }
 
 /// The database URLs a test that must cover both backends runs on: SQLite
@@ -2228,8 +2235,10 @@ async fn apns_harness(fake: &FakeApns) -> Harness {
     apns_harness_with(fake, &root().join("templates")).await
 }
 
+/// APNs tests run on SQLite: each has its own stand-in, and on a shared
+/// PostgreSQL database another test's sender would take its pushes.
 async fn apns_harness_with(fake: &FakeApns, templates: &Path) -> Harness {
-    let h = harness().await;
+    let h = harness_on(None, generous(), true).await;
     let mut config = test_config(generous());
     config.apns = fake.config();
     let store = Store::connect(&h.db_url).await.expect("database");
@@ -2780,7 +2789,7 @@ async fn provider_token_authentication() {
     ) else {
         return;
     };
-    let h = harness().await;
+    let h = harness_on(None, generous(), true).await;
     let mut config = test_config(generous());
     config.apns = ApnsConfig {
         auth: passforge::service::ApnsAuth::Token {
@@ -2955,8 +2964,9 @@ fn google_assertion_claims(jwt: &str) -> Value {
 #[tokio::test]
 async fn google_objects_are_patched_voided_and_messaged_within_the_limit() {
     let (fake, base) = FakeGoogle::start().await;
-    let h = harness().await;
+    let h = harness_on(None, generous(), true).await;
     let mut config = test_config(generous());
+    config.google_api.enabled = true;
     config.google_api.base_url = base.clone();
     config.google_api.token_url = format!("{base}/token");
     let h = Harness {
