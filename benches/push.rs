@@ -163,6 +163,7 @@ async fn main() -> Result<(), Error> {
         },
         webhooks: passforge::service::WebhookConfig::default(),
         google_api: passforge::service::GoogleApiConfig::default(),
+        google_callbacks: None,
         apns: ApnsConfig {
             base_url: format!("https://127.0.0.1:{port}"),
             ca_pem: Some(std::fs::read(d.join("ca.pem"))?),

@@ -92,6 +92,7 @@ async fn main() -> Result<(), Error> {
         },
         webhooks: passforge::service::WebhookConfig::default(),
         google_api: passforge::service::GoogleApiConfig::default(),
+        google_callbacks: None,
         apns: passforge::service::ApnsConfig::default(),
     };
     let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");

@@ -77,6 +77,16 @@ pub(crate) struct ServeArgs {
         default_value = "https://oauth2.googleapis.com/token"
     )]
     google_token_url: String,
+    /// Google's root signing keys for Wallet callbacks: the JSON key list Google publishes ({"keys": [{"keyValue", "protocolVersion"}]}). Without it /google/callbacks answers 404.
+    #[arg(long, env = "PASSFORGE_GOOGLE_CALLBACK_KEYS", value_name = "FILE")]
+    google_callback_keys: Option<PathBuf>,
+    /// Sender id of Google Wallet callbacks.
+    #[arg(
+        long,
+        env = "PASSFORGE_GOOGLE_CALLBACK_SENDER_ID",
+        default_value = "GooglePayPasses"
+    )]
+    google_callback_sender_id: String,
     /// APNs provider-token authentication: the .p8 key file (instead of the pass certificate).
     #[arg(
         long,
@@ -194,6 +204,36 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
         },
         _ => passforge::service::ApnsAuth::Certificate,
     };
+    let google_callbacks = match &args.google_callback_keys {
+        Some(p) => {
+            let v: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+            )
+            .with_context(|| format!("{} is not JSON", p.display()))?;
+            let root_keys: Vec<String> = v["keys"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter(|k| k["protocolVersion"] == passforge::service::callbacks::PROTOCOL)
+                        .filter_map(|k| k["keyValue"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if root_keys.is_empty() {
+                anyhow::bail!(
+                    "{} holds no {} key (expected {{\"keys\": [{{\"keyValue\": …, \"protocolVersion\": \"ECv2SigningOnly\"}}]}})",
+                    p.display(),
+                    passforge::service::callbacks::PROTOCOL
+                );
+            }
+            Some(passforge::service::callbacks::CallbackConfig {
+                root_keys,
+                sender_id: args.google_callback_sender_id.clone(),
+                recipient_id: google.issuer_id.as_str().to_owned(),
+            })
+        }
+        None => None,
+    };
     let config = ServiceConfig {
         public_url,
         web_service_url,
@@ -208,6 +248,7 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
             allow_private_networks: args.webhooks_allow_private_networks,
             ..passforge::service::WebhookConfig::default()
         },
+        google_callbacks,
         google_api: passforge::service::GoogleApiConfig {
             base_url: args.google_api_url.clone(),
             token_url: args.google_token_url.clone(),

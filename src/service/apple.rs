@@ -188,7 +188,7 @@ pub(crate) async fn remove_connections(
     let n = args.len();
     let sql = format!(
         "UPDATE connections SET state = 'removed', updated_at = ${} WHERE state <> 'removed' AND {filter} \
-         RETURNING id, pass_id, device_library_id",
+         RETURNING id, pass_id, device_library_id, platform",
         n + 1
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -200,9 +200,10 @@ pub(crate) async fn remove_connections(
         let id: String = r.try_get("id")?;
         let pass_id: String = r.try_get("pass_id")?;
         let device: String = r.try_get("device_library_id")?;
+        let platform: String = r.try_get("platform")?;
         let event = Event::new(
             "connection.deleted",
-            json!({"id": id, "object": "connection", "platform": "apple", "passId": pass_id,
+            json!({"id": id, "object": "connection", "platform": platform, "passId": pass_id,
                    "deviceLibraryIdentifier": device, "state": "removed", "reason": reason}),
         );
         emit(&mut tx, &event, None).await?;

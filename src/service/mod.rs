@@ -9,6 +9,7 @@
 pub mod apns;
 pub mod apple;
 pub mod auth;
+pub mod callbacks;
 pub mod connections;
 pub mod error;
 pub mod google;
@@ -77,6 +78,9 @@ pub struct ServiceConfig {
     pub apns: ApnsConfig,
     /// Google Wallet REST settings (used when `google` is set).
     pub google_api: GoogleApiConfig,
+    /// Google Wallet callback verification (`/google/callbacks` answers 404
+    /// without it).
+    pub google_callbacks: Option<callbacks::CallbackConfig>,
 }
 
 /// (method, route, status) → (count, seconds).
@@ -543,6 +547,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .route("/templates/{id}/{file}", get(templates::asset))
+        .route("/google/callbacks", post(callbacks::receive))
         .route("/l/{code}", get(links::open))
         .route("/l/{code}/apple", get(links::open_apple))
         .route("/l/{code}/google", get(links::open_google))

@@ -240,6 +240,7 @@ pub const ROUTES: &[RouteDoc] = &[
     r("GET", "/v1/links", Some("read"), "List links (newest 100)", None, (200, Some("Object")), &[]),
     r("GET", "/v1/links/{id}", Some("read"), "A link: status and the passes it issued", None, (200, Some("Link")), &[]),
     r("POST", "/v1/links/{id}/revoke", Some("write"), "Revoke a link", None, (200, Some("Link")), &[]),
+    r("POST", "/google/callbacks", None, "Google Wallet save/delete callbacks (ECv2SigningOnly)", Some("Object"), (200, None), &[]),
     r("GET", "/l/{code}", None, "Open a link: .pkpass for Apple devices, redirect to Google for Android, a landing page otherwise", None, (200, Some("text/html")), &[]),
     r("GET", "/l/{code}/apple", None, "Open a link for Apple Wallet", None, (200, Some("application/vnd.apple.pkpass")), &[]),
     r("GET", "/l/{code}/google", None, "Open a link for Google Wallet (302 to the save URL)", None, (302, None), &[]),

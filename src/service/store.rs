@@ -63,6 +63,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (7, "users", include_str!("../../migrations/0007_users.sql")),
     (8, "links", include_str!("../../migrations/0008_links.sql")),
+    (
+        9,
+        "google callbacks",
+        include_str!("../../migrations/0009_google_callbacks.sql"),
+    ),
 ];
 
 /// A claimed Idempotency-Key whose request has not answered after this long

@@ -1,0 +1,247 @@
+//! Google Wallet callbacks (`POST /google/callbacks`): Google tells the
+//! issuer when a pass is saved to or deleted from a wallet. Messages are
+//! verified per Google's `ECv2SigningOnly` scheme — the intermediate
+//! signing key signed by one of Google's root signing keys, the message
+//! signed by the intermediate key, both ECDSA P-256 / SHA-256 over
+//! length-prefixed fields — then `expTimeMillis` is checked and the `nonce`
+//! deduplicated. `save` creates a connection (platform google), `del`
+//! removes it.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use serde_json::{json, Value};
+use sqlx::Row as _;
+
+use super::error::ApiError;
+use super::store::{now_ms, StoreError};
+use super::webhooks::{emit, Event};
+use super::AppState;
+
+/// The protocol version Google Wallet callbacks use.
+pub const PROTOCOL: &str = "ECv2SigningOnly";
+
+/// Callback verification settings.
+#[derive(Debug, Clone, Default)]
+pub struct CallbackConfig {
+    /// Google's root signing keys: base64 DER SubjectPublicKeyInfo (the
+    /// `keyValue`s of Google's published key list for `ECv2SigningOnly`).
+    pub root_keys: Vec<String>,
+    /// The sender id (`GooglePayPasses` for Wallet callbacks).
+    pub sender_id: String,
+    /// The recipient id: the issuer id.
+    pub recipient_id: String,
+}
+
+/// Google's length-value encoding: each field as a 4-byte little-endian
+/// length and its UTF-8 bytes.
+pub fn length_value(fields: &[&str]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for f in fields {
+        out.extend_from_slice(&u32::try_from(f.len()).unwrap_or(u32::MAX).to_le_bytes());
+        out.extend_from_slice(f.as_bytes());
+    }
+    out
+}
+
+fn verify(key_b64: &str, signature_b64: &str, data: &[u8]) -> bool {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let (Ok(der), Ok(sig)) = (b64.decode(key_b64), b64.decode(signature_b64)) else {
+        return false;
+    };
+    let Ok(key) = openssl::pkey::PKey::public_key_from_der(&der) else {
+        return false;
+    };
+    let Ok(mut v) = openssl::sign::Verifier::new(openssl::hash::MessageDigest::sha256(), &key)
+    else {
+        return false;
+    };
+    v.update(data).is_ok() && v.verify(&sig).unwrap_or(false)
+}
+
+/// Verifies a callback and returns its signed message.
+///
+/// # Errors
+/// What failed, for the log (the caller answers 401 without it).
+pub fn verify_callback(cfg: &CallbackConfig, body: &Value, now_ms: i64) -> Result<Value, String> {
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let protocol = text(body, "protocolVersion").ok_or("no protocolVersion")?;
+    if protocol != PROTOCOL {
+        return Err(format!("protocolVersion {protocol:?} is not {PROTOCOL}"));
+    }
+    let signature = text(body, "signature").ok_or("no signature")?;
+    let signed_message = text(body, "signedMessage").ok_or("no signedMessage")?;
+    let intermediate = body
+        .get("intermediateSigningKey")
+        .ok_or("no intermediateSigningKey")?;
+    let signed_key = text(intermediate, "signedKey").ok_or("no signedKey")?;
+    let key_signatures: Vec<String> = intermediate
+        .get("signatures")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let key_data = length_value(&[&cfg.sender_id, PROTOCOL, &signed_key]);
+    let key_ok = key_signatures.iter().any(|sig| {
+        cfg.root_keys
+            .iter()
+            .any(|root| verify(root, sig, &key_data))
+    });
+    if !key_ok {
+        return Err("the intermediate signing key is not signed by a configured root key".into());
+    }
+    let key: Value = serde_json::from_str(&signed_key).map_err(|e| format!("signedKey: {e}"))?;
+    let expiration: i64 = text(&key, "keyExpiration")
+        .and_then(|e| e.parse().ok())
+        .ok_or("signedKey has no keyExpiration")?;
+    if expiration <= now_ms {
+        return Err("the intermediate signing key has expired".into());
+    }
+    let key_value = text(&key, "keyValue").ok_or("signedKey has no keyValue")?;
+    let message_data =
+        length_value(&[&cfg.sender_id, &cfg.recipient_id, PROTOCOL, &signed_message]);
+    if !verify(&key_value, &signature, &message_data) {
+        return Err("the message signature does not verify".into());
+    }
+    let message: Value =
+        serde_json::from_str(&signed_message).map_err(|e| format!("signedMessage: {e}"))?;
+    let expires = message
+        .get("expTimeMillis")
+        .and_then(|v| {
+            v.as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
+        .ok_or("signedMessage has no expTimeMillis")?;
+    if expires <= now_ms {
+        return Err("the message has expired (expTimeMillis)".into());
+    }
+    Ok(message)
+}
+
+fn db(e: sqlx::Error) -> ApiError {
+    ApiError::from(StoreError::from(e))
+}
+
+/// `POST /google/callbacks`
+pub(crate) async fn receive(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+    match handle(&state, &body).await {
+        Ok(status) => status.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn handle(state: &AppState, body: &[u8]) -> Result<StatusCode, ApiError> {
+    let Some(cfg) = state.inner.config.google_callbacks.as_ref() else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "callbacks_not_configured",
+            "Google callbacks are not configured on this server",
+        ));
+    };
+    let body: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request("malformed_json", e.to_string()))?;
+    let message = verify_callback(cfg, &body, now_ms()).map_err(|why| {
+        tracing::warn!(reason = %why, "Google callback refused");
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_callback_signature",
+            "the callback does not verify",
+        )
+    })?;
+    let text = |k: &str| {
+        message
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let nonce = text("nonce");
+    let event = text("eventType");
+    let object_id = text("objectId");
+    let pool = state.inner.store.pool();
+    let mut tx = pool.begin().await.map_err(db)?;
+    // The nonce table doubles as the write lock's first statement.
+    let fresh = sqlx::query("INSERT INTO google_callback_nonces (nonce, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(&nonce)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected()
+        > 0;
+    if !fresh || nonce.is_empty() {
+        tx.commit().await.map_err(db)?;
+        tracing::info!(nonce, "Google callback replayed; ignored");
+        return Ok(StatusCode::OK);
+    }
+    let serial = object_id
+        .split_once('.')
+        .map(|(_, s)| s.to_owned())
+        .unwrap_or_default();
+    let pass = sqlx::query("SELECT id, serial_number FROM passes WHERE serial_number = $1")
+        .bind(&serial)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+    let Some(pass) = pass else {
+        tx.commit().await.map_err(db)?;
+        tracing::warn!(object = %object_id, "Google callback for an unknown object");
+        return Ok(StatusCode::OK);
+    };
+    let pass_id: String = pass.try_get("id").map_err(db)?;
+    let now = now_ms();
+    match event.as_str() {
+        "save" => {
+            let id = format!("con_{}", uuid::Uuid::now_v7().simple());
+            let inserted = sqlx::query(
+                "INSERT INTO connections (id, pass_id, platform, device_library_id, push_token, state, created_at, updated_at) \
+                 VALUES ($1, $2, 'google', $3, '', 'active', $4, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(&id)
+            .bind(&pass_id)
+            .bind(&object_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            if inserted.rows_affected() == 0 {
+                sqlx::query(
+                    "UPDATE connections SET state = 'active', updated_at = $1 WHERE platform = 'google' \
+                     AND device_library_id = $2 AND pass_id = $3",
+                )
+                .bind(now)
+                .bind(&object_id)
+                .bind(&pass_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            } else {
+                let data = json!({"id": id, "object": "connection", "platform": "google", "passId": pass_id,
+                                  "deviceLibraryIdentifier": object_id, "state": "active"});
+                emit(&mut tx, &Event::new("connection.created", data), None).await?;
+            }
+            tx.commit().await.map_err(db)?;
+            super::links::pass_installed(state, &pass_id, "google").await?;
+        }
+        "del" => {
+            tx.commit().await.map_err(db)?;
+            super::apple::remove_connections(
+                state,
+                "platform = 'google' AND device_library_id = $1 AND pass_id = $2",
+                &[&object_id, &pass_id],
+                "deleted from Google Wallet",
+            )
+            .await?;
+        }
+        other => {
+            tx.commit().await.map_err(db)?;
+            tracing::info!(event = other, "Google callback of an unknown type; ignored");
+        }
+    }
+    state.inner.deliveries_due.notify_one();
+    Ok(StatusCode::OK)
+}
