@@ -189,8 +189,40 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         Ok(rate)
     };
 
+    // The same passes built in memory and dropped: how signing scales with
+    // threads when no file is written (the writer's page-cache copies share
+    // the cores in the measurement above).
+    let memory_rate = |t: usize| -> anyhow::Result<f64> {
+        use rayon::prelude::*;
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build()?;
+        let time = Utc::now().trunc_subsecs(0);
+        let start = Instant::now();
+        let failed = pool.install(|| {
+            rows.par_iter()
+                .enumerate()
+                .filter(|(n, r)| {
+                    let stamp = Stamp::new(
+                        &format!("MEM-{n:07}"),
+                        &format!("{:032x}", *n as u128 * 7919 + 1),
+                        time,
+                    );
+                    stamp.map_or(true, |s| issuer.issue(r, &s).is_err())
+                })
+                .count()
+        });
+        if failed > 0 {
+            bail!("{failed} passes failed");
+        }
+        Ok(rows.len() as f64 / start.elapsed().as_secs_f64())
+    };
+
     let (mut best_sign, mut best_one, mut best_n) = (0f64, 0f64, 0f64);
+    let (mut mem_one, mut mem_n) = (0f64, 0f64);
     for round in 0..args.rounds.max(1) {
+        mem_one = mem_one.max(memory_rate(1)?);
+        if threads > 1 {
+            mem_n = mem_n.max(memory_rate(threads)?);
+        }
         best_sign = best_sign.max(sign_rate(Duration::from_secs_f64(
             args.sign_seconds.max(0.05),
         ))?);
@@ -235,6 +267,13 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         println!(
             "passforge {what:<19} {best_n:>8.0} passes/s ({threads} threads) = {:.2}x one thread",
             best_n / best_one
+        );
+    }
+    println!("in memory, no files           {mem_one:>8.0} passes/s (1 thread)");
+    if threads > 1 {
+        println!(
+            "in memory, no files           {mem_n:>8.0} passes/s ({threads} threads) = {:.2}x one thread",
+            mem_n / mem_one
         );
     }
     if let Some(rss) = peak_rss_mib() {
