@@ -244,6 +244,7 @@ fn bench_command_reports_rates_ratio_and_memory() {
         "% of the sign rate",
         "passes/s (2 threads) =",
         "x one thread",
+        "in memory, no files",
         "peak RSS",
     ] {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
