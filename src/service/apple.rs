@@ -25,10 +25,6 @@ pub const MAX_DEVICE_LOGS: i64 = 1000;
 /// Longest device log line kept (longer ones are cut).
 const MAX_LOG_CHARS: usize = 2000;
 
-fn db(e: sqlx::Error) -> ApiError {
-    ApiError::from(StoreError::from(e))
-}
-
 fn unauthorized() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
@@ -100,7 +96,13 @@ pub(crate) async fn register(
             )
         })?;
     let now = now_ms();
-    let mut tx = state.inner.store.pool().begin().await.map_err(db)?;
+    let mut tx = state
+        .inner
+        .store
+        .pool()
+        .begin()
+        .await
+        .map_err(ApiError::from)?;
     // Write first (SQLite takes the write lock now, not on an upgrade).
     let updated = sqlx::query(
         "UPDATE connections SET push_token = $1, updated_at = $2, state = 'active' \
@@ -112,9 +114,9 @@ pub(crate) async fn register(
     .bind(&pass.id)
     .execute(&mut *tx)
     .await
-    .map_err(db)?;
+    .map_err(ApiError::from)?;
     if updated.rows_affected() > 0 {
-        tx.commit().await.map_err(db)?;
+        tx.commit().await.map_err(ApiError::from)?;
         return Ok(StatusCode::OK.into_response());
     }
     let id = format!("con_{}", uuid::Uuid::now_v7().simple());
@@ -126,7 +128,7 @@ pub(crate) async fn register(
     .bind(&pass.id)
     .execute(&mut *tx)
     .await
-    .map_err(db)?;
+    .map_err(ApiError::from)?;
     sqlx::query(
         "INSERT INTO connections (id, pass_id, platform, device_library_id, push_token, state, created_at, updated_at) \
          VALUES ($1, $2, 'apple', $3, $4, 'active', $5, $5)",
@@ -138,7 +140,7 @@ pub(crate) async fn register(
     .bind(now)
     .execute(&mut *tx)
     .await
-    .map_err(db)?;
+    .map_err(ApiError::from)?;
     emit(
         &mut tx,
         &Event::new(
@@ -148,7 +150,7 @@ pub(crate) async fn register(
         None,
     )
     .await?;
-    tx.commit().await.map_err(db)?;
+    tx.commit().await.map_err(ApiError::from)?;
     state.inner.deliveries_due.notify_one();
     tracing::info!(pass = %pass.id, connection = %id, "device registered");
     super::links::pass_installed(&state, &pass.id, "apple").await?;
@@ -248,15 +250,18 @@ pub(crate) async fn serials(
     .bind(since)
     .fetch_all(state.inner.store.pool())
     .await
-    .map_err(db)?;
+    .map_err(ApiError::from)?;
     if rows.is_empty() {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let mut serials = Vec::new();
     let mut last = since;
     for r in rows {
-        serials.push(r.try_get::<String, _>("serial_number").map_err(db)?);
-        last = last.max(r.try_get::<i64, _>("updated_at").map_err(db)?);
+        serials.push(
+            r.try_get::<String, _>("serial_number")
+                .map_err(ApiError::from)?,
+        );
+        last = last.max(r.try_get::<i64, _>("updated_at").map_err(ApiError::from)?);
     }
     Ok(Json(json!({"serialNumbers": serials, "lastUpdated": last.to_string()})).into_response())
 }
@@ -322,7 +327,7 @@ pub(crate) async fn log(
         return Ok(StatusCode::OK);
     }
     let pool = state.inner.store.pool();
-    let mut tx = pool.begin().await.map_err(db)?;
+    let mut tx = pool.begin().await.map_err(ApiError::from)?;
     for line in &logs {
         tracing::info!(device_log = %line, "Wallet device log");
         sqlx::query("INSERT INTO device_logs (id, created_at, message) VALUES ($1, $2, $3)")
@@ -331,7 +336,7 @@ pub(crate) async fn log(
             .bind(line)
             .execute(&mut *tx)
             .await
-            .map_err(db)?;
+            .map_err(ApiError::from)?;
     }
     sqlx::query(
         "DELETE FROM device_logs WHERE id NOT IN (SELECT id FROM device_logs ORDER BY id DESC LIMIT $1)",
@@ -339,7 +344,7 @@ pub(crate) async fn log(
     .bind(MAX_DEVICE_LOGS)
     .execute(&mut *tx)
     .await
-    .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    .map_err(ApiError::from)?;
+    tx.commit().await.map_err(ApiError::from)?;
     Ok(StatusCode::OK)
 }

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use sqlx::Row as _;
 
 use super::error::ApiError;
-use super::store::{now_ms, StoreError};
+use super::store::now_ms;
 use super::webhooks::{emit, Event};
 use super::AppState;
 
@@ -122,10 +122,6 @@ pub fn verify_callback(cfg: &CallbackConfig, body: &Value, now_ms: i64) -> Resul
     Ok(message)
 }
 
-fn db(e: sqlx::Error) -> ApiError {
-    ApiError::from(StoreError::from(e))
-}
-
 /// `POST /google/callbacks`
 pub(crate) async fn receive(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
     match handle(&state, &body).await {
@@ -163,18 +159,18 @@ async fn handle(state: &AppState, body: &[u8]) -> Result<StatusCode, ApiError> {
     let event = text("eventType");
     let object_id = text("objectId");
     let pool = state.inner.store.pool();
-    let mut tx = pool.begin().await.map_err(db)?;
+    let mut tx = pool.begin().await.map_err(ApiError::from)?;
     // The nonce table doubles as the write lock's first statement.
     let fresh = sqlx::query("INSERT INTO google_callback_nonces (nonce, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(&nonce)
         .bind(now_ms())
         .execute(&mut *tx)
         .await
-        .map_err(db)?
+        .map_err(ApiError::from)?
         .rows_affected()
         > 0;
     if !fresh || nonce.is_empty() {
-        tx.commit().await.map_err(db)?;
+        tx.commit().await.map_err(ApiError::from)?;
         tracing::info!(nonce, "Google callback replayed; ignored");
         return Ok(StatusCode::OK);
     }
@@ -186,13 +182,13 @@ async fn handle(state: &AppState, body: &[u8]) -> Result<StatusCode, ApiError> {
         .bind(&serial)
         .fetch_optional(&mut *tx)
         .await
-        .map_err(db)?;
+        .map_err(ApiError::from)?;
     let Some(pass) = pass else {
-        tx.commit().await.map_err(db)?;
+        tx.commit().await.map_err(ApiError::from)?;
         tracing::warn!(object = %object_id, "Google callback for an unknown object");
         return Ok(StatusCode::OK);
     };
-    let pass_id: String = pass.try_get("id").map_err(db)?;
+    let pass_id: String = pass.try_get("id").map_err(ApiError::from)?;
     let now = now_ms();
     match event.as_str() {
         "save" => {
@@ -207,7 +203,7 @@ async fn handle(state: &AppState, body: &[u8]) -> Result<StatusCode, ApiError> {
             .bind(now)
             .execute(&mut *tx)
             .await
-            .map_err(db)?;
+            .map_err(ApiError::from)?;
             if inserted.rows_affected() == 0 {
                 sqlx::query(
                     "UPDATE connections SET state = 'active', updated_at = $1 WHERE platform = 'google' \
@@ -218,17 +214,17 @@ async fn handle(state: &AppState, body: &[u8]) -> Result<StatusCode, ApiError> {
                 .bind(&pass_id)
                 .execute(&mut *tx)
                 .await
-                .map_err(db)?;
+                .map_err(ApiError::from)?;
             } else {
                 let data = json!({"id": id, "object": "connection", "platform": "google", "passId": pass_id,
                                   "deviceLibraryIdentifier": object_id, "state": "active"});
                 emit(&mut tx, &Event::new("connection.created", data), None).await?;
             }
-            tx.commit().await.map_err(db)?;
+            tx.commit().await.map_err(ApiError::from)?;
             super::links::pass_installed(state, &pass_id, "google").await?;
         }
         "del" => {
-            tx.commit().await.map_err(db)?;
+            tx.commit().await.map_err(ApiError::from)?;
             super::apple::remove_connections(
                 state,
                 "platform = 'google' AND device_library_id = $1 AND pass_id = $2",
@@ -238,7 +234,7 @@ async fn handle(state: &AppState, body: &[u8]) -> Result<StatusCode, ApiError> {
             .await?;
         }
         other => {
-            tx.commit().await.map_err(db)?;
+            tx.commit().await.map_err(ApiError::from)?;
             tracing::info!(event = other, "Google callback of an unknown type; ignored");
         }
     }

@@ -12,12 +12,8 @@ use sqlx::Row as _;
 
 use super::auth::{Principal, Scope};
 use super::error::{ApiError, FieldProblem};
-use super::store::{now_ms, StoreError};
+use super::store::now_ms;
 use super::{rfc3339, AppState};
-
-fn db(e: sqlx::Error) -> ApiError {
-    ApiError::from(StoreError::from(e))
-}
 
 /// Which connections to list.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -35,16 +31,16 @@ const COLUMNS: &str = "c.id, c.pass_id, c.platform, c.device_library_id, c.state
 
 fn connection_json(r: &sqlx::any::AnyRow) -> Result<Value, ApiError> {
     Ok(json!({
-        "id": r.try_get::<String, _>("id").map_err(db)?,
+        "id": r.try_get::<String, _>("id").map_err(ApiError::from)?,
         "object": "connection",
-        "passId": r.try_get::<String, _>("pass_id").map_err(db)?,
-        "serialNumber": r.try_get::<Option<String>, _>("serial_number").map_err(db)?,
-        "userId": r.try_get::<Option<String>, _>("user_id").map_err(db)?,
-        "platform": r.try_get::<String, _>("platform").map_err(db)?,
-        "deviceLibraryIdentifier": r.try_get::<String, _>("device_library_id").map_err(db)?,
-        "state": r.try_get::<String, _>("state").map_err(db)?,
-        "createdAt": rfc3339(r.try_get::<i64, _>("created_at").map_err(db)?),
-        "updatedAt": rfc3339(r.try_get::<i64, _>("updated_at").map_err(db)?),
+        "passId": r.try_get::<String, _>("pass_id").map_err(ApiError::from)?,
+        "serialNumber": r.try_get::<Option<String>, _>("serial_number").map_err(ApiError::from)?,
+        "userId": r.try_get::<Option<String>, _>("user_id").map_err(ApiError::from)?,
+        "platform": r.try_get::<String, _>("platform").map_err(ApiError::from)?,
+        "deviceLibraryIdentifier": r.try_get::<String, _>("device_library_id").map_err(ApiError::from)?,
+        "state": r.try_get::<String, _>("state").map_err(ApiError::from)?,
+        "createdAt": rfc3339(r.try_get::<i64, _>("created_at").map_err(ApiError::from)?),
+        "updatedAt": rfc3339(r.try_get::<i64, _>("updated_at").map_err(ApiError::from)?),
     }))
 }
 
@@ -77,7 +73,10 @@ pub(crate) async fn query(
     for a in args {
         q = q.bind(a);
     }
-    let rows = q.fetch_all(state.inner.store.pool()).await.map_err(db)?;
+    let rows = q
+        .fetch_all(state.inner.store.pool())
+        .await
+        .map_err(ApiError::from)?;
     rows.iter().map(connection_json).collect()
 }
 
@@ -123,7 +122,7 @@ async fn one(state: &AppState, id: &str) -> Result<Value, ApiError> {
     .bind(id.to_owned())
     .fetch_optional(state.inner.store.pool())
     .await
-    .map_err(db)?
+    .map_err(ApiError::from)?
     .ok_or_else(|| ApiError::not_found("connection", id))?;
     connection_json(&row)
 }
@@ -169,9 +168,9 @@ pub(crate) async fn sync(
         .bind(&id)
         .fetch_one(state.inner.store.pool())
         .await
-        .map_err(db)?;
-    let pass_id: String = row.try_get("pass_id").map_err(db)?;
-    let token: String = row.try_get("push_token").map_err(db)?;
+        .map_err(ApiError::from)?;
+    let pass_id: String = row.try_get("pass_id").map_err(ApiError::from)?;
+    let token: String = row.try_get("push_token").map_err(ApiError::from)?;
     let now = now_ms();
     let push_id = format!("psh_{}", uuid::Uuid::now_v7().simple());
     sqlx::query(
@@ -185,7 +184,7 @@ pub(crate) async fn sync(
     .bind(now)
     .execute(state.inner.store.pool())
     .await
-    .map_err(db)?;
+    .map_err(ApiError::from)?;
     state.inner.pushes_due.notify_one();
     Ok((
         StatusCode::ACCEPTED,
@@ -205,11 +204,11 @@ pub(crate) async fn install_counts(state: &AppState, pass_id: &str) -> Result<Va
     .bind(pass_id)
     .fetch_all(state.inner.store.pool())
     .await
-    .map_err(db)?;
+    .map_err(ApiError::from)?;
     let mut out = json!({"apple": 0, "google": 0});
     for r in rows {
-        let platform: String = r.try_get("platform").map_err(db)?;
-        let n: i64 = r.try_get("n").map_err(db)?;
+        let platform: String = r.try_get("platform").map_err(ApiError::from)?;
+        let n: i64 = r.try_get("n").map_err(ApiError::from)?;
         out[platform] = n.into();
     }
     Ok(out)

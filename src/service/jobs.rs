@@ -36,10 +36,6 @@ const LEASE_MS: i64 = 120_000;
 /// Failed items listed in `GET /v1/jobs/{id}`.
 const MAX_LISTED_ERRORS: i64 = 100;
 
-fn db(e: sqlx::Error) -> ApiError {
-    ApiError::from(StoreError::from(e))
-}
-
 /// `POST /v1/passes/batch`
 pub(crate) async fn create(
     State(state): State<AppState>,
@@ -104,7 +100,13 @@ pub(crate) async fn create(
     let id = format!("job_{}", uuid::Uuid::now_v7().simple());
     let now = now_ms();
     let total = items.len();
-    let mut tx = state.inner.store.pool().begin().await.map_err(db)?;
+    let mut tx = state
+        .inner
+        .store
+        .pool()
+        .begin()
+        .await
+        .map_err(ApiError::from)?;
     sqlx::query(
         "INSERT INTO jobs (id, template_id, status, total, succeeded, failed, created_at, updated_at) \
          VALUES ($1, $2, 'queued', $3, 0, 0, $4, $4)",
@@ -115,7 +117,7 @@ pub(crate) async fn create(
     .bind(now)
     .execute(&mut *tx)
     .await
-    .map_err(db)?;
+    .map_err(ApiError::from)?;
     for (i, item) in items.iter().enumerate() {
         let chunk = (i / CHUNK_ITEMS) as i64;
         if i % CHUNK_ITEMS == 0 {
@@ -127,7 +129,7 @@ pub(crate) async fn create(
             .bind(chunk)
             .execute(&mut *tx)
             .await
-            .map_err(db)?;
+            .map_err(ApiError::from)?;
         }
         sqlx::query(
             "INSERT INTO job_items (job_id, idx, chunk, input, pass_id, status) \
@@ -140,9 +142,9 @@ pub(crate) async fn create(
         .bind(uuid::Uuid::now_v7().to_string())
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
+        .map_err(ApiError::from)?;
     }
-    tx.commit().await.map_err(db)?;
+    tx.commit().await.map_err(ApiError::from)?;
     state.inner.jobs_due.notify_waiters();
     tracing::info!(job = %id, items = total, "batch job queued");
     let v = job_json(&state, &id).await?;
@@ -157,12 +159,12 @@ async fn job_json(state: &AppState, id: &str) -> Result<Value, ApiError> {
     .bind(id)
     .fetch_optional(pool)
     .await
-    .map_err(db)?
+    .map_err(ApiError::from)?
     .ok_or_else(|| ApiError::not_found("job", id))?;
-    let total: i64 = row.try_get("total").map_err(db)?;
-    let succeeded: i64 = row.try_get("succeeded").map_err(db)?;
-    let failed: i64 = row.try_get("failed").map_err(db)?;
-    let finished: Option<i64> = row.try_get("finished_at").map_err(db)?;
+    let total: i64 = row.try_get("total").map_err(ApiError::from)?;
+    let succeeded: i64 = row.try_get("succeeded").map_err(ApiError::from)?;
+    let failed: i64 = row.try_get("failed").map_err(ApiError::from)?;
+    let finished: Option<i64> = row.try_get("finished_at").map_err(ApiError::from)?;
     let failures = sqlx::query(
         "SELECT idx, error FROM job_items WHERE job_id = $1 AND status = 'failed' ORDER BY idx LIMIT $2",
     )
@@ -170,7 +172,7 @@ async fn job_json(state: &AppState, id: &str) -> Result<Value, ApiError> {
     .bind(MAX_LISTED_ERRORS)
     .fetch_all(pool)
     .await
-    .map_err(db)?;
+    .map_err(ApiError::from)?;
     let errors: Vec<Value> = failures
         .iter()
         .map(|r| {
@@ -187,14 +189,14 @@ async fn job_json(state: &AppState, id: &str) -> Result<Value, ApiError> {
     Ok(json!({
         "id": id,
         "object": "job",
-        "templateId": row.try_get::<String, _>("template_id").map_err(db)?,
-        "status": row.try_get::<String, _>("status").map_err(db)?,
+        "templateId": row.try_get::<String, _>("template_id").map_err(ApiError::from)?,
+        "status": row.try_get::<String, _>("status").map_err(ApiError::from)?,
         "total": total,
         "succeeded": succeeded,
         "failed": failed,
         "progress": if total > 0 { (succeeded + failed) as f64 / total as f64 } else { 1.0 },
         "errors": errors,
-        "createdAt": rfc3339(row.try_get::<i64, _>("created_at").map_err(db)?),
+        "createdAt": rfc3339(row.try_get::<i64, _>("created_at").map_err(ApiError::from)?),
         "finishedAt": finished.map(rfc3339),
         "downloadUrl": format!("{base}/v1/jobs/{id}/download"),
     }))
@@ -428,10 +430,10 @@ pub(crate) async fn download(
     .bind(&id)
     .fetch_all(state.inner.store.pool())
     .await
-    .map_err(db)?;
+    .map_err(ApiError::from)?;
     let mut records = Vec::with_capacity(rows.len());
     for r in rows {
-        let pass_id: String = r.try_get("pass_id").map_err(db)?;
+        let pass_id: String = r.try_get("pass_id").map_err(ApiError::from)?;
         // Passes deleted since are left out.
         if let Some(p) = state.inner.store.pass(&pass_id).await? {
             records.push(p);

@@ -27,10 +27,6 @@ use super::{rfc3339, AppState, Body};
 /// Default lifetime of a link.
 const DEFAULT_EXPIRES_SECS: i64 = 7 * 24 * 3600;
 
-fn db(e: sqlx::Error) -> ApiError {
-    ApiError::from(StoreError::from(e))
-}
-
 fn problem(pointer: &str, detail: impl Into<String>) -> FieldProblem {
     FieldProblem {
         pointer: pointer.to_owned(),
@@ -86,8 +82,11 @@ async fn load_by(state: &AppState, column: &str, value: &str) -> Result<Option<L
     .bind(value.to_owned())
     .fetch_optional(state.inner.store.pool())
     .await
-    .map_err(db)?;
-    row.as_ref().map(from_row).transpose().map_err(db)
+    .map_err(ApiError::from)?;
+    row.as_ref()
+        .map(from_row)
+        .transpose()
+        .map_err(ApiError::from)
 }
 
 /// The link's status now (`expired` once past its time).
@@ -108,7 +107,7 @@ async fn link_json(state: &AppState, l: &Link) -> Result<Value, ApiError> {
     .bind(&l.id)
     .fetch_all(state.inner.store.pool())
     .await
-    .map_err(db)?;
+    .map_err(ApiError::from)?;
     let passes: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -232,7 +231,13 @@ pub(crate) async fn create(
     let mut raw = [0u8; 18];
     openssl::rand::rand_bytes(&mut raw).map_err(|e| ApiError::internal(&e))?;
     let code = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
-    let mut tx = state.inner.store.pool().begin().await.map_err(db)?;
+    let mut tx = state
+        .inner
+        .store
+        .pool()
+        .begin()
+        .await
+        .map_err(ApiError::from)?;
     let (endpoint_id, secret) = match &webhook_url {
         Some(u) => {
             let (eid, secret) =
@@ -260,8 +265,8 @@ pub(crate) async fn create(
     .bind(now)
     .execute(&mut *tx)
     .await
-    .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    .map_err(ApiError::from)?;
+    tx.commit().await.map_err(ApiError::from)?;
     let link = load_by(&state, "id", &id)
         .await?
         .ok_or_else(|| ApiError::internal(&"a new link vanished"))?;
@@ -296,10 +301,10 @@ pub(crate) async fn list(
     )))
     .fetch_all(state.inner.store.pool())
     .await
-    .map_err(db)?;
+    .map_err(ApiError::from)?;
     let mut data = Vec::new();
     for r in &rows {
-        data.push(link_json(&state, &from_row(r).map_err(db)?).await?);
+        data.push(link_json(&state, &from_row(r).map_err(ApiError::from)?).await?);
     }
     Ok(Json(json!({"data": data})))
 }
@@ -316,7 +321,7 @@ pub(crate) async fn revoke(
         .bind(&id)
         .execute(state.inner.store.pool())
         .await
-        .map_err(db)?;
+        .map_err(ApiError::from)?;
     let l = load_by(&state, "id", &id)
         .await?
         .ok_or_else(|| ApiError::not_found("link", &id))?;
@@ -333,7 +338,13 @@ async fn advance(
     event: &'static str,
     result: Value,
 ) -> Result<(), ApiError> {
-    let mut tx = state.inner.store.pool().begin().await.map_err(db)?;
+    let mut tx = state
+        .inner
+        .store
+        .pool()
+        .begin()
+        .await
+        .map_err(ApiError::from)?;
     let list = from
         .iter()
         .map(|s| format!("'{s}'"))
@@ -347,7 +358,7 @@ async fn advance(
     .bind(&l.id)
     .execute(&mut *tx)
     .await
-    .map_err(db)?;
+    .map_err(ApiError::from)?;
     if done.rows_affected() > 0 {
         let data = json!({
             "event": event, "linkId": l.id, "status": to, "result": result, "error": null,
@@ -359,7 +370,7 @@ async fn advance(
             emit_to_own(&mut tx, &e, own).await?;
         }
     }
-    tx.commit().await.map_err(db)?;
+    tx.commit().await.map_err(ApiError::from)?;
     state.inner.deliveries_due.notify_one();
     Ok(())
 }
@@ -387,9 +398,9 @@ pub(crate) async fn pass_installed(
         .bind(pass_id)
         .fetch_all(state.inner.store.pool())
         .await
-        .map_err(db)?;
+        .map_err(ApiError::from)?;
     for r in rows {
-        let link_id: String = r.try_get("link_id").map_err(db)?;
+        let link_id: String = r.try_get("link_id").map_err(ApiError::from)?;
         if let Some(l) = load_by(state, "id", &link_id).await? {
             let serial = state
                 .inner
@@ -502,7 +513,7 @@ async fn claim(state: &AppState, l: &Link, platform: &str) -> Result<Response, A
                 .bind(&l.id)
                 .execute(state.inner.store.pool())
                 .await
-                .map_err(db)?;
+                .map_err(ApiError::from)?;
             if taken.rows_affected() == 0 {
                 return Ok(page(
                     StatusCode::GONE,
@@ -523,7 +534,7 @@ async fn claim(state: &AppState, l: &Link, platform: &str) -> Result<Response, A
         .bind(now_ms())
         .execute(state.inner.store.pool())
         .await
-        .map_err(db)?;
+        .map_err(ApiError::from)?;
     let result =
         json!({"passId": pass.id, "serialNumber": pass.serial_number, "platform": platform});
     advance(

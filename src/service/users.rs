@@ -10,7 +10,7 @@ use sqlx::Row as _;
 
 use super::auth::{new_user_token, Principal, Scope};
 use super::error::{ApiError, FieldProblem};
-use super::store::{now_ms, PassQuery, StoreError};
+use super::store::{now_ms, PassQuery};
 use super::webhooks::{emit, Event};
 use super::{rfc3339, AppState, Body};
 
@@ -19,10 +19,6 @@ const DEFAULT_TOKEN_SECS: i64 = 24 * 3600;
 
 /// Longest lifetime of a user token.
 const MAX_TOKEN_SECS: i64 = 90 * 24 * 3600;
-
-fn db(e: sqlx::Error) -> ApiError {
-    ApiError::from(StoreError::from(e))
-}
 
 fn problem(pointer: &str, detail: impl Into<String>) -> FieldProblem {
     FieldProblem {
@@ -37,21 +33,21 @@ async fn user_json(state: &AppState, id: &str) -> Result<Value, ApiError> {
         .bind(id)
         .fetch_optional(pool)
         .await
-        .map_err(db)?
+        .map_err(ApiError::from)?
         .ok_or_else(|| ApiError::not_found("user", id))?;
     let passes: i64 = sqlx::query("SELECT COUNT(*) AS n FROM passes WHERE user_id = $1")
         .bind(id)
         .fetch_one(pool)
         .await
-        .map_err(db)?
+        .map_err(ApiError::from)?
         .try_get("n")
-        .map_err(db)?;
+        .map_err(ApiError::from)?;
     Ok(json!({
-        "id": row.try_get::<String, _>("id").map_err(db)?,
+        "id": row.try_get::<String, _>("id").map_err(ApiError::from)?,
         "object": "user",
-        "externalId": row.try_get::<String, _>("external_id").map_err(db)?,
+        "externalId": row.try_get::<String, _>("external_id").map_err(ApiError::from)?,
         "passes": passes,
-        "createdAt": rfc3339(row.try_get::<i64, _>("created_at").map_err(db)?),
+        "createdAt": rfc3339(row.try_get::<i64, _>("created_at").map_err(ApiError::from)?),
     }))
 }
 
@@ -78,7 +74,13 @@ pub(crate) async fn create(
         .to_owned();
     let id = format!("usr_{}", uuid::Uuid::now_v7().simple());
     let now = now_ms();
-    let mut tx = state.inner.store.pool().begin().await.map_err(db)?;
+    let mut tx = state
+        .inner
+        .store
+        .pool()
+        .begin()
+        .await
+        .map_err(ApiError::from)?;
     let inserted =
         sqlx::query("INSERT INTO users (id, external_id, created_at) VALUES ($1, $2, $3)")
             .bind(&id)
@@ -94,13 +96,13 @@ pub(crate) async fn create(
                 format!("a user with externalId {external:?} exists"),
             ))
         }
-        Err(e) => return Err(db(e)),
+        Err(e) => return Err(e.into()),
         Ok(_) => {}
     }
     let data =
         json!({"id": id, "object": "user", "externalId": external, "createdAt": rfc3339(now)});
     emit(&mut tx, &Event::new("user.created", data.clone()), None).await?;
-    tx.commit().await.map_err(db)?;
+    tx.commit().await.map_err(ApiError::from)?;
     state.inner.deliveries_due.notify_one();
     let mut out = data;
     out["passes"] = 0.into();
@@ -149,13 +151,19 @@ pub(crate) async fn delete(
     };
     user_json(&state, &id).await?;
     let now = now_ms();
-    let mut tx = state.inner.store.pool().begin().await.map_err(db)?;
+    let mut tx = state
+        .inner
+        .store
+        .pool()
+        .begin()
+        .await
+        .map_err(ApiError::from)?;
     sqlx::query("UPDATE user_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(&id)
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
+        .map_err(ApiError::from)?;
     let passes = if delete_passes {
         sqlx::query("DELETE FROM passes WHERE user_id = $1")
     } else {
@@ -164,13 +172,13 @@ pub(crate) async fn delete(
     .bind(&id)
     .execute(&mut *tx)
     .await
-    .map_err(db)?
+    .map_err(ApiError::from)?
     .rows_affected();
     sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(&id)
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
+        .map_err(ApiError::from)?;
     emit(
         &mut tx,
         &Event::new(
@@ -180,7 +188,7 @@ pub(crate) async fn delete(
         None,
     )
     .await?;
-    tx.commit().await.map_err(db)?;
+    tx.commit().await.map_err(ApiError::from)?;
     state.inner.deliveries_due.notify_one();
     Ok(StatusCode::NO_CONTENT)
 }
@@ -223,7 +231,7 @@ pub(crate) async fn create_token(
     .bind(now)
     .execute(state.inner.store.pool())
     .await
-    .map_err(db)?;
+    .map_err(ApiError::from)?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"id": token_id, "object": "user_token", "userId": id, "token": token.expose(), "expiresAt": rfc3339(expires)})),
@@ -244,7 +252,7 @@ pub(crate) async fn revoke_token(
         .bind(&id)
         .execute(state.inner.store.pool())
         .await
-        .map_err(db)?;
+        .map_err(ApiError::from)?;
     if done.rows_affected() == 0 {
         return Err(ApiError::not_found("user token", &token));
     }
