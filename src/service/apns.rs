@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use sqlx::{Any, Row as _, Transaction};
 
-use super::store::{now_ms, Backend, StoreError};
+use super::store::{now_ms, RetryQueue, StoreError};
 use super::AppState;
 
 /// How the sender authenticates to APNs.
@@ -269,26 +269,20 @@ struct Claimed {
 }
 
 async fn claim(state: &AppState, worker: &str) -> Result<Vec<Claimed>, StoreError> {
-    let store = &state.inner.store;
-    let now = now_ms();
-    let lock = match store.backend() {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
-    let sql = format!(
-        "UPDATE pushes SET status = 'sending', claimed_by = $1, claimed_until = $2, \
-         attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM pushes \
-         WHERE (status = 'pending' AND next_attempt_at <= $3) \
-         OR (status = 'sending' AND claimed_until < $3) \
-         ORDER BY next_attempt_at LIMIT $4{lock}) \
-         RETURNING id, pass_id, push_token, topic, attempts"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(worker)
-        .bind(now + LEASE_MS)
-        .bind(now)
-        .bind(CLAIM_BATCH)
-        .fetch_all(store.pool())
+    let rows = state
+        .inner
+        .store
+        .claim_due(
+            &RetryQueue {
+                table: "pushes",
+                in_flight: "sending",
+                order: "next_attempt_at",
+                returning: "id, pass_id, push_token, topic, attempts",
+            },
+            worker,
+            LEASE_MS,
+            CLAIM_BATCH,
+        )
         .await?;
     rows.iter()
         .map(|r| {

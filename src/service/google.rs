@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use sqlx::{Any, Row as _, Transaction};
 
-use super::store::{now_ms, Backend, PassRecord, StoreError};
+use super::store::{now_ms, PassRecord, RetryQueue, StoreError};
 use super::AppState;
 use crate::issue::{Issuer, Stamp};
 
@@ -207,24 +207,20 @@ struct Claimed {
 }
 
 async fn claim(state: &AppState, worker: &str) -> Result<Vec<Claimed>, StoreError> {
-    let store = &state.inner.store;
-    let now = now_ms();
-    let lock = match store.backend() {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
-    let sql = format!(
-        "UPDATE google_updates SET status = 'sending', claimed_by = $1, claimed_until = $2, \
-         attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM google_updates \
-         WHERE (status = 'pending' AND next_attempt_at <= $3) \
-         OR (status = 'sending' AND claimed_until < $3) \
-         ORDER BY id LIMIT 100{lock}) RETURNING id, pass_id, kind, payload, attempts"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(worker)
-        .bind(now + 60_000)
-        .bind(now)
-        .fetch_all(store.pool())
+    let rows = state
+        .inner
+        .store
+        .claim_due(
+            &RetryQueue {
+                table: "google_updates",
+                in_flight: "sending",
+                order: "id",
+                returning: "id, pass_id, kind, payload, attempts",
+            },
+            worker,
+            60_000,
+            100,
+        )
         .await?;
     let mut out: Vec<Claimed> = rows
         .iter()

@@ -18,7 +18,7 @@ use sqlx::Row as _;
 use super::auth::{Principal, Scope};
 use super::error::{ApiError, FieldProblem};
 use super::passes::{create_pass, parse_new, sign_record};
-use super::store::{now_ms, Backend, StoreError};
+use super::store::{now_ms, StoreError};
 use super::{rfc3339, AppState, Body};
 
 /// Items per chunk (the unit an instance claims).
@@ -217,10 +217,7 @@ pub(crate) async fn get(
 async fn claim(state: &AppState, worker: &str) -> Result<Option<(String, i64)>, StoreError> {
     let store = &state.inner.store;
     let now = now_ms();
-    let lock = match store.backend() {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
+    let lock = store.skip_locked();
     let sql = format!(
         "UPDATE job_chunks SET status = 'running', claimed_by = $1, claimed_until = $2 \
          WHERE id IN (SELECT id FROM job_chunks WHERE status = 'pending' \

@@ -25,7 +25,7 @@ use sqlx::{Any, Row as _, Transaction};
 
 use super::auth::{hex, Principal, Scope};
 use super::error::{ApiError, FieldProblem};
-use super::store::{now_ms, StoreError};
+use super::store::{now_ms, RetryQueue, StoreError};
 use super::{rfc3339, AppState, Body};
 
 /// Event types an endpoint can subscribe to.
@@ -417,26 +417,21 @@ fn event_type(s: &str) -> &'static str {
 
 async fn claim(state: &AppState, worker: &str) -> Result<Vec<Claimed>, StoreError> {
     let store = &state.inner.store;
-    let now = now_ms();
     let lease = i64::try_from(LEASE.as_millis()).unwrap_or(60_000);
-    let lock = match store.backend() {
-        super::store::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        super::store::Backend::Sqlite => "",
-    };
-    let sql = format!(
-        "UPDATE webhook_deliveries SET status = 'delivering', claimed_by = $1, claimed_until = $2, \
-         attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM webhook_deliveries \
-         WHERE (status = 'pending' AND next_attempt_at <= $3) \
-         OR (status = 'delivering' AND claimed_until < $3) \
-         ORDER BY next_attempt_at LIMIT $4{lock}) RETURNING id"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(worker)
-        .bind(now + lease)
-        .bind(now)
-        .bind(CLAIM_BATCH)
-        .fetch_all(store.pool())
+    let rows = store
+        .claim_due(
+            &RetryQueue {
+                table: "webhook_deliveries",
+                in_flight: "delivering",
+                order: "next_attempt_at",
+                returning: "id",
+            },
+            worker,
+            lease,
+            CLAIM_BATCH,
+        )
         .await?;
+    let now = now_ms();
     let mut out = Vec::new();
     for r in rows {
         let id: String = r.try_get("id")?;
