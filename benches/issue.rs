@@ -7,7 +7,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use passforge::apple::manifest::{manifest_json, sha1_hex};
-use passforge::apple::{test_identity, write_archive, write_pkpass};
+use passforge::apple::{assemble_pkpass, build_pkpass, test_identity};
 use passforge::issue::{Issuer, Stamp};
 use passforge::template::{load_dir, RenderInput};
 
@@ -77,27 +77,27 @@ fn benches(c: &mut Criterion) {
     });
     c.bench_function("zip", |b| {
         b.iter(|| {
-            write_archive(
-                std::io::Cursor::new(Vec::with_capacity(128 * 1024)),
+            assemble_pkpass(
                 black_box(&pass_json),
                 template.packed_assets(),
                 &[],
                 &manifest,
                 &signature,
                 time,
+                Vec::new(),
             )
             .expect("zip")
         })
     });
     c.bench_function("package (manifest + sign + zip)", |b| {
         b.iter(|| {
-            write_pkpass(
-                std::io::Cursor::new(Vec::with_capacity(128 * 1024)),
+            build_pkpass(
                 black_box(&pass_json),
                 template.packed_assets(),
                 &[],
                 &identity,
                 time,
+                Vec::new(),
             )
             .expect("pkpass")
         })

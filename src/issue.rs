@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 
-use crate::apple::{write_pkpass, PkpassError, SigningIdentity};
+use crate::apple::{build_pkpass, Pkpass, PkpassError, SigningIdentity};
 use crate::google::{map_pass, save_jwt, GoogleConfig, GoogleError, SaveJwt};
 use crate::model::{AuthToken, IdError, SerialNumber};
 use crate::template::{
@@ -76,8 +76,8 @@ pub fn take_serial_number(
 pub struct IssuedPass {
     /// Its serial number.
     pub serial_number: SerialNumber,
-    /// The signed `.pkpass` bytes (empty when Apple output was not asked for).
-    pub pkpass: Vec<u8>,
+    /// The signed `.pkpass` (none when Apple output was not asked for).
+    pub pkpass: Option<Pkpass>,
     /// The Google save link, when Google output was asked for.
     pub google: Option<GoogleSave>,
     /// The rendered pass (pass.json tree, normalized fields, warnings).
@@ -214,9 +214,9 @@ impl Issuer<'_> {
         self.issue_into(fields, stamp, Vec::new())
     }
 
-    /// Like [`Issuer::issue`], writing the `.pkpass` into `buf` (cleared
-    /// first), so a batch can recycle its buffers instead of allocating
-    /// ~100 KB per pass.
+    /// Like [`Issuer::issue`], building the `.pkpass`'s own bytes in `buf`
+    /// (cleared first), so a batch can recycle its buffers instead of
+    /// allocating one per pass.
     ///
     /// # Errors
     /// As [`Issuer::issue`].
@@ -234,32 +234,20 @@ impl Issuer<'_> {
         &self,
         rendered: RenderedPass,
         stamp: &Stamp,
-        mut buf: Vec<u8>,
+        buf: Vec<u8>,
     ) -> Result<IssuedPass, IssueError> {
         let pkpass = if self.apple {
             let pass_json = serde_json::to_vec(&rendered.pass_json)?;
-            buf.clear();
-            // Room for everything but the assets: manifest, signature (a few KB with
-            // the certificate chain) and ~300 bytes of ZIP headers per entry. Too
-            // little would double the buffer and copy the whole pass again.
-            buf.reserve(
-                pass_json.len()
-                    + self.asset_bytes()
-                    + 16 * 1024
-                    + 300 * self.template.assets().len(),
-            );
-            let buf = std::io::Cursor::new(buf);
-            write_pkpass(
-                buf,
+            Some(build_pkpass(
                 &pass_json,
                 self.template.packed_assets(),
                 &[],
                 self.identity,
                 stamp.signing_time,
-            )?
-            .into_inner()
+                buf,
+            )?)
         } else {
-            Vec::new()
+            None
         };
         let google = match self.google {
             Some(config) => {
@@ -279,10 +267,6 @@ impl Issuer<'_> {
             google,
             rendered,
         })
-    }
-
-    fn asset_bytes(&self) -> usize {
-        self.template.assets().iter().map(|a| a.bytes.len()).sum()
     }
 
     /// Issues a chunk of passes in parallel on the current rayon pool. Results

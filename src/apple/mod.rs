@@ -12,7 +12,7 @@ mod sign;
 pub mod verify;
 
 pub use package::{
-    write_archive, write_pkpass, write_pkpasses, PackedAssets, PassFile, PkpassError,
+    assemble_pkpass, build_pkpass, write_pkpasses, PackedAssets, PassFile, Pkpass, PkpassError,
     MAX_BUNDLE_PASSES,
 };
 pub use sign::{parse_cert, CertInfo, SignError, SigningIdentity};
@@ -40,6 +40,7 @@ pub mod test_identity {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{DateTime, Utc};
     use openssl::pkcs7::{Pkcs7, Pkcs7Flags};
     use std::io::Read;
 
@@ -120,25 +121,27 @@ mod tests {
             .collect()
     }
 
+    fn build(
+        pass_json: &[u8],
+        assets: &PackedAssets,
+        extra: &[PassFile],
+        at: DateTime<Utc>,
+    ) -> Vec<u8> {
+        let id = test_identity::load().expect("identity");
+        build_pkpass(pass_json, assets, extra, &id, at, Vec::new())
+            .expect("pkpass")
+            .to_vec()
+    }
+
     #[test]
     fn pkpass_layout_and_manifest() {
         use zip::CompressionMethod::{Deflated, Stored};
-        let id = test_identity::load().expect("identity");
         let pass_json = br#"{"formatVersion":1}"#;
-        let bytes = write_pkpass(
-            std::io::Cursor::new(Vec::new()),
-            pass_json,
-            &packed(),
-            &[],
-            &id,
-            time(),
-        )
-        .expect("pkpass")
-        .into_inner();
+        let bytes = build(pass_json, &packed(), &[], time());
         let names: Vec<(&str, zip::CompressionMethod)> = vec![
-            ("pass.json", Stored),
             ("icon.png", Stored),
-            ("fr.lproj/pass.strings", Deflated),
+            ("fr.lproj/pass.strings", Stored),
+            ("pass.json", Stored),
             ("manifest.json", Stored),
             ("signature", Stored),
         ];
@@ -148,7 +151,7 @@ mod tests {
                 .map(|(n, m)| (n.as_str(), *m))
                 .collect::<Vec<_>>(),
             names,
-            "PNGs stored, small per-pass JSON stored, template JSON/strings deflated"
+            "the template's files first; PNGs, small JSON and tiny strings stored"
         );
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).expect("zip");
         let mut m = String::new();
@@ -164,47 +167,189 @@ mod tests {
             .expect("strings")
             .read_to_string(&mut strings)
             .expect("read");
+        assert_eq!(strings, "\"A\" = \"B\";", "assets read back intact");
         assert_eq!(
-            strings, "\"A\" = \"B\";",
-            "pre-compressed assets read back intact"
+            bytes,
+            build(pass_json, &packed(), &[], time()),
+            "byte-identical for identical inputs"
         );
-        let again = write_pkpass(
-            std::io::Cursor::new(Vec::new()),
-            pass_json,
-            &packed(),
-            &[],
-            &id,
-            time(),
-        )
-        .expect("pkpass")
-        .into_inner();
-        assert_eq!(bytes, again, "byte-identical for identical inputs");
 
-        // A large pass.json is deflated.
+        // A large pass.json and large template strings are deflated, a
+        // per-pass file with a non-ASCII name is flagged UTF-8, and every
+        // entry reads back with its checksum checked.
         let big = serde_json::to_vec(
             &serde_json::json!({"formatVersion": 1, "text": "lorem ipsum ".repeat(800)}),
         )
         .expect("json");
-        let bytes = write_pkpass(
-            std::io::Cursor::new(Vec::new()),
-            &big,
-            &packed(),
-            &[],
-            &id,
-            time(),
-        )
-        .expect("pkpass")
-        .into_inner();
+        let strings = "\"A\" = \"B\";\n".repeat(500);
+        let assets = PackedAssets::new(vec![
+            crate::template::Asset::new("icon.png", crate::test_support::png(29, 29)),
+            crate::template::Asset::new("fr.lproj/pass.strings", strings.clone().into_bytes()),
+        ])
+        .expect("pack");
+        let extra = [PassFile {
+            name: "caf\u{e9}.txt".to_owned(),
+            bytes: b"cr\xc3\xa8me".to_vec(),
+        }];
+        let bytes = build(&big, &assets, &extra, time());
+        let got = names_and_methods(&bytes);
+        assert_eq!(got[1], ("fr.lproj/pass.strings".to_owned(), Deflated));
+        assert_eq!(got[2], ("pass.json".to_owned(), Deflated));
+        assert_eq!(got[3], ("caf\u{e9}.txt".to_owned(), Stored));
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).expect("zip");
+        let mut expected = vec![
+            ("icon.png", crate::test_support::png(29, 29)),
+            ("fr.lproj/pass.strings", strings.into_bytes()),
+            ("pass.json", big),
+            ("caf\u{e9}.txt", b"cr\xc3\xa8me".to_vec()),
+        ];
+        for (name, want) in expected.drain(..) {
+            let mut back = Vec::new();
+            zip.by_name(name)
+                .expect("entry")
+                .read_to_end(&mut back)
+                .expect("read with CRC check");
+            assert_eq!(back, want, "{name}");
+        }
+        let report = verify::verify_pkpass(
+            &bytes,
+            &verify::VerifyOptions {
+                now: time(),
+                ignore_expiry: true,
+                ca: Some(parse_cert(test_identity::WWDR_PEM, "ca").expect("ca")),
+            },
+        );
+        let manifest_problems: Vec<_> = report
+            .diagnostics
+            .iter()
+            .filter(|d| {
+                // The bare pass.json carries no identifiers, so only the
+                // signer-mismatch warnings are expected here.
+                d.code != "signature.identity_mismatch"
+                    && ["manifest", "zip", "signature"]
+                        .iter()
+                        .any(|p| d.code.starts_with(p))
+            })
+            .collect();
+        assert!(manifest_problems.is_empty(), "{manifest_problems:?}");
+    }
+
+    #[test]
+    fn per_pass_files_are_deflated_only_when_smaller_and_never_duplicated() {
+        // 8 KB that deflate cannot shrink (a xorshift byte stream) stays
+        // stored even though it is large enough to try.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let noise: Vec<u8> = (0..8192)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect();
+        let extra = [PassFile {
+            name: "noise.bin".to_owned(),
+            bytes: noise.clone(),
+        }];
+        let bytes = build(br#"{"formatVersion":1}"#, &packed(), &extra, time());
+        let got = names_and_methods(&bytes);
         assert_eq!(
-            names_and_methods(&bytes)[0],
-            ("pass.json".to_owned(), Deflated)
+            got[3],
+            ("noise.bin".to_owned(), zip::CompressionMethod::Stored)
         );
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).expect("zip");
         let mut back = Vec::new();
-        zip.by_name("pass.json")
-            .expect("pass")
+        zip.by_name("noise.bin")
+            .expect("entry")
             .read_to_end(&mut back)
             .expect("read");
-        assert_eq!(back, big);
+        assert_eq!(back, noise);
+
+        let id = test_identity::load().expect("identity");
+        for name in ["icon.png", "signature", "pass.json"] {
+            let extra = [PassFile {
+                name: name.to_owned(),
+                bytes: b"x".to_vec(),
+            }];
+            let err = build_pkpass(b"{}", &packed(), &extra, &id, time(), Vec::new())
+                .expect_err("duplicate");
+            assert!(
+                matches!(&err, PkpassError::DuplicateName(n) if n == name),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn entries_carry_the_signing_time_whichever_came_before() {
+        let assets = packed();
+        let id = test_identity::load().expect("identity");
+        let at = |t: DateTime<Utc>| {
+            let bytes = build_pkpass(b"{}", &assets, &[], &id, t, Vec::new())
+                .expect("pkpass")
+                .to_vec();
+            let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
+            (0..zip.len())
+                .map(|i| {
+                    let m = zip
+                        .by_index(i)
+                        .expect("entry")
+                        .last_modified()
+                        .expect("time");
+                    (
+                        m.year(),
+                        m.month(),
+                        m.day(),
+                        m.hour(),
+                        m.minute(),
+                        m.second(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let later = time() + chrono::Duration::days(40) + chrono::Duration::seconds(3);
+        for (t, want) in [
+            (time(), (2027, 1, 15, 8, 0, 0)),
+            (later, (2027, 2, 24, 8, 0, 2)),
+            (time(), (2027, 1, 15, 8, 0, 0)),
+        ] {
+            let times = at(t);
+            assert_eq!(times.len(), 5);
+            assert!(times.iter().all(|x| *x == want), "{t}: {times:?}");
+        }
+        // Before 1980 (ZIP's epoch) the entries say 1980-01-01.
+        let old = at(DateTime::<Utc>::UNIX_EPOCH);
+        assert!(old.iter().all(|x| *x == (1980, 1, 1, 0, 0, 0)), "{old:?}");
+    }
+
+    /// A writer that takes at most 1000 bytes per call and ignores all but
+    /// the first buffer of a vectored write.
+    struct Trickle(Vec<u8>);
+
+    impl std::io::Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(1000);
+            self.0.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn short_writes_still_write_the_whole_pass() {
+        let id = test_identity::load().expect("identity");
+        let pkpass = build_pkpass(b"{}", &packed(), &[], &id, time(), Vec::new()).expect("pkpass");
+        let mut w = Trickle(Vec::new());
+        pkpass.write_to(&mut w).expect("write");
+        assert_eq!(w.0, pkpass.to_vec());
+        assert_eq!(w.0.len(), pkpass.len());
+        let mut file = tempfile::tempfile().expect("file");
+        pkpass.write_to(&mut file).expect("writev");
+        let mut back = Vec::new();
+        std::io::Seek::rewind(&mut file).expect("rewind");
+        file.read_to_end(&mut back).expect("read");
+        assert_eq!(back, w.0);
     }
 }

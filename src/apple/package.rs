@@ -1,7 +1,7 @@
 //! The `.pkpass` ZIP: pass.json, the assets, manifest.json and signature; and
 //! `.pkpasses` bundles of up to ten passes.
 
-use std::io::{Cursor, Seek, Write};
+use std::io::{IoSlice, Seek, Write};
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
@@ -27,6 +27,12 @@ pub enum PkpassError {
     /// Writing to the output failed.
     #[error("cannot write the archive: {0}")]
     Io(#[from] std::io::Error),
+    /// The pass exceeds what a plain (non-ZIP64) archive holds.
+    #[error("{0} is too large for a .pkpass archive")]
+    TooLarge(String),
+    /// A per-pass file has the name of another file in the pass.
+    #[error("the pass has two files named {0}; rename the per-pass file")]
+    DuplicateName(String),
     /// A bundle had no passes or more than ten.
     #[error("a .pkpasses bundle holds 1 to {MAX_BUNDLE_PASSES} passes; got {0}")]
     BundleSize(usize),
@@ -46,43 +52,192 @@ pub struct PassFile {
 /// pass's whole time and saves about 1% of the archive.
 const DEFLATE_MIN_BYTES: usize = 4096;
 
-/// Entry options: PNGs and passes stored (already compressed), JSON and
-/// strings deflated at level 1 when they are large enough to gain from it
-/// (constant assets are always deflated: that happens once per template).
+/// Whether an entry is stored rather than deflated: PNGs and passes are
+/// already compressed, and small per-pass files do not gain from it.
+fn stored(name: &str, len: usize) -> bool {
+    name.ends_with(".png") || name.ends_with(".pkpass") || len < DEFLATE_MIN_BYTES
+}
+
+/// Entry options for the `zip` crate (used for `.pkpasses` bundles).
 fn options(name: &str, len: usize, time: DateTime<Utc>) -> SimpleFileOptions {
-    let (method, level) =
-        if name.ends_with(".png") || name.ends_with(".pkpass") || len < DEFLATE_MIN_BYTES {
-            (CompressionMethod::Stored, None)
-        } else {
-            (CompressionMethod::Deflated, Some(1))
-        };
+    let (method, level) = if stored(name, len) {
+        (CompressionMethod::Stored, None)
+    } else {
+        (CompressionMethod::Deflated, Some(1))
+    };
+    let (time, date) = dos_time(time);
     SimpleFileOptions::default()
         .compression_method(method)
         .compression_level(level)
-        .last_modified_time(zip_time(time))
+        .last_modified_time(zip::DateTime::try_from_msdos(date, time).unwrap_or_default())
         .unix_permissions(0o644)
 }
 
-/// A ZIP (MS-DOS) timestamp for `time`; 1980-01-01 when out of range.
-fn zip_time(time: DateTime<Utc>) -> zip::DateTime {
-    zip::DateTime::from_date_and_time(
-        u16::try_from(time.year()).unwrap_or(1980),
-        time.month() as u8,
-        time.day() as u8,
-        time.hour() as u8,
-        time.minute() as u8,
-        time.second() as u8,
-    )
-    .unwrap_or_default()
+/// The MS-DOS (time, date) of `time` as ZIP stores it; 1980-01-01 00:00
+/// when out of the format's range (1980–2107).
+fn dos_time(time: DateTime<Utc>) -> (u16, u16) {
+    let year = time.year();
+    if !(1980..=2107).contains(&year) {
+        return (0, (1 << 5) | 1);
+    }
+    let t = (time.hour() << 11) | (time.minute() << 5) | (time.second() / 2);
+    let d = ((year as u32 - 1980) << 9) | (time.month() << 5) | time.day();
+    // Both fit in 16 bits by construction (hour < 24, year offset < 128).
+    (t as u16, d as u16)
 }
 
-/// A template's assets, hashed and packed into ZIP entries once (PNGs
-/// stored, the rest deflated), so each pass copies their compressed bytes and
-/// checksums instead of compressing and checksumming them again.
-#[derive(Clone)]
+const LOCAL_HEADER: u32 = 0x0403_4b50;
+const CENTRAL_HEADER: u32 = 0x0201_4b50;
+const END_OF_CENTRAL_DIRECTORY: u32 = 0x0605_4b50;
+/// Offsets of the (time, date) pair inside a local header and a central
+/// directory record.
+const LOCAL_TIME_AT: usize = 10;
+const CENTRAL_TIME_AT: usize = 12;
+/// Made by Unix (3), ZIP 2.0; 2.0 is needed to read deflate.
+const VERSION_MADE_BY: u16 = (3 << 8) | 20;
+const VERSION_NEEDED: u16 = 20;
+/// A regular file, rw-r--r--.
+const EXTERNAL_ATTRIBUTES: u32 = 0o100_644 << 16;
+
+/// One ZIP entry's header facts.
+struct EntryMeta<'a> {
+    name: &'a str,
+    deflated: bool,
+    crc: u32,
+    compressed: u32,
+    size: u32,
+}
+
+fn put16(out: &mut Vec<u8>, v: u16) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn too_large(what: &str) -> PkpassError {
+    PkpassError::TooLarge(what.to_owned())
+}
+
+fn size32(len: usize, what: &str) -> Result<u32, PkpassError> {
+    u32::try_from(len).map_err(|_| too_large(what))
+}
+
+impl EntryMeta<'_> {
+    /// The general-purpose flags: bit 11 when the name is UTF-8 beyond ASCII.
+    fn flags(&self) -> u16 {
+        if self.name.is_ascii() {
+            0
+        } else {
+            1 << 11
+        }
+    }
+
+    fn method(&self) -> u16 {
+        if self.deflated {
+            8
+        } else {
+            0
+        }
+    }
+
+    fn name_len(&self) -> Result<u16, PkpassError> {
+        u16::try_from(self.name.len()).map_err(|_| too_large(self.name))
+    }
+
+    /// Appends the local file header (the entry's data follows it).
+    fn local_header(&self, out: &mut Vec<u8>, (time, date): (u16, u16)) -> Result<(), PkpassError> {
+        let name_len = self.name_len()?;
+        put32(out, LOCAL_HEADER);
+        put16(out, VERSION_NEEDED);
+        put16(out, self.flags());
+        put16(out, self.method());
+        put16(out, time);
+        put16(out, date);
+        put32(out, self.crc);
+        put32(out, self.compressed);
+        put32(out, self.size);
+        put16(out, name_len);
+        put16(out, 0);
+        out.extend_from_slice(self.name.as_bytes());
+        Ok(())
+    }
+
+    /// Appends the central directory record of an entry whose local header
+    /// starts at `offset`.
+    fn central_header(
+        &self,
+        out: &mut Vec<u8>,
+        (time, date): (u16, u16),
+        offset: u32,
+    ) -> Result<(), PkpassError> {
+        let name_len = self.name_len()?;
+        put32(out, CENTRAL_HEADER);
+        put16(out, VERSION_MADE_BY);
+        put16(out, VERSION_NEEDED);
+        put16(out, self.flags());
+        put16(out, self.method());
+        put16(out, time);
+        put16(out, date);
+        put32(out, self.crc);
+        put32(out, self.compressed);
+        put32(out, self.size);
+        put16(out, name_len);
+        put16(out, 0); // extra field
+        put16(out, 0); // comment
+        put16(out, 0); // disk
+        put16(out, 0); // internal attributes
+        put32(out, EXTERNAL_ATTRIBUTES);
+        put32(out, offset);
+        out.extend_from_slice(self.name.as_bytes());
+        Ok(())
+    }
+}
+
+/// Raw-deflates `bytes` at `level`.
+fn deflate(bytes: &[u8], level: u32) -> Result<Vec<u8>, PkpassError> {
+    let mut enc = flate2::write::DeflateEncoder::new(
+        Vec::with_capacity(bytes.len() / 2 + 64),
+        flate2::Compression::new(level),
+    );
+    enc.write_all(bytes)?;
+    Ok(enc.finish()?)
+}
+
+/// The template's assets as finished ZIP bytes for one timestamp: their
+/// local entries (headers and data, in name order, at the start of every
+/// archive) and their central directory records. Shared by every pass.
+#[derive(Debug)]
+struct AssetBlocks {
+    dos: (u16, u16),
+    local: Vec<u8>,
+    central: Vec<u8>,
+}
+
+/// A template's assets, hashed, compressed (PNGs stored, the rest deflated)
+/// and laid out as ZIP bytes once, so each pass shares those bytes instead of
+/// copying, compressing or checksumming them again. The assets open every
+/// archive, so their headers and offsets are the same in every pass.
 pub struct PackedAssets {
     assets: Vec<Asset>,
-    archive: zip::ZipArchive<Cursor<Arc<[u8]>>>,
+    /// Where each entry's (time, date) sits in the two blocks.
+    local_times: Vec<usize>,
+    central_times: Vec<usize>,
+    /// The blocks at the last timestamp asked for (a batch signs all its
+    /// passes at one time, so this is rebuilt about once per batch).
+    stamped: std::sync::Mutex<Arc<AssetBlocks>>,
+}
+
+impl Clone for PackedAssets {
+    fn clone(&self) -> Self {
+        Self {
+            assets: self.assets.clone(),
+            local_times: self.local_times.clone(),
+            central_times: self.central_times.clone(),
+            stamped: std::sync::Mutex::new(self.blocks_now()),
+        }
+    }
 }
 
 impl std::fmt::Debug for PackedAssets {
@@ -94,50 +249,189 @@ impl std::fmt::Debug for PackedAssets {
 }
 
 impl PackedAssets {
-    /// Packs the assets.
+    /// Packs the assets (in the given order, which should be by name).
     ///
     /// # Errors
-    /// [`PkpassError::Zip`] if the in-memory archive cannot be written.
+    /// [`PkpassError`] if deflating fails or the assets exceed what a plain
+    /// (non-ZIP64) archive holds.
     pub fn new(assets: Vec<Asset>) -> Result<Self, PkpassError> {
-        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let dos = dos_time(DateTime::<Utc>::UNIX_EPOCH);
+        let (mut local, mut central) = (Vec::new(), Vec::new());
+        let (mut local_times, mut central_times) = (Vec::new(), Vec::new());
         for a in &assets {
-            let len = if a.name.ends_with(".png") {
-                0
+            // Deflated at the best level (this happens once), and kept
+            // deflated only where that is smaller.
+            let packed = if stored(&a.name, usize::MAX) {
+                None
             } else {
-                usize::MAX
+                Some(deflate(&a.bytes, 9)?).filter(|d| d.len() < a.bytes.len())
             };
-            zip.start_file(
-                a.name.as_str(),
-                options(&a.name, len, DateTime::<Utc>::UNIX_EPOCH),
-            )?;
-            zip.write_all(&a.bytes)?;
+            let deflated = packed.is_some();
+            let data: &[u8] = packed.as_deref().unwrap_or(&a.bytes);
+            let meta = EntryMeta {
+                name: &a.name,
+                deflated,
+                crc: crc32fast::hash(&a.bytes),
+                compressed: size32(data.len(), &a.name)?,
+                size: size32(a.bytes.len(), &a.name)?,
+            };
+            let offset = size32(local.len(), "the template's files")?;
+            local_times.push(local.len() + LOCAL_TIME_AT);
+            meta.local_header(&mut local, dos)?;
+            local.extend_from_slice(data);
+            central_times.push(central.len() + CENTRAL_TIME_AT);
+            meta.central_header(&mut central, dos, offset)?;
         }
-        let bytes: Arc<[u8]> = zip.finish()?.into_inner().into();
-        let archive = zip::ZipArchive::new(Cursor::new(bytes))?;
-        Ok(Self { assets, archive })
+        size32(local.len() + central.len(), "the template's files")?;
+        Ok(Self {
+            assets,
+            local_times,
+            central_times,
+            stamped: std::sync::Mutex::new(Arc::new(AssetBlocks {
+                dos,
+                local,
+                central,
+            })),
+        })
     }
 
     /// The assets, in packing order.
     pub fn assets(&self) -> &[Asset] {
         &self.assets
     }
+
+    fn blocks_now(&self) -> Arc<AssetBlocks> {
+        match self.stamped.lock() {
+            Ok(b) => Arc::clone(&b),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// The asset blocks with every entry dated `dos`.
+    fn blocks_at(&self, dos: (u16, u16)) -> Arc<AssetBlocks> {
+        let mut guard = match self.stamped.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if guard.dos != dos {
+            let mut local = guard.local.clone();
+            let mut central = guard.central.clone();
+            let stamp = |block: &mut Vec<u8>, at: &[usize]| {
+                for &i in at {
+                    block[i..i + 2].copy_from_slice(&dos.0.to_le_bytes());
+                    block[i + 2..i + 4].copy_from_slice(&dos.1.to_le_bytes());
+                }
+            };
+            stamp(&mut local, &self.local_times);
+            stamp(&mut central, &self.central_times);
+            *guard = Arc::new(AssetBlocks {
+                dos,
+                local,
+                central,
+            });
+        }
+        Arc::clone(&guard)
+    }
 }
 
-/// Writes one signed `.pkpass` to `w`: `pass_json` (the serialized, concrete
+/// A signed `.pkpass`: the template's asset bytes (shared by every pass of
+/// the template, not copied) and this pass's own bytes around them. Write it
+/// with [`Pkpass::write_to`] (one vectored write for a file) or flatten it
+/// with [`Pkpass::to_vec`].
+#[derive(Clone)]
+pub struct Pkpass {
+    assets: Arc<AssetBlocks>,
+    /// This pass's local entries, then (from `split`) its central directory
+    /// records and the end record.
+    own: Vec<u8>,
+    split: usize,
+}
+
+impl std::fmt::Debug for Pkpass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pkpass").field("len", &self.len()).finish()
+    }
+}
+
+impl Pkpass {
+    /// The archive in order, as four byte slices.
+    pub fn slices(&self) -> [&[u8]; 4] {
+        let (entries, directory) = self.own.split_at(self.split);
+        [&self.assets.local, entries, &self.assets.central, directory]
+    }
+
+    /// The archive's size in bytes.
+    pub fn len(&self) -> usize {
+        self.assets.local.len() + self.own.len() + self.assets.central.len()
+    }
+
+    /// Never true: an archive has at least its end record.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Writes the whole archive to `w` with vectored writes (a single
+    /// `writev` for a file).
+    ///
+    /// # Errors
+    /// The writer's error.
+    pub fn write_to<W: Write + ?Sized>(&self, w: &mut W) -> std::io::Result<()> {
+        let [a, b, c, d] = self.slices();
+        let mut slices = [
+            IoSlice::new(a),
+            IoSlice::new(b),
+            IoSlice::new(c),
+            IoSlice::new(d),
+        ];
+        let mut rest = &mut slices[..];
+        IoSlice::advance_slices(&mut rest, 0);
+        while !rest.is_empty() {
+            match w.write_vectored(rest) {
+                Ok(0) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::WriteZero,
+                        "failed to write the whole pass",
+                    ))
+                }
+                Ok(n) => IoSlice::advance_slices(&mut rest, n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// The archive as one contiguous buffer.
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.len());
+        for s in self.slices() {
+            v.extend_from_slice(s);
+        }
+        v
+    }
+
+    /// This pass's own buffer, for reuse by the next pass.
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.own
+    }
+}
+
+/// Builds one signed `.pkpass`: `pass_json` (the serialized, concrete
 /// pass.json), the template's packed assets (hashed and compressed at load),
-/// any per-pass files, the manifest and the signature. Deterministic for the
-/// same inputs.
+/// any per-pass files, the manifest and the signature. `buf` is reused for
+/// the pass's own bytes (pass a recycled buffer in batches). Deterministic
+/// for the same inputs.
 ///
 /// # Errors
-/// [`PkpassError`] when signing or writing fails.
-pub fn write_pkpass<W: Write + Seek>(
-    w: W,
+/// [`PkpassError`] when signing or packaging fails.
+pub fn build_pkpass(
     pass_json: &[u8],
     assets: &PackedAssets,
     extra: &[PassFile],
     identity: &SigningIdentity,
     signing_time: DateTime<Utc>,
-) -> Result<W, PkpassError> {
+    buf: Vec<u8>,
+) -> Result<Pkpass, PkpassError> {
     let pass_sha = sha1_hex(pass_json);
     let extra_sha: Vec<String> = extra.iter().map(|f| sha1_hex(&f.bytes)).collect();
     let manifest = manifest_json(
@@ -156,49 +450,102 @@ pub fn write_pkpass<W: Write + Seek>(
             ),
     );
     let signature = identity.sign_manifest(&manifest, signing_time)?;
-    write_archive(
-        w,
+    assemble_pkpass(
         pass_json,
         assets,
         extra,
         &manifest,
         &signature,
         signing_time,
+        buf,
     )
 }
 
-/// Writes the ZIP of a pass whose manifest and signature are already made
-/// (the packaging step of [`write_pkpass`] on its own, for benchmarks).
+/// Lays out the ZIP of a pass whose manifest and signature are already made
+/// (the packaging step of [`build_pkpass`] on its own, for benchmarks): the
+/// template's asset entries, then pass.json, any per-pass files,
+/// manifest.json and signature, then the central directory.
 ///
 /// # Errors
-/// [`PkpassError`] when writing fails.
-pub fn write_archive<W: Write + Seek>(
-    w: W,
+/// [`PkpassError`] when deflating fails or the pass exceeds a plain ZIP's
+/// limits.
+pub fn assemble_pkpass(
     pass_json: &[u8],
     assets: &PackedAssets,
     extra: &[PassFile],
     manifest: &[u8],
     signature: &[u8],
     signing_time: DateTime<Utc>,
-) -> Result<W, PkpassError> {
-    let mut zip = zip::ZipWriter::new(w);
-    let add = |zip: &mut zip::ZipWriter<W>, name: &str, bytes: &[u8]| -> Result<(), PkpassError> {
-        zip.start_file(name, options(name, bytes.len(), signing_time))?;
-        zip.write_all(bytes)?;
-        Ok(())
-    };
-    add(&mut zip, "pass.json", pass_json)?;
-    let mut packed = assets.archive.clone();
-    let stamp = zip_time(signing_time);
-    for i in 0..packed.len() {
-        zip.raw_copy_file_touch(packed.by_index_raw(i)?, stamp, Some(0o644))?;
+    mut buf: Vec<u8>,
+) -> Result<Pkpass, PkpassError> {
+    if let Some(dup) = extra.iter().find(|f| {
+        ["pass.json", "manifest.json", "signature"].contains(&f.name.as_str())
+            || assets.assets.iter().any(|a| a.name == f.name)
+    }) {
+        return Err(PkpassError::DuplicateName(dup.name.clone()));
     }
-    for f in extra {
-        add(&mut zip, &f.name, &f.bytes)?;
+    let dos = dos_time(signing_time);
+    let blocks = assets.blocks_at(dos);
+    let files: Vec<(&str, &[u8])> = std::iter::once(("pass.json", pass_json))
+        .chain(extra.iter().map(|f| (f.name.as_str(), f.bytes.as_slice())))
+        .chain([("manifest.json", manifest), ("signature", signature)])
+        .collect();
+    let count = assets.assets.len() + files.len();
+    let count = u16::try_from(count).map_err(|_| too_large("the number of files"))?;
+    buf.clear();
+    buf.reserve(
+        files
+            .iter()
+            .map(|(n, b)| 2 * n.len() + b.len() + 80)
+            .sum::<usize>()
+            + 22,
+    );
+    let mut metas = Vec::with_capacity(files.len());
+    let mut offsets = Vec::with_capacity(files.len());
+    for (name, bytes) in &files {
+        // Deflated (fast) when worth trying, and kept only where smaller.
+        let packed = if stored(name, bytes.len()) {
+            None
+        } else {
+            Some(deflate(bytes, 1)?).filter(|d| d.len() < bytes.len())
+        };
+        let deflated = packed.is_some();
+        let data: &[u8] = packed.as_deref().unwrap_or(bytes);
+        let meta = EntryMeta {
+            name,
+            deflated,
+            crc: crc32fast::hash(bytes),
+            compressed: size32(data.len(), name)?,
+            size: size32(bytes.len(), name)?,
+        };
+        offsets.push(size32(blocks.local.len() + buf.len(), "the pass")?);
+        meta.local_header(&mut buf, dos)?;
+        buf.extend_from_slice(data);
+        metas.push(meta);
     }
-    add(&mut zip, "manifest.json", manifest)?;
-    add(&mut zip, "signature", signature)?;
-    Ok(zip.finish()?)
+    let split = buf.len();
+    let directory_at = size32(blocks.local.len() + split, "the pass")?;
+    for (meta, offset) in metas.iter().zip(offsets) {
+        meta.central_header(&mut buf, dos, offset)?;
+    }
+    let directory_len = size32(blocks.central.len() + buf.len() - split, "the pass")?;
+    put32(&mut buf, END_OF_CENTRAL_DIRECTORY);
+    put16(&mut buf, 0); // this disk
+    put16(&mut buf, 0); // the directory's disk
+    put16(&mut buf, count);
+    put16(&mut buf, count);
+    put32(&mut buf, directory_len);
+    put32(&mut buf, directory_at);
+    put16(&mut buf, 0); // comment
+    size32(
+        blocks.local.len() + blocks.central.len() + buf.len(),
+        "the pass",
+    )?;
+    Ok(Pkpass {
+        assets: blocks,
+        own: buf,
+        split,
+    })
 }
 
 /// Writes a `.pkpasses` bundle: each `(file name, .pkpass bytes)` stored as is.

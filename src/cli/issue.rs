@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{bail, Context as _};
 use chrono::{SubsecRound as _, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
-use passforge::apple::{write_pkpasses, MAX_BUNDLE_PASSES};
+use passforge::apple::{write_pkpasses, Pkpass, MAX_BUNDLE_PASSES};
 use passforge::data::{self, DataFormat, Row};
 use passforge::issue::{take_serial_number, IssueError, IssuedPass, Issuer, Stamp};
 use passforge::model::{AuthToken, SerialNumber};
@@ -176,8 +176,18 @@ fn remove_stale_temps(dir: &Path) -> usize {
 /// Writes `bytes` to `path` through a temp file and a rename, so a reader
 /// (or a crash) never sees a partial file.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |f| f.write_all(bytes))
+}
+
+/// Like [`write_atomic`], with the contents written by `write`.
+fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let tmp = temp_path(path);
-    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    let result = File::create(&tmp)
+        .and_then(|mut f| write(&mut f))
+        .and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
@@ -494,10 +504,10 @@ pub(crate) type WorkItem = (
 /// The results of one chunk, in row order.
 pub(crate) type ChunkResult = Vec<((usize, Option<u64>), Result<Finished, IssueError>)>;
 
-/// `.pkpass` buffers handed back by the writer for the workers to reuse: each
-/// buffer stays with the process instead of being allocated on a worker and
-/// freed on the writer, a pattern under which glibc's heap grew with the row
-/// count. At most [`Buffers::KEEP`] are kept.
+/// Buffers of the passes' own bytes handed back by the writer for the
+/// workers to reuse: each buffer stays with the process instead of being
+/// allocated on a worker and freed on the writer, a pattern under which
+/// glibc's heap grew with the row count. At most [`Buffers::KEEP`] are kept.
 #[derive(Default)]
 pub(crate) struct Buffers(std::sync::Mutex<Vec<Vec<u8>>>);
 
@@ -528,7 +538,7 @@ impl Buffers {
 /// count (about 0.8 KB per row).
 pub(crate) struct Finished {
     serial_number: SerialNumber,
-    pkpass: Vec<u8>,
+    pkpass: Option<Pkpass>,
     google: Option<passforge::issue::GoogleSave>,
 }
 
@@ -662,7 +672,9 @@ impl Sinks {
         stats.issued += ok.len();
         pb.inc(ok.len() as u64);
         for p in ok {
-            buffers.give(p.pkpass);
+            if let Some(pkpass) = p.pkpass {
+                buffers.give(pkpass.into_buffer());
+            }
         }
         Ok(())
     }
@@ -691,32 +703,39 @@ impl Sinks {
     }
 }
 
+/// The passes that have an Apple side, with it.
+fn apple_passes(ok: &[Finished]) -> impl Iterator<Item = (&Finished, &Pkpass)> {
+    ok.iter()
+        .filter_map(|p| p.pkpass.as_ref().map(|pkpass| (p, pkpass)))
+}
+
 impl Output {
     fn deliver(&mut self, ok: &[Finished]) -> anyhow::Result<()> {
         match self {
             Self::Dir(dir) => {
-                for p in ok {
+                for (p, pkpass) in apple_passes(ok) {
                     let path = dir.join(format!("{}.pkpass", p.serial_number));
-                    write_atomic(&path, &p.pkpass)
+                    write_atomic_with(&path, |f| pkpass.write_to(f))
                         .with_context(|| format!("cannot write {}", path.display()))?;
                 }
             }
             Self::Zip { zip, tmp, .. } => {
                 let opts = zip::write::SimpleFileOptions::default()
                     .compression_method(zip::CompressionMethod::Stored);
-                for p in ok {
+                for (p, pkpass) in apple_passes(ok) {
                     zip.start_file(format!("{}.pkpass", p.serial_number), opts)
                         .with_context(|| format!("cannot write {}", tmp.display()))?;
-                    zip.write_all(&p.pkpass)
+                    pkpass
+                        .write_to(zip.as_mut())
                         .with_context(|| format!("cannot write {}", tmp.display()))?;
                 }
             }
             Self::Bundle { path, passes } => {
-                for p in ok {
+                for (p, pkpass) in apple_passes(ok) {
                     if passes.len() == MAX_BUNDLE_PASSES {
                         bail!("a .pkpasses bundle holds at most {MAX_BUNDLE_PASSES} passes and the data has more; nothing was written to {} (use a folder or a .zip for --out)", path.display());
                     }
-                    passes.push((format!("{}.pkpass", p.serial_number), p.pkpass.clone()));
+                    passes.push((format!("{}.pkpass", p.serial_number), pkpass.to_vec()));
                 }
             }
         }

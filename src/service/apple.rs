@@ -298,7 +298,7 @@ pub(crate) async fn latest(
             ),
             (header::LAST_MODIFIED, lm),
         ],
-        issued.pkpass,
+        super::passes::pkpass_bytes(&issued)?,
     )
         .into_response())
 }

@@ -5,7 +5,7 @@
 //! instance. `GET /v1/jobs/{id}` shows progress and per-item errors;
 //! `GET /v1/jobs/{id}/download` streams a `.zip` of the issued passes.
 
-use std::io::{Seek as _, Write as _};
+use std::io::Seek as _;
 use std::time::Duration;
 
 use axum::extract::{Path as UrlPath, State};
@@ -445,19 +445,24 @@ pub(crate) async fn download(
             .compression_method(zip::CompressionMethod::Stored)
             .unix_permissions(0o644);
         for chunk in records.chunks(64) {
-            let signed: Vec<Result<(String, Vec<u8>), ApiError>> = chunk
+            let signed: Vec<Result<(String, crate::apple::Pkpass), ApiError>> = chunk
                 .par_iter()
                 .map(|r| {
                     let template = state2.inner.templates.live(&r.template_id)?;
                     let issued = sign_record(&state2, &template, r, true, false)?;
-                    Ok((r.serial_number.clone(), issued.pkpass))
+                    let pkpass = issued.pkpass.ok_or_else(|| {
+                        ApiError::internal(&"the pass was issued without its Apple side")
+                    })?;
+                    Ok((r.serial_number.clone(), pkpass))
                 })
                 .collect();
             for s in signed {
                 let (serial, bytes) = s?;
                 zip.start_file(format!("{serial}.pkpass"), options)
                     .map_err(|e| ApiError::internal(&e))?;
-                zip.write_all(&bytes).map_err(|e| ApiError::internal(&e))?;
+                bytes
+                    .write_to(&mut zip)
+                    .map_err(|e| ApiError::internal(&e))?;
             }
         }
         zip.finish().map_err(|e| ApiError::internal(&e))?;

@@ -551,7 +551,7 @@ async fn claim(state: &AppState, l: &Link, platform: &str) -> Result<Response, A
         let issued = issue_record(state, template, &pass, true, false).await?;
         Ok((
             [(header::CONTENT_TYPE, "application/vnd.apple.pkpass")],
-            issued.pkpass,
+            super::passes::pkpass_bytes(&issued)?,
         )
             .into_response())
     } else {

@@ -754,7 +754,16 @@ pub(crate) async fn download_record(
         header::CONTENT_DISPOSITION,
         &format!("attachment; filename=\"{}.pkpass\"", p.serial_number),
     );
-    Ok((StatusCode::OK, out, issued.pkpass).into_response())
+    Ok((StatusCode::OK, out, pkpass_bytes(&issued)?).into_response())
+}
+
+/// The `.pkpass` bytes of a pass issued with its Apple side.
+pub(crate) fn pkpass_bytes(issued: &IssuedPass) -> Result<Vec<u8>, ApiError> {
+    issued
+        .pkpass
+        .as_ref()
+        .map(crate::apple::Pkpass::to_vec)
+        .ok_or_else(|| ApiError::internal(&"the pass was issued without its Apple side"))
 }
 
 /// `GET /v1/passes/{id}/google`: the Google Wallet save link.

@@ -210,7 +210,7 @@ fn output_is_byte_identical_across_thread_counts() {
             .expect("pool");
         pool.install(|| issuer.issue_chunk(items()))
             .into_iter()
-            .map(|(_, r)| r.expect("issued").pkpass)
+            .map(|(_, r)| r.expect("issued").pkpass.expect("apple").to_vec())
             .collect()
     };
     let one = run(1);
