@@ -19,7 +19,9 @@
 //! });
 //! let stamp = Stamp::new("TICKET-1", "0123456789abcdef0123", chrono::Utc::now())?;
 //! let pass = issuer.issue(row.as_object().expect("an object"), &stamp)?;
-//! std::fs::write("TICKET-1.pkpass", &pass.pkpass)?;
+//! if let Some(pkpass) = &pass.pkpass {
+//!     pkpass.write_to(&mut std::fs::File::create("TICKET-1.pkpass")?)?;
+//! }
 //! # Ok(())
 //! # }
 //! ```
