@@ -146,10 +146,15 @@ impl EntryMeta<'_> {
         u16::try_from(self.name.len()).map_err(|_| too_large(self.name))
     }
 
-    /// Appends the local file header (the entry's data follows it).
-    fn local_header(&self, out: &mut Vec<u8>, (time, date): (u16, u16)) -> Result<(), PkpassError> {
+    /// The fields a local header and a central directory record share, in
+    /// the same order: version needed, flags, method, time, date, CRC,
+    /// sizes and name length.
+    fn common_fields(
+        &self,
+        out: &mut Vec<u8>,
+        (time, date): (u16, u16),
+    ) -> Result<(), PkpassError> {
         let name_len = self.name_len()?;
-        put32(out, LOCAL_HEADER);
         put16(out, VERSION_NEEDED);
         put16(out, self.flags());
         put16(out, self.method());
@@ -159,7 +164,14 @@ impl EntryMeta<'_> {
         put32(out, self.compressed);
         put32(out, self.size);
         put16(out, name_len);
-        put16(out, 0);
+        Ok(())
+    }
+
+    /// Appends the local file header (the entry's data follows it).
+    fn local_header(&self, out: &mut Vec<u8>, (time, date): (u16, u16)) -> Result<(), PkpassError> {
+        put32(out, LOCAL_HEADER);
+        self.common_fields(out, (time, date))?;
+        put16(out, 0); // extra field
         out.extend_from_slice(self.name.as_bytes());
         Ok(())
     }
@@ -172,18 +184,9 @@ impl EntryMeta<'_> {
         (time, date): (u16, u16),
         offset: u32,
     ) -> Result<(), PkpassError> {
-        let name_len = self.name_len()?;
         put32(out, CENTRAL_HEADER);
         put16(out, VERSION_MADE_BY);
-        put16(out, VERSION_NEEDED);
-        put16(out, self.flags());
-        put16(out, self.method());
-        put16(out, time);
-        put16(out, date);
-        put32(out, self.crc);
-        put32(out, self.compressed);
-        put32(out, self.size);
-        put16(out, name_len);
+        self.common_fields(out, (time, date))?;
         put16(out, 0); // extra field
         put16(out, 0); // comment
         put16(out, 0); // disk
