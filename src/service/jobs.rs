@@ -450,9 +450,7 @@ pub(crate) async fn download(
                 .map(|r| {
                     let template = state2.inner.templates.live(&r.template_id)?;
                     let issued = sign_record(&state2, &template, r, true, false)?;
-                    let pkpass = issued.pkpass.ok_or_else(|| {
-                        ApiError::internal(&"the pass was issued without its Apple side")
-                    })?;
+                    let pkpass = super::passes::apple_side(issued.pkpass)?;
                     Ok((r.serial_number.clone(), pkpass))
                 })
                 .collect();

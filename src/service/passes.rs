@@ -759,11 +759,12 @@ pub(crate) async fn download_record(
 
 /// The `.pkpass` bytes of a pass issued with its Apple side.
 pub(crate) fn pkpass_bytes(issued: &IssuedPass) -> Result<Vec<u8>, ApiError> {
-    issued
-        .pkpass
-        .as_ref()
-        .map(crate::apple::Pkpass::to_vec)
-        .ok_or_else(|| ApiError::internal(&"the pass was issued without its Apple side"))
+    apple_side(issued.pkpass.as_ref()).map(crate::apple::Pkpass::to_vec)
+}
+
+/// The Apple side of a pass the service issued with one (owned or borrowed).
+pub(crate) fn apple_side<T>(pkpass: Option<T>) -> Result<T, ApiError> {
+    pkpass.ok_or_else(|| ApiError::internal(&"the pass was issued without its Apple side"))
 }
 
 /// `GET /v1/passes/{id}/google`: the Google Wallet save link.
