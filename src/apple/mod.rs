@@ -138,8 +138,11 @@ mod tests {
         use zip::CompressionMethod::{Deflated, Stored};
         let pass_json = br#"{"formatVersion":1}"#;
         let bytes = build(pass_json, &packed(), &[], time());
+        // (Whether icon.png is deflated depends on the PNG encoder; the
+        // rule for template assets is tested below.)
+        let icon = names_and_methods(&bytes)[0].1;
         let names: Vec<(&str, zip::CompressionMethod)> = vec![
-            ("icon.png", Stored),
+            ("icon.png", icon),
             ("fr.lproj/pass.strings", Stored),
             ("pass.json", Stored),
             ("manifest.json", Stored),
@@ -151,7 +154,7 @@ mod tests {
                 .map(|(n, m)| (n.as_str(), *m))
                 .collect::<Vec<_>>(),
             names,
-            "the template's files first; PNGs, small JSON and tiny strings stored"
+            "the template's files first; small JSON and tiny strings stored"
         );
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).expect("zip");
         let mut m = String::new();
@@ -235,18 +238,66 @@ mod tests {
     }
 
     #[test]
-    fn per_pass_files_are_deflated_only_when_smaller_and_never_duplicated() {
-        // 8 KB that deflate cannot shrink (a xorshift byte stream) stays
-        // stored even though it is large enough to try.
+    fn template_assets_are_deflated_once_where_smaller_pngs_included() {
+        // A real template PNG that deflate still shrinks, and a "PNG" of
+        // incompressible bytes.
+        let background = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/templates/event-ticket/background@3x.png"
+        ))
+        .expect("read the example background");
+        let noise = xorshift_noise(4096);
+        let assets = PackedAssets::new(vec![
+            crate::template::Asset::new("background@3x.png", background.clone()),
+            crate::template::Asset::new("icon.png", noise.clone()),
+        ])
+        .expect("pack");
+        let bytes = build(br#"{"formatVersion":1}"#, &assets, &[], time());
+        let got = names_and_methods(&bytes);
+        assert_eq!(
+            got[..2],
+            [
+                (
+                    "background@3x.png".to_owned(),
+                    zip::CompressionMethod::Deflated
+                ),
+                ("icon.png".to_owned(), zip::CompressionMethod::Stored)
+            ]
+        );
+        assert!(
+            bytes.len() < background.len() + noise.len(),
+            "the archive ({} bytes) is smaller than its images",
+            bytes.len()
+        );
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).expect("zip");
+        for (name, want) in [("background@3x.png", background), ("icon.png", noise)] {
+            let mut back = Vec::new();
+            zip.by_name(name)
+                .expect("entry")
+                .read_to_end(&mut back)
+                .expect("read with CRC check");
+            assert_eq!(back, want, "{name} reads back intact");
+        }
+    }
+
+    /// `len` bytes that deflate cannot shrink (a xorshift stream).
+    fn xorshift_noise(len: usize) -> Vec<u8> {
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let noise: Vec<u8> = (0..8192)
+        (0..len)
             .map(|_| {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
                 (x >> 24) as u8
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn per_pass_files_are_deflated_only_when_smaller_and_never_duplicated() {
+        // 8 KB that deflate cannot shrink stays stored even though it is
+        // large enough to try.
+        let noise = xorshift_noise(8192);
         let extra = [PassFile {
             name: "noise.bin".to_owned(),
             bytes: noise.clone(),

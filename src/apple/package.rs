@@ -52,8 +52,11 @@ pub struct PassFile {
 /// pass's whole time and saves about 1% of the archive.
 const DEFLATE_MIN_BYTES: usize = 4096;
 
-/// Whether an entry is stored rather than deflated: PNGs and passes are
-/// already compressed, and small per-pass files do not gain from it.
+/// Whether a per-pass entry (or a pass in a `.pkpasses` bundle) is stored
+/// rather than deflated: PNGs and passes are already compressed, and small
+/// files do not gain from it. Template assets are deflated once instead,
+/// whatever their kind, and kept deflated where that is smaller (see
+/// [`PackedAssets::new`]).
 fn stored(name: &str, len: usize) -> bool {
     name.ends_with(".png") || name.ends_with(".pkpass") || len < DEFLATE_MIN_BYTES
 }
@@ -218,8 +221,8 @@ struct AssetBlocks {
     central: Vec<u8>,
 }
 
-/// A template's assets, hashed, compressed (PNGs stored, the rest deflated)
-/// and laid out as ZIP bytes once, so each pass shares those bytes instead of
+/// A template's assets, hashed, compressed (each deflated where that makes
+/// it smaller, stored otherwise) and laid out as ZIP bytes once, so each pass shares those bytes instead of
 /// copying, compressing or checksumming them again. The assets open every
 /// archive, so their headers and offsets are the same in every pass.
 pub struct PackedAssets {
@@ -262,13 +265,11 @@ impl PackedAssets {
         let (mut local, mut central) = (Vec::new(), Vec::new());
         let (mut local_times, mut central_times) = (Vec::new(), Vec::new());
         for a in &assets {
-            // Deflated at the best level (this happens once), and kept
-            // deflated only where that is smaller.
-            let packed = if stored(&a.name, usize::MAX) {
-                None
-            } else {
-                Some(deflate(&a.bytes, 9)?).filter(|d| d.len() < a.bytes.len())
-            };
+            // Deflated at the best level, PNGs included (this happens once
+            // per template, and PNG encoders often leave 10-20% for deflate
+            // to take), and kept deflated only where that is smaller: every
+            // byte saved here is a byte less to write for every pass.
+            let packed = Some(deflate(&a.bytes, 9)?).filter(|d| d.len() < a.bytes.len());
             let deflated = packed.is_some();
             let data: &[u8] = packed.as_deref().unwrap_or(&a.bytes);
             let meta = EntryMeta {

@@ -77,13 +77,21 @@ pub(crate) fn peak_rss_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-/// `openssl speed -seconds 3 rsa2048` sign/s on one core, if the CLI is there.
-fn openssl_speed() -> Option<f64> {
-    let out = std::process::Command::new("openssl")
-        .args(["speed", "-seconds", "3", "rsa2048"])
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
+/// `openssl speed -seconds 3 rsa2048` sign/s, on one core or (with
+/// `-multi`) on `processes` at once, if the CLI is there.
+fn openssl_speed(processes: usize) -> Option<f64> {
+    let mut cmd = std::process::Command::new("openssl");
+    cmd.args(["speed", "-seconds", "3"]);
+    if processes > 1 {
+        cmd.args(["-multi", &processes.to_string()]);
+    }
+    let out = cmd.arg("rsa2048").output().ok()?;
+    parse_openssl_speed(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// The sign/s column of `openssl speed rsa2048`'s summary line
+/// (`rsa 2048 bits 0.000278s 0.000015s 3593.3 65550.0`).
+fn parse_openssl_speed(text: &str) -> Option<f64> {
     let line = text.lines().find(|l| l.starts_with("rsa 2048 bits"))?;
     line.split_whitespace().nth(5)?.parse().ok()
 }
@@ -232,10 +240,13 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         }
         eprintln!("round {}: sign {best_sign:.0}/s, 1 thread {best_one:.0}/s, {threads} threads {best_n:.0}/s (best so far)", round + 1);
     }
-    let cli = if args.no_openssl_cli {
-        None
+    let (cli, cli_multi) = if args.no_openssl_cli {
+        (None, None)
     } else {
-        openssl_speed()
+        (
+            openssl_speed(1),
+            (threads > 1).then(|| openssl_speed(threads)).flatten(),
+        )
     };
     if args.out_dir.is_none() {
         let _ = std::fs::remove_dir_all(&base);
@@ -261,11 +272,23 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         Some(c) => println!("openssl speed rsa2048         {c:>8.0} sign/s (1 core)"),
         None => println!("openssl speed rsa2048         (not run)"),
     }
+    if let Some(m) = cli_multi {
+        println!(
+            "openssl speed -multi {threads:<2}       {m:>8.0} sign/s ({threads} cores) = {:.2}x one core",
+            cli.map_or(f64::NAN, |c| m / c)
+        );
+    }
     println!("in-process RSA-2048 sign      {best_sign:>8.0} sign/s (1 thread)");
     println!("passforge {what:<19} {best_one:>8.0} passes/s (1 thread) = {:.0}% of the sign rate per signature", 100.0 * best_one * signatures / reference);
     if threads > 1 {
+        let of_multi = cli_multi.map_or_else(String::new, |m| {
+            format!(
+                "; {:.0}% of openssl speed -multi {threads} per signature",
+                100.0 * best_n * signatures / m
+            )
+        });
         println!(
-            "passforge {what:<19} {best_n:>8.0} passes/s ({threads} threads) = {:.2}x one thread",
+            "passforge {what:<19} {best_n:>8.0} passes/s ({threads} threads) = {:.2}x one thread{of_multi}",
             best_n / best_one
         );
     }
@@ -289,4 +312,18 @@ fn tempfile_dir(parent: &Path) -> anyhow::Result<PathBuf> {
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_openssl_speed;
+
+    #[test]
+    fn reads_the_sign_rate_of_openssl_speed() {
+        let one = "version: 3.0.x\n                  sign    verify    sign/s verify/s\nrsa 2048 bits 0.000278s 0.000015s   3593.3  65550.0\n";
+        assert_eq!(parse_openssl_speed(one), Some(3593.3));
+        let multi = "Forked child 0\n+R1:10779:2048:3.00\nrsa 2048 bits 0.000146s 0.000008s   6871.3 126099.3\n";
+        assert_eq!(parse_openssl_speed(multi), Some(6871.3));
+        assert_eq!(parse_openssl_speed("openssl: command not found"), None);
+    }
 }
