@@ -199,7 +199,6 @@ mod tests {
         assert_eq!(got[1], ("fr.lproj/pass.strings".to_owned(), Deflated));
         assert_eq!(got[2], ("pass.json".to_owned(), Deflated));
         assert_eq!(got[3], ("caf\u{e9}.txt".to_owned(), Stored));
-        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).expect("zip");
         let mut expected = vec![
             ("icon.png", crate::test_support::png(29, 29)),
             ("fr.lproj/pass.strings", strings.into_bytes()),
@@ -207,12 +206,7 @@ mod tests {
             ("caf\u{e9}.txt", b"cr\xc3\xa8me".to_vec()),
         ];
         for (name, want) in expected.drain(..) {
-            let mut back = Vec::new();
-            zip.by_name(name)
-                .expect("entry")
-                .read_to_end(&mut back)
-                .expect("read with CRC check");
-            assert_eq!(back, want, "{name}");
+            assert_eq!(entry(&bytes, name), want, "{name}");
         }
         let report = verify::verify_pkpass(
             &bytes,
@@ -269,15 +263,20 @@ mod tests {
             "the archive ({} bytes) is smaller than its images",
             bytes.len()
         );
-        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).expect("zip");
         for (name, want) in [("background@3x.png", background), ("icon.png", noise)] {
-            let mut back = Vec::new();
-            zip.by_name(name)
-                .expect("entry")
-                .read_to_end(&mut back)
-                .expect("read with CRC check");
-            assert_eq!(back, want, "{name} reads back intact");
+            assert_eq!(entry(&bytes, name), want, "{name} reads back intact");
         }
+    }
+
+    /// The contents of entry `name` of the archive, its CRC checked.
+    fn entry(bytes: &[u8], name: &str) -> Vec<u8> {
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
+        let mut back = Vec::new();
+        zip.by_name(name)
+            .expect("entry")
+            .read_to_end(&mut back)
+            .expect("read with CRC check");
+        back
     }
 
     /// `len` bytes that deflate cannot shrink (a xorshift stream).
@@ -308,13 +307,7 @@ mod tests {
             got[3],
             ("noise.bin".to_owned(), zip::CompressionMethod::Stored)
         );
-        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).expect("zip");
-        let mut back = Vec::new();
-        zip.by_name("noise.bin")
-            .expect("entry")
-            .read_to_end(&mut back)
-            .expect("read");
-        assert_eq!(back, noise);
+        assert_eq!(entry(&bytes, "noise.bin"), noise);
 
         let id = test_identity::load().expect("identity");
         for name in ["icon.png", "signature", "pass.json"] {
