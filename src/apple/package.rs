@@ -222,9 +222,10 @@ struct AssetBlocks {
 }
 
 /// A template's assets, hashed, compressed (each deflated where that makes
-/// it smaller, stored otherwise) and laid out as ZIP bytes once, so each pass shares those bytes instead of
-/// copying, compressing or checksumming them again. The assets open every
-/// archive, so their headers and offsets are the same in every pass.
+/// it smaller, stored otherwise) and laid out as ZIP bytes once, so each
+/// pass shares those bytes instead of copying, compressing or checksumming
+/// them again. The assets open every archive, so their headers and offsets
+/// are the same in every pass.
 pub struct PackedAssets {
     assets: Vec<Asset>,
     /// Where each entry's (time, date) sits in the two blocks.
