@@ -65,8 +65,7 @@ pub(crate) fn run(cmd: GoogleCommand) -> anyhow::Result<Outcome> {
     };
     let serial = match take_serial_number(&mut row) {
         Ok(Some(s)) => s,
-        Ok(None) => SerialNumber::parse(&uuid::Uuid::new_v4().to_string())
-            .expect("a hyphenated UUID is a valid serial number"),
+        Ok(None) => SerialNumber::random(),
         Err(e) => bail!("{}: {e}", args.data.display()),
     };
     let token = uuid::Uuid::new_v4().simple().to_string();

@@ -405,7 +405,7 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
             let serial = match take_serial_number(&mut values) {
                 Ok(Some(s)) => s,
                 Ok(None) if args.resume => derived_serial(template.id(), number, &values),
-                Ok(None) => generated_serial(),
+                Ok(None) => SerialNumber::random(),
                 Err(e) => {
                     stats.failed += 1;
                     report_row(
@@ -437,7 +437,7 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
             serials.insert(digest, number);
             let stamp = Stamp {
                 serial_number: serial,
-                authentication_token: generated_token(),
+                authentication_token: AuthToken::random(),
                 signing_time,
             };
             items.push(((number, line), values, stamp));
@@ -864,20 +864,8 @@ fn derived_serial(
         "passforge:{template}:{row}:{}",
         serde_json::Value::Object(values.clone())
     );
-    SerialNumber::parse(
-        &uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes()).to_string(),
-    )
-    .expect("a hyphenated UUID is a valid serial number")
-}
-
-/// A fresh serial number (UUID v4) for rows that do not bring one.
-fn generated_serial() -> SerialNumber {
-    SerialNumber::parse(&uuid::Uuid::new_v4().to_string())
-        .expect("a hyphenated UUID is a valid serial number")
-}
-
-/// A fresh web service token: 32 hex characters of a v4 UUID (122 random bits).
-fn generated_token() -> AuthToken {
-    AuthToken::parse(&uuid::Uuid::new_v4().simple().to_string())
-        .expect("32 hex characters are a valid token")
+    SerialNumber::from_uuid(uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_OID,
+        name.as_bytes(),
+    ))
 }

@@ -131,6 +131,17 @@ impl SerialNumber {
         }
         Ok(Self(s.to_owned()))
     }
+
+    /// The serial number spelled as `uuid` in its hyphenated form (always
+    /// valid: hex digits and hyphens).
+    pub fn from_uuid(uuid: uuid::Uuid) -> Self {
+        Self(uuid.hyphenated().to_string())
+    }
+
+    /// A fresh random serial number (a v4 UUID).
+    pub fn random() -> Self {
+        Self::from_uuid(uuid::Uuid::new_v4())
+    }
 }
 
 id_type!(
@@ -227,6 +238,12 @@ impl AuthToken {
         Ok(Self(s.to_owned()))
     }
 
+    /// A fresh random token: the 32 hex digits of a v4 UUID (122 random
+    /// bits; always valid).
+    pub fn random() -> Self {
+        Self(uuid::Uuid::new_v4().simple().to_string())
+    }
+
     /// The token itself, for writing into pass.json.
     pub fn expose(&self) -> &str {
         &self.0
@@ -261,5 +278,21 @@ mod tests {
         assert!(PassTypeId::parse("pass.com.example").is_ok());
         assert!(PassTypeId::parse("com.example").is_err());
         assert!(TeamId::parse("ABCDE12345").is_ok());
+    }
+
+    #[test]
+    fn generated_ids_are_valid_and_fresh() {
+        let (a, b) = (SerialNumber::random(), SerialNumber::random());
+        assert_ne!(a, b);
+        assert_eq!(SerialNumber::parse(a.as_str()).ok(), Some(a));
+        let v5 = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, b"row 1");
+        let s = SerialNumber::from_uuid(v5);
+        assert_eq!(s.as_str(), v5.to_string());
+        assert_eq!(s.as_str().matches('-').count(), 4);
+        let (t, u) = (AuthToken::random(), AuthToken::random());
+        assert_ne!(t, u);
+        assert_eq!(t.expose().len(), 32);
+        assert!(t.expose().chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(AuthToken::parse(t.expose()).ok(), Some(t));
     }
 }

@@ -354,7 +354,7 @@ pub(crate) fn parse_new(
         template_id,
         serial_number: match serial {
             Some(s) => s,
-            None => uuid::Uuid::new_v4().to_string(),
+            None => SerialNumber::random().as_str().to_owned(),
         },
         auth_token: random_hex(16)?,
         status: PassStatus::Active,
