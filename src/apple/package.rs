@@ -211,6 +211,28 @@ fn deflate(bytes: &[u8], level: u32) -> Result<Vec<u8>, PkpassError> {
     Ok(enc.finish()?)
 }
 
+/// The header facts of an entry holding `bytes`, and its deflated data:
+/// deflated at `level` when one is given and kept deflated only where that
+/// is smaller (`None`: the entry stores `bytes` as they are).
+fn packed_entry<'a>(
+    name: &'a str,
+    bytes: &[u8],
+    level: Option<u32>,
+) -> Result<(EntryMeta<'a>, Option<Vec<u8>>), PkpassError> {
+    let packed = level
+        .map(|l| deflate(bytes, l))
+        .transpose()?
+        .filter(|d| d.len() < bytes.len());
+    let meta = EntryMeta {
+        name,
+        deflated: packed.is_some(),
+        crc: crc32fast::hash(bytes),
+        compressed: size32(packed.as_ref().map_or(bytes.len(), Vec::len), name)?,
+        size: size32(bytes.len(), name)?,
+    };
+    Ok((meta, packed))
+}
+
 /// The template's assets as finished ZIP bytes for one timestamp: their
 /// local entries (headers and data, in name order, at the start of every
 /// archive) and their central directory records. Shared by every pass.
@@ -270,16 +292,8 @@ impl PackedAssets {
             // per template, and PNG encoders often leave 10-20% for deflate
             // to take), and kept deflated only where that is smaller: every
             // byte saved here is a byte less to write for every pass.
-            let packed = Some(deflate(&a.bytes, 9)?).filter(|d| d.len() < a.bytes.len());
-            let deflated = packed.is_some();
+            let (meta, packed) = packed_entry(&a.name, &a.bytes, Some(9))?;
             let data: &[u8] = packed.as_deref().unwrap_or(&a.bytes);
-            let meta = EntryMeta {
-                name: &a.name,
-                deflated,
-                crc: crc32fast::hash(&a.bytes),
-                compressed: size32(data.len(), &a.name)?,
-                size: size32(a.bytes.len(), &a.name)?,
-            };
             let offset = size32(local.len(), "the template's files")?;
             local_times.push(local.len() + LOCAL_TIME_AT);
             meta.local_header(&mut local, dos)?;
@@ -305,19 +319,21 @@ impl PackedAssets {
         &self.assets
     }
 
+    /// The stamped blocks, locked (a panic elsewhere cannot leave them half
+    /// replaced: they are swapped whole).
+    fn stamped(&self) -> std::sync::MutexGuard<'_, Arc<AssetBlocks>> {
+        self.stamped
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn blocks_now(&self) -> Arc<AssetBlocks> {
-        match self.stamped.lock() {
-            Ok(b) => Arc::clone(&b),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
+        Arc::clone(&self.stamped())
     }
 
     /// The asset blocks with every entry dated `dos`.
     fn blocks_at(&self, dos: (u16, u16)) -> Arc<AssetBlocks> {
-        let mut guard = match self.stamped.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut guard = self.stamped();
         if guard.dos != dos {
             let mut local = guard.local.clone();
             let mut central = guard.central.clone();
@@ -389,7 +405,6 @@ impl Pkpass {
             IoSlice::new(d),
         ];
         let mut rest = &mut slices[..];
-        IoSlice::advance_slices(&mut rest, 0);
         while !rest.is_empty() {
             match w.write_vectored(rest) {
                 Ok(0) => {
@@ -509,20 +524,9 @@ pub fn assemble_pkpass(
     let mut offsets = Vec::with_capacity(files.len());
     for (name, bytes) in &files {
         // Deflated (fast) when worth trying, and kept only where smaller.
-        let packed = if stored(name, bytes.len()) {
-            None
-        } else {
-            Some(deflate(bytes, 1)?).filter(|d| d.len() < bytes.len())
-        };
-        let deflated = packed.is_some();
+        let level = (!stored(name, bytes.len())).then_some(1);
+        let (meta, packed) = packed_entry(name, bytes, level)?;
         let data: &[u8] = packed.as_deref().unwrap_or(bytes);
-        let meta = EntryMeta {
-            name,
-            deflated,
-            crc: crc32fast::hash(bytes),
-            compressed: size32(data.len(), name)?,
-            size: size32(bytes.len(), name)?,
-        };
         offsets.push(size32(blocks.local.len() + buf.len(), "the pass")?);
         meta.local_header(&mut buf, dos)?;
         buf.extend_from_slice(data);
