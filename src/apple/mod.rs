@@ -199,13 +199,12 @@ mod tests {
         assert_eq!(got[1], ("fr.lproj/pass.strings".to_owned(), Deflated));
         assert_eq!(got[2], ("pass.json".to_owned(), Deflated));
         assert_eq!(got[3], ("caf\u{e9}.txt".to_owned(), Stored));
-        let mut expected = vec![
+        for (name, want) in [
             ("icon.png", crate::test_support::png(29, 29)),
             ("fr.lproj/pass.strings", strings.into_bytes()),
             ("pass.json", big),
             ("caf\u{e9}.txt", b"cr\xc3\xa8me".to_vec()),
-        ];
-        for (name, want) in expected.drain(..) {
+        ] {
             assert_eq!(entry(&bytes, name), want, "{name}");
         }
         let report = verify::verify_pkpass(

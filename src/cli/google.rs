@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context as _};
 use chrono::{SubsecRound as _, Utc};
 use passforge::issue::{take_serial_number, Issuer, Stamp};
-use passforge::model::SerialNumber;
+use passforge::model::{AuthToken, SerialNumber};
 use passforge::template::{load_dir, TemplateError};
 
 use super::config::ConfigArgs;
@@ -68,8 +68,11 @@ pub(crate) fn run(cmd: GoogleCommand) -> anyhow::Result<Outcome> {
         Ok(None) => SerialNumber::random(),
         Err(e) => bail!("{}: {e}", args.data.display()),
     };
-    let token = uuid::Uuid::new_v4().simple().to_string();
-    let stamp = Stamp::new(serial.as_str(), &token, Utc::now().trunc_subsecs(0))?;
+    let stamp = Stamp {
+        serial_number: serial,
+        authentication_token: AuthToken::random(),
+        signing_time: Utc::now().trunc_subsecs(0),
+    };
     let issuer = Issuer {
         template: &template,
         identity: &signing.identity,

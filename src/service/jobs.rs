@@ -455,10 +455,10 @@ pub(crate) async fn download(
                 })
                 .collect();
             for s in signed {
-                let (serial, bytes) = s?;
+                let (serial, pkpass) = s?;
                 zip.start_file(format!("{serial}.pkpass"), options)
                     .map_err(|e| ApiError::internal(&e))?;
-                bytes
+                pkpass
                     .write_to(&mut zip)
                     .map_err(|e| ApiError::internal(&e))?;
             }
