@@ -270,13 +270,26 @@ fn report_row(pb: &ProgressBar, row: usize, line: Option<u64>, err: &IssueError)
 
 pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let signing = args.config.apple()?;
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("cannot start worker threads")?;
+    // The certificates and the template load side by side (the template's
+    // images are decoded and deflated on the pool too): most of a small
+    // batch's time is this start-up.
+    let (signing, template) =
+        pool.install(|| rayon::join(|| args.config.apple(), || load_dir(&args.template)));
+    let signing = signing?;
     let google = args
         .google
         .as_ref()
         .map(|_| args.config.google())
         .transpose()?;
-    let template = match load_dir(&args.template) {
+    let template = match template {
         Ok(t) => t,
         Err(TemplateError::Invalid { name, diagnostics }) => {
             print_diagnostics(
@@ -322,14 +335,6 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
     let rows =
         data::rows(file, format).map_err(|e| anyhow::anyhow!("{}: {e}", args.data.display()))?;
 
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
-        .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .context("cannot start worker threads")?;
     let issuer = Issuer {
         template: &template,
         identity: &signing.identity,
