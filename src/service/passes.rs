@@ -15,7 +15,7 @@ use super::store::{now_ms, PassQuery, PassRecord, PassStatus};
 use super::webhooks::Event;
 use super::{rfc3339, AppState, Body};
 use crate::issue::{IssueError, IssuedPass, Issuer, Stamp};
-use crate::model::SerialNumber;
+use crate::model::{AuthToken, SerialNumber};
 use crate::template::{PassOverrides, RenderError, Template};
 
 /// Most passes one list page returns.
@@ -128,12 +128,6 @@ fn invalid(errors: Vec<FieldProblem>) -> ApiError {
         format!("the request has {} problem(s); see errors", errors.len()),
         errors,
     )
-}
-
-fn random_hex(bytes: usize) -> Result<String, ApiError> {
-    let mut buf = vec![0u8; bytes];
-    openssl::rand::rand_bytes(&mut buf).map_err(|e| ApiError::internal(&e))?;
-    Ok(super::auth::hex(&buf))
 }
 
 /// Signs (Apple and/or Google) a stored pass's current version, off the
@@ -356,7 +350,7 @@ pub(crate) fn parse_new(
             Some(s) => s,
             None => SerialNumber::random().as_str().to_owned(),
         },
-        auth_token: random_hex(16)?,
+        auth_token: AuthToken::random().expose().to_owned(),
         status: PassStatus::Active,
         custom_fields: values,
         overrides: PassOverrides {
