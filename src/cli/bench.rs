@@ -105,10 +105,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
     };
     let template = load_dir(&args.template).map_err(|e| anyhow::anyhow!("{e}"))?;
     let rows = sample_rows(&args.template, args.rows)?;
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
-        .max(1);
+    let threads = super::worker_threads(args.threads);
     let issuer = Issuer {
         template: &template,
         identity: &signing.identity,

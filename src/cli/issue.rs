@@ -270,10 +270,7 @@ fn report_row(pb: &ProgressBar, row: usize, line: Option<u64>, err: &IssueError)
 
 pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
-        .max(1);
+    let threads = super::worker_threads(args.threads);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()

@@ -101,6 +101,14 @@ fn print_diagnostics<'a>(
     }
 }
 
+/// Worker threads for `issue` and `bench`: the `--threads` given, else one
+/// per core; at least one.
+fn worker_threads(requested: Option<usize>) -> usize {
+    requested
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+        .max(1)
+}
+
 /// `dir` as a prefix for the names of files inside it.
 fn dir_prefix(dir: &std::path::Path) -> String {
     let s = dir.display().to_string();
@@ -108,5 +116,18 @@ fn dir_prefix(dir: &std::path::Path) -> String {
         s
     } else {
         format!("{s}/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::worker_threads;
+
+    #[test]
+    fn worker_threads_default_to_the_cores_and_are_never_zero() {
+        assert_eq!(worker_threads(Some(3)), 3);
+        assert_eq!(worker_threads(Some(0)), 1);
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        assert_eq!(worker_threads(None), cores);
     }
 }
