@@ -92,8 +92,13 @@ enum Format {
     Csv,
 }
 
+/// How an output is shown when a run issued no pass and it was not written.
+const NOTHING: &str = "not written: no pass was issued";
+
 enum Output {
-    Dir(PathBuf),
+    /// A folder of `.pkpass` files; `created` when this run made it (it is
+    /// removed again if the run writes nothing into it).
+    Dir { path: PathBuf, created: bool },
     Zip {
         path: PathBuf,
         tmp: PathBuf,
@@ -224,19 +229,33 @@ impl Output {
                 out.display()
             ),
             _ => {
+                let created = !out.exists();
                 std::fs::create_dir_all(out).with_context(|| {
                     format!("cannot create the output folder {}", out.display())
                 })?;
-                Ok(Self::Dir(out.to_owned()))
+                Ok(Self::Dir {
+                    path: out.to_owned(),
+                    created,
+                })
             }
         }
     }
 
-    /// Removes anything half-written (after a fatal error).
+    /// Removes anything half-written (after a fatal error), and the output
+    /// folder if this run created it and nothing was written into it.
     fn abandon(self) {
-        if let Self::Zip { tmp, zip, .. } = self {
-            drop(zip);
-            let _ = std::fs::remove_file(tmp);
+        match self {
+            Self::Zip { tmp, zip, .. } => {
+                drop(zip);
+                let _ = std::fs::remove_file(tmp);
+            }
+            Self::Dir { path, created } => {
+                if created {
+                    // Fails, as it should, when the folder is not empty.
+                    let _ = std::fs::remove_dir(path);
+                }
+            }
+            Self::Bundle { .. } => {}
         }
     }
 }
@@ -353,21 +372,26 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
                 },
             ),
     );
-    let output = Sinks::open(args.out.as_deref(), args.google.as_deref())?;
+    let mut output = Sinks::open(args.out.as_deref(), args.google.as_deref())?;
+    if args.shard.is_some() {
+        // Other shards may be about to write into the same folder: it stays,
+        // even empty, whatever this shard issues.
+        output.keep_folder();
+    }
     let mut stats = Stats {
         issued: 0,
         failed: 0,
         skipped: 0,
     };
     let resume_dir = match (&output.apple, args.resume) {
-        (Some(Output::Dir(dir)), true) => Some(dir.clone()),
+        (Some(Output::Dir { path, .. }), true) => Some(path.clone()),
         (_, true) => {
             output.abandon();
             bail!("--resume needs a folder for --out (a .zip or .pkpasses is only written when the run ends)");
         }
         _ => None,
     };
-    if let Some(Output::Dir(dir)) = &output.apple {
+    if let Some(Output::Dir { path: dir, .. }) = &output.apple {
         let removed = remove_stale_temps(dir);
         if removed > 0 {
             eprintln!("removed {removed} temp file(s) left by an interrupted run");
@@ -471,7 +495,7 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
     stats.issued += written.issued;
     stats.failed += written.failed;
     pb.finish_and_clear();
-    let where_to = output.finish(signing_time)?;
+    let where_to = output.finish(signing_time, written.issued)?;
     let secs = started.elapsed().as_secs_f64();
     let skipped = if stats.skipped > 0 {
         format!("; {} already issued (skipped)", stats.skipped)
@@ -632,6 +656,14 @@ impl Sinks {
         Ok(Self { apple, google })
     }
 
+    /// Keeps the output folder even if this run created it and writes
+    /// nothing into it.
+    fn keep_folder(&mut self) {
+        if let Some(Output::Dir { created, .. }) = &mut self.apple {
+            *created = false;
+        }
+    }
+
     pub(crate) fn abandon(self) {
         if let Some(a) = self.apple {
             a.abandon();
@@ -681,10 +713,12 @@ impl Sinks {
         Ok(())
     }
 
-    fn finish(self, signing_time: chrono::DateTime<Utc>) -> anyhow::Result<String> {
+    /// Commits every output, given how many passes this run issued into
+    /// them: with none, nothing is written and any previous file is kept.
+    fn finish(self, signing_time: chrono::DateTime<Utc>, issued: usize) -> anyhow::Result<String> {
         let google = self.google;
         let apple = match self.apple {
-            Some(a) => match a.finish(signing_time) {
+            Some(a) => match a.finish(signing_time, issued) {
                 Ok(w) => Some(w),
                 Err(e) => {
                     if let Some(g) = google {
@@ -695,7 +729,7 @@ impl Sinks {
             },
             None => None,
         };
-        let google = google.map(GoogleCsv::finish).transpose()?;
+        let google = google.map(|g| g.finish(issued)).transpose()?;
         Ok(match (apple, google) {
             (Some(a), Some(g)) => format!("{a} and Google links to {g}"),
             (Some(a), None) => a,
@@ -714,7 +748,7 @@ fn apple_passes(ok: &[Finished]) -> impl Iterator<Item = (&Finished, &Pkpass)> {
 impl Output {
     fn deliver(&mut self, ok: &[Finished]) -> anyhow::Result<()> {
         match self {
-            Self::Dir(dir) => {
+            Self::Dir { path: dir, .. } => {
                 for (p, pkpass) in apple_passes(ok) {
                     let path = dir.join(format!("{}.pkpass", p.serial_number));
                     write_atomic_with(&path, |f| pkpass.write_to(f))
@@ -744,9 +778,21 @@ impl Output {
         Ok(())
     }
 
-    fn finish(self, signing_time: chrono::DateTime<Utc>) -> anyhow::Result<String> {
+    fn finish(self, signing_time: chrono::DateTime<Utc>, issued: usize) -> anyhow::Result<String> {
+        if issued == 0 {
+            let shown = match &self {
+                Self::Dir { path, created, .. } if !created => {
+                    return Ok(path.display().to_string())
+                }
+                Self::Dir { path, .. } | Self::Zip { path, .. } | Self::Bundle { path, .. } => {
+                    format!("{} ({NOTHING})", path.display())
+                }
+            };
+            self.abandon();
+            return Ok(shown);
+        }
         match self {
-            Self::Dir(dir) => Ok(dir.display().to_string()),
+            Self::Dir { path, .. } => Ok(path.display().to_string()),
             Self::Zip { path, tmp, zip } => {
                 let file = zip
                     .finish()
@@ -755,12 +801,6 @@ impl Output {
                 commit_temp(file, &tmp, &path)
             }
             Self::Bundle { path, passes } => {
-                if passes.is_empty() {
-                    return Ok(format!(
-                        "{} (not written: no pass was issued)",
-                        path.display()
-                    ));
-                }
                 let bytes =
                     write_pkpasses(std::io::Cursor::new(Vec::new()), &passes, signing_time)?
                         .into_inner();
@@ -811,7 +851,12 @@ impl GoogleCsv {
         Ok(())
     }
 
-    fn finish(self) -> anyhow::Result<String> {
+    fn finish(self, issued: usize) -> anyhow::Result<String> {
+        if issued == 0 {
+            let shown = format!("{} ({NOTHING})", self.path.display());
+            self.abandon();
+            return Ok(shown);
+        }
         let Self { path, tmp, writer } = self;
         let file = writer
             .into_inner()

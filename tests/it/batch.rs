@@ -170,6 +170,20 @@ fn shards_cover_every_row_exactly_once() {
     seen.dedup();
     assert_eq!((total, seen.len()), (50, 50), "disjoint and complete");
     assert_eq!(names_in(&out), seen);
+    // A shard with no rows leaves the folder it created in place: other
+    // shards may be about to write into it.
+    let two = tmp.path().join("two.csv");
+    write_rows(&two, 2, true);
+    let shared = tmp.path().join("shared");
+    let o = issue_cli(
+        "templates/event-ticket",
+        two.to_str().expect("utf8"),
+        shared.to_str().expect("utf8"),
+        &["--shard", "2/3"],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("issued 0 passes"), "{}", stderr(&o));
+    assert!(shared.is_dir(), "a shard's output folder was removed");
     let bad = issue_cli(
         "templates/event-ticket",
         data.to_str().expect("utf8"),

@@ -115,6 +115,88 @@ fn bad_rows_fail_alone_and_name_the_field() {
 }
 
 #[test]
+fn a_run_that_issues_nothing_keeps_the_previous_outputs() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let good = "templates/event-ticket/sample.csv";
+    let bad = tmp.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "serialNumber,attendee,seat,section,doorsOpen,price\n\
+         B-1,Ada,A1,VIP,2027-06-12T19:00:00Z,ten euros\n",
+    )
+    .expect("write");
+    let bad = bad.to_str().expect("utf8");
+    let zip = tmp.path().join("passes.zip");
+    let links = tmp.path().join("links.csv");
+    let google = [
+        "--google",
+        links.to_str().expect("utf8"),
+        "--public-url",
+        "https://passforge.example.com",
+    ];
+    let o = issue_cli(
+        "templates/event-ticket",
+        good,
+        zip.to_str().expect("utf8"),
+        &google,
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let (zip_before, links_before) = (
+        std::fs::read(&zip).expect("zip"),
+        std::fs::read(&links).expect("links"),
+    );
+    assert_eq!(google_csv(&links).len(), 4);
+
+    // Every row fails: the .zip and the Google CSV of the previous run stay
+    // as they were instead of being replaced by empty ones.
+    let o = issue_cli(
+        "templates/event-ticket",
+        bad,
+        zip.to_str().expect("utf8"),
+        &google,
+    );
+    let err = stderr(&o);
+    assert_eq!(code(&o), 1, "{err}");
+    assert!(
+        err.contains("issued 0 passes")
+            && err.contains("passes.zip (not written: no pass was issued)")
+            && err.contains("links.csv (not written: no pass was issued)"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&zip).expect("zip"), zip_before);
+    assert_eq!(std::fs::read(&links).expect("links"), links_before);
+
+    // A folder this run would have created is not left behind empty.
+    let fresh = tmp.path().join("fresh");
+    let o = issue_cli(
+        "templates/event-ticket",
+        bad,
+        fresh.to_str().expect("utf8"),
+        &[],
+    );
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(!fresh.exists(), "an empty output folder was left behind");
+
+    // A folder that was there before is kept, with what it held.
+    let kept = tmp.path().join("kept");
+    std::fs::create_dir(&kept).expect("mkdir");
+    std::fs::write(kept.join("notes.txt"), "mine").expect("write");
+    let o = issue_cli(
+        "templates/event-ticket",
+        bad,
+        kept.to_str().expect("utf8"),
+        &[],
+    );
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(names_in(&kept), ["notes.txt"]);
+    assert_eq!(
+        names_in(tmp.path()),
+        ["bad.csv", "kept", "links.csv", "passes.zip"],
+        "no temp files"
+    );
+}
+
+#[test]
 fn too_many_rows_for_a_bundle_writes_nothing() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let rows: Vec<serde_json::Value> = (0..11)
