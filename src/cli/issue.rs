@@ -228,6 +228,10 @@ impl Output {
                 "--out {} names a single .pkpass; give a folder, a .zip or a .pkpasses bundle",
                 out.display()
             ),
+            _ if out.exists() && !out.is_dir() => bail!(
+                "--out {} is an existing file, not a folder; give a folder, a .zip or a .pkpasses bundle",
+                out.display()
+            ),
             _ => {
                 let created = !out.exists();
                 std::fs::create_dir_all(out).with_context(|| {

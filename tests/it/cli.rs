@@ -262,6 +262,30 @@ fn configuration_mistakes_exit_2_with_a_hint() {
     );
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("--format"), "{}", stderr(&o));
+    // --out names an existing file or a single .pkpass: a hint, and the
+    // file is left as it was.
+    let file = tmp.path().join("notes.txt");
+    std::fs::write(&file, "mine").expect("write");
+    for (out, hint) in [
+        (file.clone(), "is an existing file, not a folder"),
+        (tmp.path().join("one.pkpass"), "names a single .pkpass"),
+    ] {
+        let o = issue_cli(
+            "templates/event-ticket",
+            "templates/event-ticket/sample.csv",
+            out.to_str().expect("utf8"),
+            &[],
+        );
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        assert!(stderr(&o).contains(hint), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("a .zip or a .pkpasses"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "mine");
+    assert!(!tmp.path().join("one.pkpass").exists());
     let o = passforge(&root(), &["issue", "--template", "templates/generic"]);
     assert_eq!(code(&o), 2, "clap usage error");
     assert!(!tmp.path().join("a").exists() && !tmp.path().join("b").exists());
