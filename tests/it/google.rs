@@ -11,7 +11,13 @@ fn issue_google(
     extra: &[&str],
     dir: &std::path::Path,
 ) -> (std::process::Output, std::path::PathBuf) {
-    let csv = dir.join(format!("{template}.csv"));
+    // Named after the template folder's last component, so an absolute
+    // template path never puts the CSV beside the template (e.g. into shared/).
+    let name = std::path::Path::new(template)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("template folder name");
+    let csv = dir.join(format!("{name}.csv"));
     let mut args = vec![
         "issue",
         "--template",
@@ -338,5 +344,11 @@ fn unmappable_rows_fail_with_what_is_missing() {
         "{err}"
     );
     assert!(err.contains("google.json"), "{err}");
-    assert!(google_csv(&csv).is_empty());
+    // No row was issued, so no CSV is written (a previous one would be kept).
+    assert!(
+        !csv.exists(),
+        "{} written for a run that issued nothing",
+        csv.display()
+    );
+    assert!(err.contains("not written: no pass was issued"), "{err}");
 }
