@@ -164,7 +164,12 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
                         &format!("{:032x}", n as u128 * 7919 + 1),
                         time,
                     )
-                    .map(|s| ((n + 1, None), r.clone(), s))
+                    .map(|stamp| super::issue::WorkItem {
+                        at: (n + 1, None),
+                        fields: r.clone(),
+                        stamp,
+                        resumed: false,
+                    })
                 })
                 .collect();
             match items {

@@ -387,6 +387,7 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
         failed: 0,
         skipped: 0,
     };
+    let google_links = args.google.is_some();
     let resume_dir = match (&output.apple, args.resume) {
         (Some(Output::Dir { path, .. }), true) => Some(path.clone()),
         (_, true) => {
@@ -470,17 +471,24 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
                 authentication_token: AuthToken::random(),
                 signing_time,
             };
-            items.push(((number, line), values, stamp));
+            items.push(WorkItem {
+                at: (number, line),
+                fields: values,
+                stamp,
+                resumed: false,
+            });
         }
         if let Some(dir) = &resume_dir {
-            let before = items.len();
-            items = pool.install(|| {
-                items
-                    .into_par_iter()
-                    .filter(|(_, _, stamp)| !already_issued(dir, &stamp.serial_number))
-                    .collect()
+            pool.install(|| {
+                items.par_iter_mut().for_each(|item| {
+                    item.resumed = already_issued(dir, &item.stamp.serial_number);
+                });
             });
-            stats.skipped += before - items.len();
+            stats.skipped += items.iter().filter(|item| item.resumed).count();
+            if !google_links {
+                // Nothing left to make for them.
+                items.retain(|item| !item.resumed);
+            }
         }
         Some(items)
     };
@@ -501,7 +509,12 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
     pb.finish_and_clear();
     let where_to = output.finish(signing_time, written.issued)?;
     let secs = started.elapsed().as_secs_f64();
-    let skipped = if stats.skipped > 0 {
+    let skipped = if stats.skipped > 0 && google_links {
+        format!(
+            "; {} already issued (skipped; their Google links signed again)",
+            stats.skipped
+        )
+    } else if stats.skipped > 0 {
         format!("; {} already issued (skipped)", stats.skipped)
     } else {
         String::new()
@@ -524,12 +537,18 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
     })
 }
 
-/// A row ready to issue: (row number, line), its field values and its stamp.
-pub(crate) type WorkItem = (
-    (usize, Option<u64>),
-    serde_json::Map<String, serde_json::Value>,
-    Stamp,
-);
+/// A row ready to issue.
+pub(crate) struct WorkItem {
+    /// Row number and, for CSV input, its line.
+    pub(crate) at: (usize, Option<u64>),
+    /// The row's field values.
+    pub(crate) fields: serde_json::Map<String, serde_json::Value>,
+    /// Serial number, token and signing time.
+    pub(crate) stamp: Stamp,
+    /// Its `.pkpass` exists and verifies (`--resume`): only its Google save
+    /// link is made again, so the Google CSV still lists every row.
+    pub(crate) resumed: bool,
+}
 
 /// The results of one chunk, in row order.
 pub(crate) type ChunkResult = Vec<((usize, Option<u64>), Result<Finished, IssueError>)>;
@@ -570,14 +589,17 @@ pub(crate) struct Finished {
     serial_number: SerialNumber,
     pkpass: Option<Pkpass>,
     google: Option<passforge::issue::GoogleSave>,
+    /// Issued by an earlier run: only its Google link was made again.
+    resumed: bool,
 }
 
-impl From<IssuedPass> for Finished {
-    fn from(p: IssuedPass) -> Self {
+impl Finished {
+    fn new(p: IssuedPass, resumed: bool) -> Self {
         Self {
             serial_number: p.serial_number,
             pkpass: p.pkpass,
             google: p.google,
+            resumed,
         }
     }
 }
@@ -600,6 +622,11 @@ pub(crate) fn run_pipeline(
 ) -> Result<(Sinks, Stats), Box<(Sinks, anyhow::Error)>> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<ChunkResult>(2);
     let buffers = &Buffers::default();
+    // Rows an earlier run issued get their Google link only.
+    let google_only = &Issuer {
+        apple: false,
+        ..*issuer
+    };
     std::thread::scope(|scope| {
         let writer = scope.spawn(move || {
             let mut stats = Stats {
@@ -618,13 +645,13 @@ pub(crate) fn run_pipeline(
             let results: ChunkResult = pool.install(|| {
                 items
                     .into_par_iter()
-                    .map(|(tag, fields, stamp)| {
-                        (
-                            tag,
-                            issuer
-                                .issue_into(&fields, &stamp, buffers.take())
-                                .map(Finished::from),
-                        )
+                    .map(|item| {
+                        let result = if item.resumed {
+                            google_only.issue_into(&item.fields, &item.stamp, Vec::new())
+                        } else {
+                            issuer.issue_into(&item.fields, &item.stamp, buffers.take())
+                        };
+                        (item.at, result.map(|p| Finished::new(p, item.resumed)))
                     })
                     .collect()
             });
@@ -707,8 +734,9 @@ impl Sinks {
         if let Some(g) = &mut self.google {
             g.deliver(&ok)?;
         }
-        stats.issued += ok.len();
-        pb.inc(ok.len() as u64);
+        let issued = ok.iter().filter(|p| !p.resumed).count();
+        stats.issued += issued;
+        pb.inc(issued as u64);
         for p in ok {
             if let Some(pkpass) = p.pkpass {
                 buffers.give(pkpass.into_buffer());
@@ -717,8 +745,9 @@ impl Sinks {
         Ok(())
     }
 
-    /// Commits every output, given how many passes this run issued into
-    /// them: with none, nothing is written and any previous file is kept.
+    /// Commits every output, given how many passes this run issued: an
+    /// output that would hold none (a .zip or bundle with no pass, a Google
+    /// CSV with no line) is not written and any previous file is kept.
     fn finish(self, signing_time: chrono::DateTime<Utc>, issued: usize) -> anyhow::Result<String> {
         let google = self.google;
         let apple = match self.apple {
@@ -733,7 +762,7 @@ impl Sinks {
             },
             None => None,
         };
-        let google = google.map(|g| g.finish(issued)).transpose()?;
+        let google = google.map(GoogleCsv::finish).transpose()?;
         Ok(match (apple, google) {
             (Some(a), Some(g)) => format!("{a} and Google links to {g}"),
             (Some(a), None) => a,
@@ -816,12 +845,13 @@ impl Output {
     }
 }
 
-/// The Google CSV: one line per issued pass, written to a temp file and
-/// renamed at the end.
+/// The Google CSV: one line per issued pass (and, on `--resume`, per pass an
+/// earlier run issued), written to a temp file and renamed at the end.
 struct GoogleCsv {
     path: PathBuf,
     tmp: PathBuf,
     writer: csv::Writer<BufWriter<File>>,
+    lines: usize,
 }
 
 impl GoogleCsv {
@@ -841,6 +871,7 @@ impl GoogleCsv {
             path: path.to_owned(),
             tmp,
             writer,
+            lines: 0,
         })
     }
 
@@ -850,18 +881,23 @@ impl GoogleCsv {
                 self.writer
                     .write_record([p.serial_number.as_str(), &g.object_id, &g.save.url])
                     .with_context(|| format!("cannot write {}", self.tmp.display()))?;
+                self.lines += 1;
             }
         }
         Ok(())
     }
 
-    fn finish(self, issued: usize) -> anyhow::Result<String> {
-        if issued == 0 {
+    /// Commits the CSV; with no line in it, nothing is written and any
+    /// previous file is kept.
+    fn finish(self) -> anyhow::Result<String> {
+        if self.lines == 0 {
             let shown = format!("{} ({NOTHING})", self.path.display());
             self.abandon();
             return Ok(shown);
         }
-        let Self { path, tmp, writer } = self;
+        let Self {
+            path, tmp, writer, ..
+        } = self;
         let file = writer
             .into_inner()
             .map_err(|e| anyhow::anyhow!("{}", e.error()))

@@ -352,3 +352,63 @@ fn unmappable_rows_fail_with_what_is_missing() {
     );
     assert!(err.contains("not written: no pass was issued"), "{err}");
 }
+
+#[test]
+fn a_resumed_run_still_lists_every_rows_google_link() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("apple");
+    let args = ["--out", out.to_str().expect("utf8"), "--resume"];
+    let template = "templates/event-ticket";
+    let data = "templates/event-ticket/sample.csv";
+    let (o, csv) = issue_google(template, data, &args, tmp.path());
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let ids = |rows: Vec<(String, String, String)>| -> Vec<(String, String)> {
+        rows.into_iter().map(|(s, o, _)| (s, o)).collect()
+    };
+    let first = ids(google_csv(&csv));
+    assert_eq!(first.len(), 4);
+
+    // What a run killed halfway leaves: some .pkpass files, and no CSV (it is
+    // renamed into place only at the end).
+    let kept = std::fs::read(out.join("TICKET-0001.pkpass")).expect("read");
+    std::fs::remove_file(&csv).expect("rm csv");
+    for serial in ["TICKET-0002", "TICKET-0004"] {
+        std::fs::remove_file(out.join(format!("{serial}.pkpass"))).expect("rm");
+    }
+    let (o, csv) = issue_google(template, data, &args, tmp.path());
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("issued 2 passes"), "{err}");
+    assert!(
+        err.contains("2 already issued (skipped; their Google links signed again)"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(out.join("TICKET-0001.pkpass")).expect("read"),
+        kept,
+        "a pass issued before is left as it was"
+    );
+    let rows = google_csv(&csv);
+    assert_eq!(ids(rows.clone()), first, "every row's link, in row order");
+    let mut urls = Vec::new();
+    for (serial, object_id, url) in rows {
+        let claims = google_claims(&url);
+        let object = &claims["payload"]["eventTicketObjects"][0];
+        assert_eq!(object["id"], object_id.as_str());
+        let pj = pass_json(&out.join(format!("{serial}.pkpass")));
+        assert!(pj["barcodes"][0]["message"].is_string(), "{pj}");
+        assert_eq!(
+            object["barcode"]["value"], pj["barcodes"][0]["message"],
+            "{serial}: the Google object matches the pass on disk"
+        );
+        urls.push(url);
+    }
+    verify_all(&pkpasses_in(&out));
+    shared_validate_google(&urls);
+
+    // Nothing left to issue: the CSV is still written whole.
+    let (o, csv) = issue_google(template, data, &args, tmp.path());
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("issued 0 passes"), "{}", stderr(&o));
+    assert_eq!(ids(google_csv(&csv)), first);
+}
