@@ -154,6 +154,26 @@ fn commit_temp(file: anyhow::Result<File>, tmp: &Path, path: &Path) -> anyhow::R
 /// machine (their process id no longer runs). Temp files of live processes
 /// and of other machines are left alone.
 fn remove_stale_temps(dir: &Path) -> usize {
+    remove_stale_temps_named(dir, None)
+}
+
+/// Removes the temp files that killed passforge processes of this machine
+/// left beside the file `path` (a .zip, bundle or CSV being written): only
+/// temps of that very name, since its folder may hold anything.
+fn remove_stale_temps_of(path: &Path) -> usize {
+    let (Some(name), Some(dir)) = (path.file_name(), path.parent()) else {
+        return 0;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    remove_stale_temps_named(dir, Some(&name.to_string_lossy()))
+}
+
+/// [`remove_stale_temps`], limited to the temps of the file `only` if given.
+fn remove_stale_temps_named(dir: &Path, only: Option<&str>) -> usize {
     let marker = format!(".tmp-{}-", host());
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
@@ -164,6 +184,7 @@ fn remove_stale_temps(dir: &Path) -> usize {
         let Some(pid) = name
             .strip_prefix('.')
             .and_then(|n| n.rsplit_once(&marker))
+            .filter(|(target, _)| only.is_none_or(|o| o == *target))
             .map(|(_, pid)| pid.to_owned())
         else {
             continue;
@@ -396,11 +417,13 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
         }
         _ => None,
     };
-    if let Some(Output::Dir { path: dir, .. }) = &output.apple {
-        let removed = remove_stale_temps(dir);
-        if removed > 0 {
-            eprintln!("removed {removed} temp file(s) left by an interrupted run");
-        }
+    let removed = match &output.apple {
+        Some(Output::Dir { path: dir, .. }) => remove_stale_temps(dir),
+        Some(Output::Zip { path, .. } | Output::Bundle { path, .. }) => remove_stale_temps_of(path),
+        None => 0,
+    } + args.google.as_deref().map_or(0, remove_stale_temps_of);
+    if removed > 0 {
+        eprintln!("removed {removed} temp file(s) left by an interrupted run");
     }
     let in_shard = |row: usize| args.shard.is_none_or(|s| (row - 1) % s.count == s.index);
     // Serial numbers seen so far, as 128-bit digests: a few bytes per row

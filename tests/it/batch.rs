@@ -264,3 +264,62 @@ fn bench_command_reports_rates_ratio_and_memory() {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }
 }
+
+#[test]
+fn temps_a_killed_run_left_beside_a_zip_bundle_or_csv_are_removed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let host: String = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .expect("hostname")
+        .trim()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    // What kill -9 leaves while a .zip, a bundle and a Google CSV are being
+    // written (pid 999999 is not running), beside files that are not ours to
+    // remove: another name, another machine's job.
+    let stale = [
+        format!(".passes.zip.tmp-{host}-999999"),
+        format!(".passes.pkpasses.tmp-{host}-999999"),
+        format!(".links.csv.tmp-{host}-999999"),
+    ];
+    let others = [
+        format!(".notes.txt.tmp-{host}-999999"),
+        ".passes.zip.tmp-otherhost-999999".to_owned(),
+        "passes.zip.tmp-keep".to_owned(),
+    ];
+    for name in stale.iter().chain(&others) {
+        std::fs::write(tmp.path().join(name), b"partial").expect("write");
+    }
+    let links = tmp.path().join("links.csv");
+    let google = [
+        "--google",
+        links.to_str().expect("utf8"),
+        "--public-url",
+        "https://passforge.example.com",
+    ];
+    for out in ["passes.zip", "passes.pkpasses"] {
+        let o = issue_cli(
+            "templates/event-ticket",
+            "templates/event-ticket/sample.csv",
+            tmp.path().join(out).to_str().expect("utf8"),
+            &google,
+        );
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let expected = if out == "passes.zip" { 2 } else { 1 };
+        assert!(
+            stderr(&o).contains(&format!(
+                "removed {expected} temp file(s) left by an interrupted run"
+            )),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let names = names_in(tmp.path());
+    for name in &stale {
+        assert!(!names.contains(name), "{name} left behind: {names:?}");
+    }
+    for name in &others {
+        assert!(names.contains(name), "{name} removed: {names:?}");
+    }
+    assert_eq!(google_csv(&links).len(), 4);
+}
