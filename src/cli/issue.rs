@@ -150,13 +150,6 @@ fn commit_temp(file: anyhow::Result<File>, tmp: &Path, path: &Path) -> anyhow::R
     Ok(path.display().to_string())
 }
 
-/// Removes temp files left in `dir` by killed passforge processes of this
-/// machine (their process id no longer runs). Temp files of live processes
-/// and of other machines are left alone.
-fn remove_stale_temps(dir: &Path) -> usize {
-    remove_stale_temps_named(dir, None)
-}
-
 /// Removes the temp files that killed passforge processes of this machine
 /// left beside the file `path` (a .zip, bundle or CSV being written): only
 /// temps of that very name, since its folder may hold anything.
@@ -169,11 +162,14 @@ fn remove_stale_temps_of(path: &Path) -> usize {
     } else {
         dir
     };
-    remove_stale_temps_named(dir, Some(&name.to_string_lossy()))
+    remove_stale_temps(dir, Some(&name.to_string_lossy()))
 }
 
-/// [`remove_stale_temps`], limited to the temps of the file `only` if given.
-fn remove_stale_temps_named(dir: &Path, only: Option<&str>) -> usize {
+/// Removes temp files left in `dir` by killed passforge processes of this
+/// machine (their process id no longer runs), only those of the file named
+/// `only` when given. Temp files of live processes and of other machines are
+/// left alone.
+fn remove_stale_temps(dir: &Path, only: Option<&str>) -> usize {
     let marker = format!(".tmp-{}-", host());
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
@@ -418,7 +414,7 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
         _ => None,
     };
     let removed = match &output.apple {
-        Some(Output::Dir { path: dir, .. }) => remove_stale_temps(dir),
+        Some(Output::Dir { path: dir, .. }) => remove_stale_temps(dir, None),
         Some(Output::Zip { path, .. } | Output::Bundle { path, .. }) => remove_stale_temps_of(path),
         None => 0,
     } + args.google.as_deref().map_or(0, remove_stale_temps_of);
@@ -532,15 +528,16 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
     pb.finish_and_clear();
     let where_to = output.finish(signing_time, written.issued)?;
     let secs = started.elapsed().as_secs_f64();
-    let skipped = if stats.skipped > 0 && google_links {
-        format!(
-            "; {} already issued (skipped; their Google links signed again)",
-            stats.skipped
-        )
-    } else if stats.skipped > 0 {
-        format!("; {} already issued (skipped)", stats.skipped)
-    } else {
-        String::new()
+    let skipped = match stats.skipped {
+        0 => String::new(),
+        n => format!(
+            "; {n} already issued (skipped{})",
+            if google_links {
+                "; their Google links signed again"
+            } else {
+                ""
+            }
+        ),
     };
     let shard = args
         .shard

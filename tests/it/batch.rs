@@ -291,12 +291,7 @@ fn temps_a_killed_run_left_beside_a_zip_bundle_or_csv_are_removed() {
         std::fs::write(tmp.path().join(name), b"partial").expect("write");
     }
     let links = tmp.path().join("links.csv");
-    let google = [
-        "--google",
-        links.to_str().expect("utf8"),
-        "--public-url",
-        "https://passforge.example.com",
-    ];
+    let google = google_flags(&links);
     for out in ["passes.zip", "passes.pkpasses"] {
         let o = issue_cli(
             "templates/event-ticket",

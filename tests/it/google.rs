@@ -18,17 +18,8 @@ fn issue_google(
         .and_then(|n| n.to_str())
         .expect("template folder name");
     let csv = dir.join(format!("{name}.csv"));
-    let mut args = vec![
-        "issue",
-        "--template",
-        template,
-        "--data",
-        data,
-        "--google",
-        csv.to_str().expect("utf8"),
-        "--public-url",
-        "https://passforge.example.com",
-    ];
+    let mut args = vec!["issue", "--template", template, "--data", data];
+    args.extend(google_flags(&csv));
     args.extend_from_slice(extra);
     (passforge(&root(), &args), csv)
 }

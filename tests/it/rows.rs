@@ -128,12 +128,7 @@ fn a_run_that_issues_nothing_keeps_the_previous_outputs() {
     let bad = bad.to_str().expect("utf8");
     let zip = tmp.path().join("passes.zip");
     let links = tmp.path().join("links.csv");
-    let google = [
-        "--google",
-        links.to_str().expect("utf8"),
-        "--public-url",
-        "https://passforge.example.com",
-    ];
+    let google = google_flags(&links);
     let o = issue_cli(
         "templates/event-ticket",
         good,

@@ -301,6 +301,16 @@ pub(crate) fn google_claims(url_or_jwt: &str) -> serde_json::Value {
     data.claims
 }
 
+/// `--google <links> --public-url …`: Google save links into the CSV `links`.
+pub(crate) fn google_flags(links: &Path) -> [&str; 4] {
+    [
+        "--google",
+        links.to_str().expect("utf8"),
+        "--public-url",
+        "https://passforge.example.com",
+    ]
+}
+
 /// The rows of a CSV written by `passforge issue --google`.
 pub(crate) fn google_csv(path: &Path) -> Vec<(String, String, String)> {
     let mut r = csv::Reader::from_path(path).expect("open csv");
