@@ -97,8 +97,20 @@ fn fingerprint(dir: &Path) -> Option<String> {
 }
 
 impl Templates {
-    /// Loads every template folder under `dir` (a missing folder is empty).
+    /// Loads every template folder under `dir` (a missing folder is empty),
+    /// first putting it in order after an interrupted upload or deletion
+    /// (see [`super::upload::recover`]).
     pub fn load(dir: &Path) -> Self {
+        let recovered = super::upload::recover(dir);
+        for id in &recovered.restored {
+            tracing::warn!(template = %id, "an upload replacing this template was interrupted; its previous version is live again");
+        }
+        if recovered.removed > 0 {
+            tracing::info!(
+                count = recovered.removed,
+                "removed the leftovers of interrupted template uploads and deletions"
+            );
+        }
         let me = Self {
             dir: dir.to_path_buf(),
             entries: RwLock::new(BTreeMap::new()),

@@ -2,7 +2,9 @@
 //! deletion. An upload is unpacked in memory with every entry checked
 //! (no absolute paths, `..`, symlinks, oversized files or archives),
 //! validated as a template, and only then written: into a hidden folder
-//! beside the templates, renamed into place. A failure writes nothing.
+//! beside the templates, swapped into place. A failure writes nothing; a
+//! crash leaves the old or the new version live, and [`recover`] clears
+//! what it left behind at the next start.
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
@@ -172,10 +174,22 @@ pub fn unpack(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, Vec<FieldProble
     Ok(files)
 }
 
-/// Writes `files` as `dir/id`, replacing an existing folder atomically.
+/// Prefix of the hidden folder an upload is written into before it goes live.
+const STAGING: &str = ".upload-";
+/// Prefix of the hidden folder a replaced version waits in, where the
+/// folders cannot be swapped in one step (`.replaced-<tag>-<id>`).
+const REPLACED: &str = ".replaced-";
+/// Prefix of the hidden folder a deleted template is removed from.
+const DELETED: &str = ".deleted-";
+/// A staging folder untouched this long belongs to no running upload.
+const STALE_STAGING: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Writes `files` as `dir/id`, replacing an existing folder atomically: a
+/// crash at any moment leaves the old or the new version live (never
+/// none), plus at most one hidden leftover that [`recover`] clears.
 fn install(dir: &Path, id: &str, files: &BTreeMap<String, Vec<u8>>) -> std::io::Result<()> {
     let tag = uuid::Uuid::new_v4().simple().to_string();
-    let staging = dir.join(format!(".upload-{tag}"));
+    let staging = dir.join(format!("{STAGING}{tag}"));
     let write = || -> std::io::Result<()> {
         for (name, bytes) in files {
             let path = staging.join(name);
@@ -193,8 +207,25 @@ fn install(dir: &Path, id: &str, files: &BTreeMap<String, Vec<u8>>) -> std::io::
         return Err(e);
     }
     let target = dir.join(id);
-    let old = dir.join(format!(".replaced-{tag}"));
-    let had = target.exists();
+    let had = target.symlink_metadata().is_ok();
+    if had {
+        match exchange(&staging, &target) {
+            // The staging folder now holds the old version.
+            Ok(true) => {
+                let _ = std::fs::remove_dir_all(&staging);
+                return Ok(());
+            }
+            Ok(false) => {}
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&staging);
+                return Err(e);
+            }
+        }
+    }
+    // No old version, or a file system that cannot swap two folders: move
+    // the old one aside under a name that says where it belongs, so that
+    // `recover` can put it back if the process dies between the renames.
+    let old = dir.join(format!("{REPLACED}{tag}-{id}"));
     if had {
         if let Err(e) = std::fs::rename(&target, &old) {
             let _ = std::fs::remove_dir_all(&staging);
@@ -212,6 +243,85 @@ fn install(dir: &Path, id: &str, files: &BTreeMap<String, Vec<u8>>) -> std::io::
         let _ = std::fs::remove_dir_all(&old);
     }
     Ok(())
+}
+
+/// Swaps two folders in one step (`renameat2` with `RENAME_EXCHANGE`).
+/// `Ok(false)` when the file system or kernel cannot.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<bool> {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    use rustix::io::Errno;
+    match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+        Ok(()) => Ok(true),
+        Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Swaps two folders in one step: not available here.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn exchange(_a: &Path, _b: &Path) -> std::io::Result<bool> {
+    Ok(false)
+}
+
+/// What [`recover`] did to the templates folder.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Recovered {
+    /// Templates whose previous version was put back: an upload replacing
+    /// them was interrupted between its two renames.
+    pub restored: Vec<String>,
+    /// Hidden leftovers of interrupted uploads and deletions removed.
+    pub removed: usize,
+}
+
+/// Puts the templates folder in order after a crash during an upload or a
+/// deletion: a replaced version whose template folder is missing is moved
+/// back, the leftovers of deletions and of replacements that landed are
+/// removed, and so are staging folders untouched for ten minutes (younger
+/// ones may belong to an upload running in another instance).
+pub fn recover(dir: &Path) -> Recovered {
+    let mut out = Recovered::default();
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    let is_tag = |t: &str| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit());
+    for e in read.flatten() {
+        let Ok(name) = e.file_name().into_string() else {
+            continue;
+        };
+        let path = e.path();
+        let remove = if let Some(rest) = name.strip_prefix(REPLACED) {
+            let Some(id) = rest
+                .split_at_checked(32)
+                .filter(|(tag, _)| is_tag(tag))
+                .and_then(|(_, id)| id.strip_prefix('-'))
+                .filter(|id| valid_id(id))
+            else {
+                continue;
+            };
+            let target = dir.join(id);
+            if target.symlink_metadata().is_err() && std::fs::rename(&path, &target).is_ok() {
+                out.restored.push(id.to_owned());
+                continue;
+            }
+            true
+        } else if let Some(tag) = name.strip_prefix(DELETED) {
+            is_tag(tag)
+        } else if let Some(tag) = name.strip_prefix(STAGING) {
+            is_tag(tag)
+                && e.metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age >= STALE_STAGING)
+        } else {
+            false
+        };
+        if remove && std::fs::remove_dir_all(&path).is_ok() {
+            out.removed += 1;
+        }
+    }
+    out
 }
 
 /// `PUT /v1/templates/{id}`: create or replace a template from a zip.
@@ -326,9 +436,14 @@ pub(crate) async fn delete(
     let dir = state.inner.templates.dir().to_path_buf();
     let id2 = id.clone();
     tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        let trash = dir.join(format!(".deleted-{}", uuid::Uuid::new_v4().simple()));
+        let trash = dir.join(format!("{DELETED}{}", uuid::Uuid::new_v4().simple()));
         std::fs::rename(dir.join(&id2), &trash)?;
-        std::fs::remove_dir_all(&trash)
+        // The template is gone once renamed; what is left is only disk
+        // space, which `recover` reclaims at the next start.
+        if let Err(e) = std::fs::remove_dir_all(&trash) {
+            tracing::warn!(folder = %trash.display(), error = %e, "could not remove a deleted template's files");
+        }
+        Ok(())
     })
     .await
     .map_err(|e| ApiError::internal(&e))?
@@ -382,5 +497,60 @@ mod tests {
             unpack(&zip_of(&[("pass.json", b"{}"), ("../evil", b"x")])).expect_err("refused");
         assert_eq!(errors[0].pointer, "../evil");
         assert!(unpack(b"not a zip").is_err());
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .expect("read dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_replacement_is_swapped_in_and_leaves_nothing_beside() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = |v: &str| {
+            BTreeMap::from([
+                ("pass.json".to_owned(), v.as_bytes().to_vec()),
+                (format!("{v}.txt"), Vec::new()),
+            ])
+        };
+        install(dir.path(), "t", &files("1")).expect("install");
+        install(dir.path(), "t", &files("2")).expect("replace");
+        assert_eq!(names(dir.path()), ["t"]);
+        assert_eq!(names(&dir.path().join("t")), ["2.txt", "pass.json"]);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn two_folders_are_swapped_in_one_step() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir(&a).expect("mkdir");
+        std::fs::create_dir(&b).expect("mkdir");
+        std::fs::write(a.join("from-a"), "").expect("write");
+        assert!(
+            exchange(&a, &b).expect("exchange"),
+            "this file system swaps folders"
+        );
+        assert!(names(&a).is_empty());
+        assert_eq!(names(&b), ["from-a"]);
+    }
+
+    #[test]
+    fn recover_reads_only_names_it_made() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for name in [
+            ".replaced-xyz-club",
+            ".replaced-0123456789abcdef0123456789abcdef-.hidden",
+            ".deleted-notatag",
+        ] {
+            std::fs::create_dir(dir.path().join(name)).expect("mkdir");
+        }
+        assert_eq!(recover(dir.path()), Recovered::default());
+        assert_eq!(names(dir.path()).len(), 3);
+        assert_eq!(recover(&dir.path().join("missing")), Recovered::default());
     }
 }

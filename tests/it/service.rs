@@ -1679,10 +1679,11 @@ async fn template_upload_replace_attacks_and_delete() {
     own_verify(std::slice::from_ref(&file));
     shared_verify(&[file]);
 
-    // Replace (no wrapping folder this time): 200.
+    // Replace (no wrapping folder this time): 200, and nothing left beside.
     let (status, _) = put_zip(&h, &admin, "club", zip_folder(&generic, "")).await;
     assert_eq!(status, StatusCode::OK);
     let before = listing(dir.path());
+    assert_eq!(before, ["club"]);
     let pass_json_before = std::fs::read(dir.path().join("club/pass.json")).expect("read");
 
     // Attacks and bad templates: 422, nothing written, the live version kept.
@@ -1777,6 +1778,59 @@ async fn template_upload_replace_attacks_and_delete() {
         .json(Method::GET, "/v1/templates/club", &admin, None)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_start_after_an_interrupted_upload_puts_the_template_back_and_clears_leftovers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let generic = root().join("templates/generic");
+    let at = |name: &str| dir.path().join(name);
+    let tag = |c: char| c.to_string().repeat(32);
+    // Killed between its two renames: `club` moved aside, the new version
+    // not yet in place.
+    copy_dir(&generic, &at(&format!(".replaced-{}-club", tag('a'))));
+    // Landed, but killed before the old version was removed.
+    copy_dir(&generic, &at("kept"));
+    std::fs::write(at("kept/marker.txt"), "new").expect("write");
+    copy_dir(&generic, &at(&format!(".replaced-{}-kept", tag('b'))));
+    // A killed upload's staging folder, one of an upload that may still be
+    // running in another instance, and a killed deletion's files.
+    let stale = at(&format!(".upload-{}", tag('c')));
+    copy_dir(&generic, &stale);
+    std::fs::File::open(&stale)
+        .expect("open")
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+        .expect("set mtime");
+    copy_dir(&generic, &at(&format!(".upload-{}", tag('d'))));
+    copy_dir(&generic, &at(&format!(".deleted-{}", tag('e'))));
+    // Hidden folders passforge did not make are not its to touch.
+    std::fs::create_dir(at(".git")).expect("mkdir");
+    std::fs::create_dir(at(".upload-mine")).expect("mkdir");
+
+    let h = harness_with(Some(dir.path()), RateLimit::default()).await;
+    assert_eq!(
+        listing(dir.path()),
+        [
+            ".git".to_owned(),
+            format!(".upload-{}", tag('d')),
+            ".upload-mine".to_owned(),
+            "club".to_owned(),
+            "kept".to_owned()
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(at("kept/marker.txt")).expect("read"),
+        "new",
+        "the version that landed stays"
+    );
+    let admin = h.key(&[Scope::Admin]).await;
+    for id in ["club", "kept"] {
+        let (status, t) = h
+            .json(Method::GET, &format!("/v1/templates/{id}"), &admin, None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{id}: {t}");
+        assert_eq!(t["status"], "ready", "{id}: {t}");
+    }
 }
 
 // ---- batch jobs ----
