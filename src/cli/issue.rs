@@ -281,10 +281,45 @@ impl Output {
     }
 }
 
+#[derive(Default)]
 pub(crate) struct Stats {
     pub(crate) issued: usize,
     pub(crate) failed: usize,
     pub(crate) skipped: usize,
+    pub(crate) warnings: RowWarnings,
+}
+
+/// Rows a warning of one kind is printed for; later ones are counted.
+const WARNINGS_SHOWN_PER_KIND: usize = 3;
+
+/// Per-row warnings of a batch: each kind is printed for its first
+/// [`WARNINGS_SHOWN_PER_KIND`] rows and counted after that, so a batch
+/// whose every row has the same warning prints a few lines, not one per row.
+#[derive(Default)]
+pub(crate) struct RowWarnings {
+    /// Kind → (rows with it, the last of them).
+    kinds: std::collections::BTreeMap<&'static str, (usize, usize)>,
+}
+
+impl RowWarnings {
+    /// Counts `warning` of row `row`; true when it should be printed.
+    fn count(&mut self, row: usize, warning: &passforge::google::Warning) -> bool {
+        let (n, last) = self.kinds.entry(warning.code).or_default();
+        *n += 1;
+        *last = row;
+        *n <= WARNINGS_SHOWN_PER_KIND
+    }
+
+    /// One line per kind that had rows not printed.
+    fn not_shown(&self) -> impl Iterator<Item = String> + '_ {
+        self.kinds.iter().filter_map(|(code, &(n, last))| {
+            let more = n.checked_sub(WARNINGS_SHOWN_PER_KIND).filter(|&m| m > 0)?;
+            Some(format!(
+                "warning: google: {more} more row{} had the {code} warning shown above (not printed; the last was row {last})",
+                if more == 1 { "" } else { "s" }
+            ))
+        })
+    }
 }
 
 /// Prints one row's failure, one line per problem.
@@ -399,11 +434,7 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
         // even empty, whatever this shard issues.
         output.keep_folder();
     }
-    let mut stats = Stats {
-        issued: 0,
-        failed: 0,
-        skipped: 0,
-    };
+    let mut stats = Stats::default();
     let google_links = args.google.is_some();
     let resume_dir = match (&output.apple, args.resume) {
         (Some(Output::Dir { path, .. }), true) => Some(path.clone()),
@@ -526,6 +557,9 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
     stats.issued += written.issued;
     stats.failed += written.failed;
     pb.finish_and_clear();
+    for line in written.warnings.not_shown() {
+        eprintln!("{line}");
+    }
     let where_to = output.finish(signing_time, written.issued)?;
     let secs = started.elapsed().as_secs_f64();
     let skipped = match stats.skipped {
@@ -649,11 +683,7 @@ pub(crate) fn run_pipeline(
     };
     std::thread::scope(|scope| {
         let writer = scope.spawn(move || {
-            let mut stats = Stats {
-                issued: 0,
-                failed: 0,
-                skipped: 0,
-            };
+            let mut stats = Stats::default();
             for results in rx {
                 if let Err(e) = sinks.deliver(results, pb, &mut stats, buffers) {
                     return Err(Box::new((sinks, e)));
@@ -690,6 +720,8 @@ pub(crate) fn run_pipeline(
 pub(crate) struct Sinks {
     apple: Option<Output>,
     google: Option<GoogleCsv>,
+    /// Whether rows' warnings are printed (they are counted either way).
+    print_warnings: bool,
 }
 
 impl Sinks {
@@ -704,7 +736,17 @@ impl Sinks {
                 return Err(e);
             }
         };
-        Ok(Self { apple, google })
+        Ok(Self {
+            apple,
+            google,
+            print_warnings: true,
+        })
+    }
+
+    /// Counts rows' warnings without printing them.
+    pub(crate) fn without_warnings(mut self) -> Self {
+        self.print_warnings = false;
+        self
     }
 
     /// Keeps the output folder even if this run created it and writes
@@ -737,7 +779,9 @@ impl Sinks {
                 Ok(p) => {
                     if let Some(g) = &p.google {
                         for w in &g.save.warnings {
-                            pb.suspend(|| eprintln!("warning: row {row}: google: {w}"));
+                            if stats.warnings.count(row, w) && self.print_warnings {
+                                pb.suspend(|| eprintln!("warning: row {row}: google: {w}"));
+                            }
                         }
                     }
                     ok.push(p);

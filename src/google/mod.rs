@@ -8,7 +8,7 @@ mod sign;
 
 use serde_json::{json, Map, Value};
 
-pub use objects::{map_pass, GooglePass, GoogleType};
+pub use objects::{map_pass, GooglePass, GoogleType, Warning};
 
 /// Save links longer than this may not work everywhere (Google's own converter
 /// falls back to REST inserts past about 1,800 characters).
@@ -168,7 +168,7 @@ pub struct SaveJwt {
     /// `https://pay.google.com/gp/v/save/<jwt>`.
     pub url: String,
     /// Problems that do not stop the link from working (e.g. its length).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// The OAuth2 scope of the Wallet Objects API.
@@ -242,10 +242,13 @@ pub fn save_jwt(
     let url = format!("{SAVE_URL_PREFIX}{jwt}");
     let mut warnings = pass.warnings.clone();
     if url.len() > MAX_SAVE_URL_CHARS {
-        warnings.push(format!(
-            "the save link is {} characters long (more than about {MAX_SAVE_URL_CHARS} may fail in some browsers); insert the class and object over REST and use skinny links",
-            url.len()
-        ));
+        warnings.push(Warning {
+            code: "google.save_url_long",
+            message: format!(
+                "the save link is {} characters long (more than about {MAX_SAVE_URL_CHARS} may fail in some browsers); insert the class and object over REST and use skinny links",
+                url.len()
+            ),
+        });
     }
     Ok(SaveJwt { jwt, url, warnings })
 }

@@ -144,7 +144,25 @@ pub struct GooglePass {
     /// The object JSON.
     pub object: Value,
     /// Things that were left out or approximated.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Something about one pass's Google side that does not stop it, e.g. a
+/// value that could not be mapped. Shown as its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The same for every pass with this kind of problem (e.g.
+    /// `google.save_url_long`), so a batch can count them instead of
+    /// repeating them.
+    pub code: &'static str,
+    /// What is wrong with this pass and what to do.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 /// One Apple field, flattened.
@@ -523,10 +541,13 @@ pub fn map_pass(
                         {
                             (Some(a.to_owned()), Some(n.to_owned()))
                         } else {
-                            warnings.push(format!(
-                                "flight {:?} is not an airline code and number such as LH451",
-                                f.value
-                            ));
+                            warnings.push(Warning {
+                                code: "google.flight_number",
+                                message: format!(
+                                    "flight {:?} is not an airline code and number such as LH451",
+                                    f.value
+                                ),
+                            });
                             (None, None)
                         }
                     }

@@ -315,6 +315,50 @@ fn hostile_values_survive_in_google_objects() {
 }
 
 #[test]
+fn a_warning_every_row_has_is_printed_a_few_times_then_counted() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sample =
+        std::fs::read_to_string(root().join("templates/event-ticket/sample.csv")).expect("read");
+    let mut lines = sample.lines();
+    let header = lines.next().expect("header");
+    assert!(header.starts_with("serialNumber,"), "{header}");
+    let first = lines.next().expect("a row");
+    let rest = first.split_once(',').expect("columns").1;
+    let mut data = format!("{header}\n");
+    for i in 1..=8 {
+        data.push_str(&format!("W-{i},{rest}\n"));
+    }
+    let rows = tmp.path().join("rows.csv");
+    std::fs::write(&rows, data).expect("write");
+    let (o, csv) = issue_google(
+        "templates/event-ticket",
+        rows.to_str().expect("utf8"),
+        &["--out", tmp.path().join("out").to_str().expect("utf8")],
+        tmp.path(),
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let err = stderr(&o);
+    let shown: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("google: the save link is"))
+        .collect();
+    assert_eq!(shown.len(), 3, "{err}");
+    for (i, line) in shown.iter().enumerate() {
+        assert!(
+            line.starts_with(&format!("warning: row {}: ", i + 1)),
+            "{line}"
+        );
+    }
+    assert!(
+        err.contains(
+            "warning: google: 5 more rows had the google.save_url_long warning shown above (not printed; the last was row 8)"
+        ),
+        "{err}"
+    );
+    assert_eq!(google_csv(&csv).len(), 8, "every row still has its link");
+}
+
+#[test]
 fn unmappable_rows_fail_with_what_is_missing() {
     let Some(dir) = shared_path("fixtures/apple-samples/BoardingPass.pass") else {
         return;
