@@ -2,8 +2,10 @@
 //! objects), JSONL (one object per line) or CSV (a header row, then one pass
 //! per row). Rows are read lazily so a batch never holds them all.
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{Map, Value};
 
@@ -62,8 +64,111 @@ fn location(row: Option<usize>, line: Option<u64>) -> String {
     }
 }
 
+/// Where the line ends of a CSV input are, so that a record's line is told
+/// exactly. `csv::Position::line` is one short for every record after a
+/// CRLF line end (BurntSushi/rust-csv#395; spreadsheets write CRLF), counts
+/// no lines in CR-only files and places a record after blank lines on the
+/// first of them.
+#[derive(Debug, Default)]
+struct LineEnds {
+    /// Bytes read so far.
+    read: u64,
+    /// Offsets of the CR and LF bytes no record has passed yet.
+    ahead: VecDeque<(u64, u8)>,
+    /// Line ends (LF, CRLF or a lone CR) before `ahead`.
+    passed: u64,
+}
+
+impl LineEnds {
+    /// The 1-based line of a record that the CSV reader placed at byte
+    /// `at` (records are asked for in order). The reader places a record on
+    /// its first byte, or on the line ends it skipped before it (the LF of
+    /// a CRLF, blank lines): those count as before it.
+    fn line_at(&mut self, at: u64) -> u64 {
+        let mut leading = at;
+        while let Some(&(offset, byte)) = self.ahead.front() {
+            if offset == leading {
+                leading += 1;
+            } else if offset > at {
+                break;
+            }
+            self.ahead.pop_front();
+            let cr_of_crlf = byte == b'\r'
+                && self
+                    .ahead
+                    .front()
+                    .is_some_and(|&(next, b)| next == offset + 1 && b == b'\n');
+            if !cr_of_crlf {
+                self.passed += 1;
+            }
+        }
+        self.passed + 1
+    }
+}
+
+/// A reader that notes the line ends passing through it.
+struct NoteLineEnds<R> {
+    inner: R,
+    ends: Arc<Mutex<LineEnds>>,
+}
+
+impl<R: Read> Read for NoteLineEnds<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut ends = self.ends.lock().unwrap_or_else(PoisonError::into_inner);
+        let start = ends.read;
+        ends.ahead.extend(
+            buf[..n]
+                .iter()
+                .enumerate()
+                .filter(|(_, &b)| b == b'\n' || b == b'\r')
+                .map(|(i, &b)| (start + i as u64, b)),
+        );
+        ends.read += n as u64;
+        Ok(n)
+    }
+}
+
 /// A lazy iterator over rows; each item is a row or that row's error.
-pub type Rows = Box<dyn Iterator<Item = Result<Row, DataError>> + Send>;
+pub struct Rows {
+    columns: Option<Vec<String>>,
+    iter: Box<dyn Iterator<Item = Result<Row, DataError>> + Send>,
+}
+
+impl Rows {
+    fn new(
+        columns: Option<Vec<String>>,
+        iter: impl Iterator<Item = Result<Row, DataError>> + Send + 'static,
+    ) -> Self {
+        Self {
+            columns,
+            iter: Box::new(iter),
+        }
+    }
+
+    /// The CSV header's column names (trimmed, byte-order mark removed),
+    /// known before any row is read; `None` for JSON and JSONL, whose rows
+    /// each name their fields.
+    pub fn columns(&self) -> Option<&[String]> {
+        self.columns.as_deref()
+    }
+}
+
+impl Iterator for Rows {
+    type Item = Result<Row, DataError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.iter.next()
+    }
+}
+
+impl std::fmt::Debug for Rows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rows")
+            .field("columns", &self.columns)
+            .finish_non_exhaustive()
+    }
+}
 
 /// Opens rows from a reader.
 ///
@@ -93,8 +198,9 @@ pub fn rows<R: Read + Send + 'static>(reader: R, format: DataFormat) -> Result<R
                     ))
                 }
             };
-            Ok(Box::new(items.into_iter().enumerate().map(
-                |(i, v)| match v {
+            Ok(Rows::new(
+                None,
+                items.into_iter().enumerate().map(|(i, v)| match v {
                     Value::Object(values) => Ok(Row {
                         number: i + 1,
                         line: None,
@@ -105,53 +211,67 @@ pub fn rows<R: Read + Send + 'static>(reader: R, format: DataFormat) -> Result<R
                         line: None,
                         message: "expected a JSON object of field values".to_owned(),
                     }),
-                },
-            )))
+                }),
+            ))
         }
         DataFormat::Jsonl => {
             let mut number = 0;
             let lines = BufReader::new(reader).lines().enumerate();
-            Ok(Box::new(lines.filter_map(move |(i, line)| {
-                let line_no = i as u64 + 1;
-                let text = match line {
-                    Ok(t) => t,
-                    Err(e) => {
-                        return Some(Err(DataError {
-                            row: None,
-                            line: Some(line_no),
-                            message: format!("cannot read: {e}"),
-                        }))
+            Ok(Rows::new(
+                None,
+                lines.filter_map(move |(i, line)| {
+                    let line_no = i as u64 + 1;
+                    let text = match line {
+                        Ok(t) => t,
+                        Err(e) => {
+                            return Some(Err(DataError {
+                                row: None,
+                                line: Some(line_no),
+                                message: format!("cannot read: {e}"),
+                            }))
+                        }
+                    };
+                    if text.trim().is_empty() {
+                        return None;
                     }
-                };
-                if text.trim().is_empty() {
-                    return None;
-                }
-                number += 1;
-                let row = Some(number);
-                Some(match serde_json::from_str::<Value>(&text) {
-                    Ok(Value::Object(values)) => Ok(Row {
-                        number,
-                        line: Some(line_no),
-                        values,
-                    }),
-                    Ok(_) => Err(DataError {
-                        row,
-                        line: Some(line_no),
-                        message: "expected a JSON object of field values".to_owned(),
-                    }),
-                    Err(e) => Err(DataError {
-                        row,
-                        line: Some(line_no),
-                        message: format!("invalid JSON at column {}: {e}", e.column()),
-                    }),
-                })
-            })))
+                    number += 1;
+                    let row = Some(number);
+                    Some(match serde_json::from_str::<Value>(&text) {
+                        Ok(Value::Object(values)) => Ok(Row {
+                            number,
+                            line: Some(line_no),
+                            values,
+                        }),
+                        Ok(_) => Err(DataError {
+                            row,
+                            line: Some(line_no),
+                            message: "expected a JSON object of field values".to_owned(),
+                        }),
+                        Err(e) => Err(DataError {
+                            row,
+                            line: Some(line_no),
+                            message: format!("invalid JSON at column {}: {e}", e.column()),
+                        }),
+                    })
+                }),
+            ))
         }
         DataFormat::Csv => {
+            let ends = Arc::new(Mutex::new(LineEnds::default()));
             let mut rdr = csv::ReaderBuilder::new()
                 .has_headers(true)
                 .flexible(false)
-                .from_reader(reader);
+                .from_reader(NoteLineEnds {
+                    inner: reader,
+                    ends: Arc::clone(&ends),
+                });
+            let line_of = move |at: Option<&csv::Position>| {
+                at.map(|p| {
+                    ends.lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .line_at(p.byte())
+                })
+            };
             let headers: Vec<String> = rdr
                 .headers()
                 .map_err(|e| whole(format!("cannot read the CSV header: {e}")))?
@@ -182,38 +302,42 @@ pub fn rows<R: Read + Send + 'static>(reader: R, format: DataFormat) -> Result<R
                 }
             }
             let mut number = 0;
-            Ok(Box::new(rdr.into_records().map(move |rec| {
-                number += 1;
-                match rec {
-                    Ok(rec) => {
-                        let line = rec.position().map(csv::Position::line);
-                        let values = headers
-                            .iter()
-                            .zip(rec.iter())
-                            .map(|(h, v)| (h.clone(), Value::String(v.to_owned())))
-                            .collect();
-                        Ok(Row {
-                            number,
-                            line,
-                            values,
-                        })
+            let columns = headers.clone();
+            Ok(Rows::new(
+                Some(columns),
+                rdr.into_records().map(move |rec| {
+                    number += 1;
+                    match rec {
+                        Ok(rec) => {
+                            let line = line_of(rec.position());
+                            let values = headers
+                                .iter()
+                                .zip(rec.iter())
+                                .map(|(h, v)| (h.clone(), Value::String(v.to_owned())))
+                                .collect();
+                            Ok(Row {
+                                number,
+                                line,
+                                values,
+                            })
+                        }
+                        Err(e) => {
+                            let line = line_of(e.position());
+                            let message = match e.kind() {
+                                csv::ErrorKind::UnequalLengths {
+                                    expected_len, len, ..
+                                } => format!("has {len} columns; the header has {expected_len}"),
+                                _ => format!("cannot read: {e}"),
+                            };
+                            Err(DataError {
+                                row: Some(number),
+                                line,
+                                message,
+                            })
+                        }
                     }
-                    Err(e) => {
-                        let line = e.position().map(csv::Position::line);
-                        let message = match e.kind() {
-                            csv::ErrorKind::UnequalLengths {
-                                expected_len, len, ..
-                            } => format!("has {len} columns; the header has {expected_len}"),
-                            _ => format!("cannot read: {e}"),
-                        };
-                        Err(DataError {
-                            row: Some(number),
-                            line,
-                            message,
-                        })
-                    }
-                }
-            })))
+                }),
+            ))
         }
     }
 }
@@ -242,6 +366,56 @@ mod tests {
             "row 2 (line 3): has 1 columns; the header has 2"
         );
         assert_eq!(r[2].as_ref().expect("row 3").values["name"], "Eve, \"E\"");
+    }
+
+    #[test]
+    fn csv_lines_are_right_whatever_the_line_ends() {
+        /// Hands out one byte per read, so line ends straddle reads.
+        struct ByteByByte(&'static [u8]);
+        impl Read for ByteByByte {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let Some((first, rest)) = self.0.split_first() else {
+                    return Ok(0);
+                };
+                buf[0] = *first;
+                self.0 = rest;
+                Ok(1)
+            }
+        }
+        let line = |r: Result<Row, DataError>| match r {
+            Ok(row) => row.line,
+            Err(e) => e.line,
+        };
+        let lines = |src: &'static str| -> Vec<Option<u64>> {
+            let whole: Vec<Option<u64>> = collect(src, DataFormat::Csv)
+                .into_iter()
+                .map(line)
+                .collect();
+            let bytes: Vec<Option<u64>> = rows(ByteByByte(src.as_bytes()), DataFormat::Csv)
+                .expect("opens")
+                .map(line)
+                .collect();
+            assert_eq!(whole, bytes, "{src:?} read whole and byte by byte");
+            whole
+        };
+        // LF, CRLF (spreadsheets), CR (old Macs), mixed, a quoted value
+        // over two lines, a short row, blank lines.
+        assert_eq!(lines("a,b\n1,2\n3,4\n"), [Some(2), Some(3)]);
+        assert_eq!(lines("a,b\r\n1,2\r\n3,4\r\n"), [Some(2), Some(3)]);
+        assert_eq!(lines("a,b\r\n1,2\n3,4\r\n5,6"), [Some(2), Some(3), Some(4)]);
+        assert_eq!(
+            lines("a,b\r\n\"x\r\ny\",2\r\n3\r\n5,6\r\n"),
+            [Some(2), Some(4), Some(5)]
+        );
+        assert_eq!(lines("a,b\n\n1,2\n"), [Some(3)]);
+        assert_eq!(lines("a,b\r\n\r\n1,2\r\n"), [Some(3)]);
+        assert_eq!(lines("a,b\n\n\n1,2\n3,4"), [Some(4), Some(5)]);
+        assert_eq!(lines("a,b\r1,2\r\r3,4\r"), [Some(2), Some(4)]);
+        let short = collect("a,b\r\n1,2\r\n3\r\n", DataFormat::Csv);
+        assert_eq!(
+            short[1].as_ref().expect_err("short").to_string(),
+            "row 2 (line 3): has 1 columns; the header has 2"
+        );
     }
 
     #[test]

@@ -406,6 +406,23 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
         .with_context(|| format!("cannot open the data file {}", args.data.display()))?;
     let rows =
         data::rows(file, format).map_err(|e| anyhow::anyhow!("{}: {e}", args.data.display()))?;
+    // A column that does not fit the template fails every row: say so once.
+    if let Some(columns) = rows.columns() {
+        let problems = template.schema().check_columns(columns);
+        if !problems.is_empty() {
+            for p in &problems {
+                eprintln!(
+                    "error: {}: line 1 (the CSV header): {p}",
+                    args.data.display()
+                );
+            }
+            bail!(
+                "the columns of {} do not fit template {:?}: every row would fail; nothing was issued",
+                args.data.display(),
+                template.id()
+            );
+        }
+    }
 
     let issuer = Issuer {
         template: &template,

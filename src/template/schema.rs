@@ -299,6 +299,40 @@ impl FieldSchema {
         self.fields.contains_key(name)
     }
 
+    /// The problems that the columns of a data file (a CSV header) give
+    /// every one of its rows, found before any row is read: a column that
+    /// is not a declared field (`serialNumber` is always allowed), and a
+    /// required field without a default that no column gives.
+    pub fn check_columns(&self, columns: &[String]) -> Vec<FieldError> {
+        let declared = || {
+            let known: Vec<&str> = self.fields.keys().map(String::as_str).collect();
+            if known.is_empty() {
+                "this template declares no custom fields".to_owned()
+            } else {
+                format!("the template declares: {}", known.join(", "))
+            }
+        };
+        let unknown = columns
+            .iter()
+            .filter(|c| *c != "serialNumber" && !self.fields.contains_key(*c))
+            .map(|c| FieldError {
+                field: c.clone(),
+                message: format!(
+                    "a column that is not a field of the template ({}); remove the column or declare the field in template.json",
+                    declared()
+                ),
+            });
+        let missing = self
+            .fields
+            .iter()
+            .filter(|(key, spec)| spec.required && spec.default.is_none() && !columns.contains(key))
+            .map(|(key, _)| FieldError {
+                field: key.clone(),
+                message: "required, and no column gives it; add the column (or a default for the field in template.json)".to_owned(),
+            });
+        unknown.chain(missing).collect()
+    }
+
     /// Validates and normalizes a row's values. `serialNumber` is not a custom
     /// field and must be removed by the caller first. Returns the values of
     /// every declared field (defaults filled in, optional ones absent), or
@@ -609,6 +643,34 @@ mod tests {
         assert_eq!(out["d"], json!("2026-05-01T00:00:00Z"));
         assert_eq!(out["t"], json!("2026-05-01T19:30:00+02:00"));
         assert_eq!(out["s"], json!("x"));
+    }
+
+    #[test]
+    fn columns_that_fail_every_row_are_found_from_the_header() {
+        let (s, _) = schema(json!({
+            "name": {"required": true}, "tier": {"required": true, "default": "basic"},
+            "note": {}
+        }));
+        let cols = |c: &[&str]| -> Vec<String> { c.iter().map(|&c| c.to_owned()).collect() };
+        assert!(s.check_columns(&cols(&["serialNumber", "name"])).is_empty());
+        assert!(s.check_columns(&cols(&["name", "tier", "note"])).is_empty());
+        let problems = s.check_columns(&cols(&["serialNumber", "nmae", "note"]));
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["nmae", "name"]);
+        assert!(
+            problems[0].message.contains("declares: name, note, tier"),
+            "{}",
+            problems[0]
+        );
+        assert!(
+            problems[1].message.starts_with("required, and no column"),
+            "{}",
+            problems[1]
+        );
+        let (none, _) = schema(json!({}));
+        assert!(none.check_columns(&cols(&["x"]))[0]
+            .message
+            .contains("declares no custom fields"));
     }
 
     #[test]

@@ -64,10 +64,7 @@ fn hostile_values_come_out_verbatim() {
 #[test]
 fn bad_rows_fail_alone_and_name_the_field() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let data = tmp.path().join("rows.csv");
-    std::fs::write(
-        &data,
-        "serialNumber,attendee,seat,section,doorsOpen,price\n\
+    let rows = "serialNumber,attendee,seat,section,doorsOpen,price\n\
          OK-1,Ada,A1,VIP,2027-06-12T19:00:00+01:00,10\n\
          BAD-REQUIRED,,A2,GA,2027-06-12T19:00:00+01:00,10\n\
          BAD-TYPE,Bob,A3,GA,2027-06-12T19:00:00+01:00,ten euros\n\
@@ -77,9 +74,65 @@ fn bad_rows_fail_alone_and_name_the_field() {
          OK-1,Dup,A7,GA,2027-06-12T19:00:00+01:00,10\n\
          ../evil,Eve,A8,GA,2027-06-12T19:00:00+01:00,10\n\
          SHORT,Fay\n\
-         OK-2,Gus,B9,BALCONY,2027-06-12T19:00:00Z,\n",
-    )
-    .expect("write");
+         OK-2,Gus,B9,BALCONY,2027-06-12T19:00:00Z,\n";
+    // The same lines with LF and with CRLF ends (as spreadsheets save them).
+    for (ends, text) in [
+        ("lf", rows.to_owned()),
+        ("crlf", rows.replace('\n', "\r\n")),
+    ] {
+        let data = tmp.path().join(format!("rows-{ends}.csv"));
+        std::fs::write(&data, text).expect("write");
+        let out = tmp.path().join(format!("out-{ends}"));
+        let o = issue_cli(
+            "templates/event-ticket",
+            data.to_str().expect("utf8"),
+            out.to_str().expect("utf8"),
+            &[],
+        );
+        let err = stderr(&o);
+        assert_eq!(code(&o), 1, "{ends}: some rows failed → exit 1: {err}");
+        for expected in [
+            "row 2 (line 3): field `attendee`: required field is missing",
+            "row 3 (line 4): field `price`: expected a number, got \"ten euros\"",
+            "row 4 (line 5): field `section`: \"FRONTROW\" is not one of: GA, VIP, BALCONY",
+            "row 5 (line 6): field `doorsOpen`: expected a date and time with a time zone",
+            "row 6 (line 7): field `seat`: \"seat 6\" does not match the pattern",
+            "row 7 (line 8): field `serialNumber`: OK-1 is already used by row 1",
+            "row 8 (line 9): field `serialNumber`: serial number \"../evil\" contains '/'",
+            "row 9 (line 10): has 2 columns; the header has 6",
+        ] {
+            assert!(
+                err.contains(expected),
+                "{ends}: missing {expected:?} in:\n{err}"
+            );
+        }
+        assert!(
+            err.contains("issued 2 passes") && err.contains("8 rows failed"),
+            "{ends}: {err}"
+        );
+        assert_eq!(
+            names_in(&out),
+            ["OK-1.pkpass", "OK-2.pkpass"],
+            "{ends}: only good rows are written; no temp files"
+        );
+        verify_all(&pkpasses_in(&out));
+    }
+    assert!(!tmp.path().join("evil.pkpass").exists());
+}
+
+#[test]
+fn columns_that_fail_every_row_are_reported_once_from_the_header() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("rows.csv");
+    // No `attendee` column, and a `nmae` the template does not declare:
+    // every one of the 500 rows would fail the same way.
+    let mut text = "serialNumber,nmae,seat,section,doorsOpen,price\r\n".to_owned();
+    for i in 0..500 {
+        text.push_str(&format!(
+            "R-{i},Ada,A1,VIP,2027-06-12T19:00:00+01:00,10\r\n"
+        ));
+    }
+    std::fs::write(&data, text).expect("write");
     let out = tmp.path().join("out");
     let o = issue_cli(
         "templates/event-ticket",
@@ -88,30 +141,35 @@ fn bad_rows_fail_alone_and_name_the_field() {
         &[],
     );
     let err = stderr(&o);
-    assert_eq!(code(&o), 1, "some rows failed → exit 1: {err}");
-    for expected in [
-        "row 2 (line 3): field `attendee`: required field is missing",
-        "row 3 (line 4): field `price`: expected a number, got \"ten euros\"",
-        "row 4 (line 5): field `section`: \"FRONTROW\" is not one of: GA, VIP, BALCONY",
-        "row 5 (line 6): field `doorsOpen`: expected a date and time with a time zone",
-        "row 6 (line 7): field `seat`: \"seat 6\" does not match the pattern",
-        "row 7 (line 8): field `serialNumber`: OK-1 is already used by row 1",
-        "row 8 (line 9): field `serialNumber`: serial number \"../evil\" contains '/'",
-        "row 9 (line 10): has 2 columns; the header has 6",
-    ] {
-        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
-    }
+    assert_ne!(code(&o), 0, "{err}");
+    let header = format!("error: {}: line 1 (the CSV header): ", data.display());
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(
+        errors.len(),
+        3,
+        "two problems and the verdict, not one per row:\n{err}"
+    );
     assert!(
-        err.contains("issued 2 passes") && err.contains("8 rows failed"),
+        errors[0].starts_with(&format!(
+            "{header}field `nmae`: a column that is not a field"
+        )),
         "{err}"
     );
-    assert_eq!(
-        names_in(&out),
-        ["OK-1.pkpass", "OK-2.pkpass"],
-        "only good rows are written; no temp files"
+    assert!(
+        errors[0].contains("attendee"),
+        "names the declared fields: {err}"
     );
-    assert!(!tmp.path().join("evil.pkpass").exists());
-    verify_all(&pkpasses_in(&out));
+    assert!(
+        errors[1].starts_with(&format!(
+            "{header}field `attendee`: required, and no column gives it"
+        )),
+        "{err}"
+    );
+    assert!(
+        errors[2].contains("every row would fail; nothing was issued"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing written");
 }
 
 #[test]
