@@ -476,6 +476,7 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
     let chunk_size = CHUNK_PER_THREAD * threads;
     let mut rows = rows.peekable();
     let mut data_error = None;
+    let mut random_serials = false;
     let next_chunk = || -> Option<Vec<WorkItem>> {
         if data_error.is_some() || rows.peek().is_none() {
             return None;
@@ -503,7 +504,10 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
             let serial = match take_serial_number(&mut values) {
                 Ok(Some(s)) => s,
                 Ok(None) if args.resume => derived_serial(template.id(), number, &values),
-                Ok(None) => SerialNumber::random(),
+                Ok(None) => {
+                    random_serials = true;
+                    SerialNumber::random()
+                }
                 Err(e) => {
                     stats.failed += 1;
                     report_row(
@@ -563,8 +567,13 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
         Ok(r) => r,
         Err(failed) => {
             let (output, e) = *failed;
+            let next = match &output.apple {
+                Some(Output::Dir { .. }) if random_serials => "the passes written before it are complete, but rows without a serialNumber got random ones this run, so a re-run cannot tell which were issued: remove them, then run with --resume (which derives serial numbers from the rows)",
+                Some(Output::Dir { .. }) => "the passes written before it are complete: fix that and run the same command with --resume to issue only the rest",
+                _ => "nothing was written (a previous file of that name is kept)",
+            };
             output.abandon();
-            return Err(e);
+            return Err(anyhow::anyhow!("{e:#}; {next}"));
         }
     };
     if let Some(e) = data_error {

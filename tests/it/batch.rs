@@ -318,3 +318,90 @@ fn temps_a_killed_run_left_beside_a_zip_bundle_or_csv_are_removed() {
     }
     assert_eq!(google_csv(&links).len(), 4);
 }
+
+#[test]
+fn a_write_that_fails_mid_batch_says_how_to_finish_and_resume_does() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    // A folder where row 60's pass must go: its write fails, as a full disk
+    // would make it, after the rows before it were written.
+    std::fs::create_dir_all(out.join("T-00059.pkpass")).expect("mkdir");
+    let data = tmp.path().join("rows.csv");
+    write_rows(&data, 120, true);
+    let o = issue_cli(
+        "templates/event-ticket",
+        data.to_str().expect("utf8"),
+        out.to_str().expect("utf8"),
+        &[],
+    );
+    let err = stderr(&o);
+    assert_ne!(code(&o), 0, "{err}");
+    assert!(err.contains("T-00059.pkpass"), "names the file: {err}");
+    assert!(
+        err.contains("fix that and run the same command with --resume to issue only the rest"),
+        "says what to do next: {err}"
+    );
+    no_temp_files(&out);
+    let written: Vec<_> = pkpasses_in(&out)
+        .into_iter()
+        .filter(|f| f.is_file())
+        .collect();
+    assert!(
+        (1..120).contains(&written.len()),
+        "stopped part-way: {}",
+        written.len()
+    );
+    verify_all(&written);
+
+    // Rows without a serial number got random ones: --resume could not
+    // tell them apart from rows still to issue, and the error says so.
+    let random = tmp.path().join("random.csv");
+    std::fs::write(
+        &random,
+        "serialNumber,attendee,seat,section,doorsOpen,price\n\
+         ,Ada,A1,GA,2027-06-12T19:00:00+01:00,1\n\
+         T-00059,Bob,A2,GA,2027-06-12T19:00:00+01:00,2\n",
+    )
+    .expect("write");
+    let o = issue_cli(
+        "templates/event-ticket",
+        random.to_str().expect("utf8"),
+        out.to_str().expect("utf8"),
+        &[],
+    );
+    let err = stderr(&o);
+    assert_ne!(code(&o), 0, "{err}");
+    assert!(
+        err.contains("rows without a serialNumber got random ones this run"),
+        "{err}"
+    );
+
+    // Clear the way, drop the random-serial passes of the second run, resume.
+    std::fs::remove_dir(out.join("T-00059.pkpass")).expect("rmdir");
+    for f in pkpasses_in(&out) {
+        let name = f
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name")
+            .to_owned();
+        if !name.starts_with("T-") {
+            std::fs::remove_file(f).expect("remove");
+        }
+    }
+    let o = issue_cli(
+        "templates/event-ticket",
+        data.to_str().expect("utf8"),
+        out.to_str().expect("utf8"),
+        &["--resume"],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("already issued (skipped)"),
+        "{}",
+        stderr(&o)
+    );
+    let files = pkpasses_in(&out);
+    assert_eq!(files.len(), 120);
+    no_temp_files(&out);
+    verify_all(&files);
+}
