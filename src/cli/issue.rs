@@ -17,6 +17,7 @@ use passforge::template::{load_dir, RenderError, TemplateError};
 use rayon::prelude::*;
 
 use super::config::ConfigArgs;
+use super::zip_temp::ZipTemp;
 use super::{dir_prefix, print_diagnostics, Outcome};
 
 /// Arguments of `passforge issue`.
@@ -102,7 +103,7 @@ enum Output {
     Zip {
         path: PathBuf,
         tmp: PathBuf,
-        zip: Box<zip::ZipWriter<BufWriter<File>>>,
+        zip: Box<zip::ZipWriter<ZipTemp<BufWriter<File>>>>,
     },
     Bundle {
         path: PathBuf,
@@ -234,7 +235,7 @@ impl Output {
                 Ok(Self::Zip {
                     path: out.to_owned(),
                     tmp,
-                    zip: Box::new(zip::ZipWriter::new(BufWriter::new(file))),
+                    zip: Box::new(zip::ZipWriter::new(ZipTemp::new(BufWriter::new(file)))),
                 })
             }
             Some("pkpasses") => Ok(Self::Bundle {
@@ -267,6 +268,9 @@ impl Output {
     fn abandon(self) {
         match self {
             Self::Zip { tmp, zip, .. } => {
+                if let Some(file) = zip.get_ref() {
+                    file.abandon();
+                }
                 drop(zip);
                 let _ = std::fs::remove_file(tmp);
             }
@@ -878,15 +882,20 @@ impl Output {
                         .with_context(|| format!("cannot write {}", path.display()))?;
                 }
             }
-            Self::Zip { zip, tmp, .. } => {
+            Self::Zip { zip, tmp, path } => {
                 let opts = zip::write::SimpleFileOptions::default()
                     .compression_method(zip::CompressionMethod::Stored);
+                let context = || {
+                    format!(
+                        "cannot write {} (through its temp file {})",
+                        path.display(),
+                        tmp.display()
+                    )
+                };
                 for (p, pkpass) in apple_passes(ok) {
                     zip.start_file(format!("{}.pkpass", p.serial_number), opts)
-                        .with_context(|| format!("cannot write {}", tmp.display()))?;
-                    pkpass
-                        .write_to(zip.as_mut())
-                        .with_context(|| format!("cannot write {}", tmp.display()))?;
+                        .with_context(context)?;
+                    pkpass.write_to(zip.as_mut()).with_context(context)?;
                 }
             }
             Self::Bundle { path, passes } => {
@@ -920,6 +929,7 @@ impl Output {
                 let file = zip
                     .finish()
                     .map_err(anyhow::Error::from)
+                    .and_then(|w| w.into_inner().map_err(anyhow::Error::from))
                     .and_then(|w| w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error())));
                 commit_temp(file, &tmp, &path)
             }

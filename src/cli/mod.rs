@@ -10,6 +10,7 @@ mod issue;
 #[cfg(feature = "server")]
 mod serve;
 mod validate;
+mod zip_temp;
 
 use std::process::ExitCode;
 
