@@ -129,6 +129,20 @@ impl<R: Read> Read for NoteLineEnds<R> {
     }
 }
 
+/// How much of a CSV's first line is read to tell its delimiter.
+const HEADER_SNIFF_BYTES: u64 = 64 * 1024;
+
+/// The delimiter of a CSV whose header line is `header`: a comma, unless
+/// the header has none but semicolons (what spreadsheets save where the
+/// decimal separator is a comma) or tabs. Column names are field keys,
+/// which hold none of these, so the header alone tells.
+fn delimiter_of(header: &[u8]) -> u8 {
+    [b',', b';', b'\t']
+        .into_iter()
+        .find(|d| header.contains(d))
+        .unwrap_or(b',')
+}
+
 /// A lazy iterator over rows; each item is a row or that row's error.
 pub struct Rows {
     columns: Option<Vec<String>>,
@@ -258,11 +272,19 @@ pub fn rows<R: Read + Send + 'static>(reader: R, format: DataFormat) -> Result<R
         }
         DataFormat::Csv => {
             let ends = Arc::new(Mutex::new(LineEnds::default()));
+            let mut reader = BufReader::new(reader);
+            let mut header = Vec::new();
+            reader
+                .by_ref()
+                .take(HEADER_SNIFF_BYTES)
+                .read_until(b'\n', &mut header)
+                .map_err(|e| whole(format!("cannot read the CSV header: {e}")))?;
             let mut rdr = csv::ReaderBuilder::new()
                 .has_headers(true)
                 .flexible(false)
+                .delimiter(delimiter_of(&header))
                 .from_reader(NoteLineEnds {
-                    inner: reader,
+                    inner: std::io::Cursor::new(header).chain(reader),
                     ends: Arc::clone(&ends),
                 });
             let line_of = move |at: Option<&csv::Position>| {
@@ -416,6 +438,25 @@ mod tests {
             short[1].as_ref().expect_err("short").to_string(),
             "row 2 (line 3): has 1 columns; the header has 2"
         );
+    }
+
+    #[test]
+    fn semicolon_and_tab_separated_files_are_read_too() {
+        for (src, d) in [
+            ("name;price\r\n\"Lovelace, Ada\";1,5\r\nBob;2\r\n", ';'),
+            ("name\tprice\n\"Lovelace, Ada\"\t1,5\nBob\t2\n", '\t'),
+            ("name,price\n\"Lovelace, Ada\",\"1,5\"\nBob,2\n", ','),
+        ] {
+            let r = collect(src, DataFormat::Csv);
+            assert_eq!(r.len(), 2, "{d:?}");
+            let first = r[0].as_ref().expect("row 1");
+            assert_eq!(first.values["name"], "Lovelace, Ada", "{d:?}");
+            assert_eq!(first.values["price"], "1,5", "{d:?}");
+            assert_eq!(r[1].as_ref().expect("row 2").line, Some(3), "{d:?}");
+        }
+        // One column: no delimiter to tell, and none needed.
+        let r = collect("name\nAda\n", DataFormat::Csv);
+        assert_eq!(r[0].as_ref().expect("row").values["name"], "Ada");
     }
 
     #[test]
