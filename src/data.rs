@@ -349,6 +349,11 @@ pub fn rows<R: Read + Send + 'static>(reader: R, format: DataFormat) -> Result<R
                                 csv::ErrorKind::UnequalLengths {
                                     expected_len, len, ..
                                 } => format!("has {len} columns; the header has {expected_len}"),
+                                csv::ErrorKind::Utf8 { err, .. } => format!(
+                                    "column `{}` is not UTF-8 text (after its first {} bytes); save the file as UTF-8 (in a spreadsheet: \"CSV UTF-8\")",
+                                    headers.get(err.field()).map_or("?", String::as_str),
+                                    err.valid_up_to()
+                                ),
                                 _ => format!("cannot read: {e}"),
                             };
                             Err(DataError {
@@ -437,6 +442,22 @@ mod tests {
         assert_eq!(
             short[1].as_ref().expect_err("short").to_string(),
             "row 2 (line 3): has 1 columns; the header has 2"
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_names_its_column() {
+        let r: Vec<_> = rows(
+            &b"name,city\nAda,London\nRen\xe9e,Montr\xe9al\n"[..],
+            DataFormat::Csv,
+        )
+        .expect("opens")
+        .collect();
+        assert!(r[0].is_ok());
+        let e = r[1].as_ref().expect_err("latin-1");
+        assert_eq!(
+            e.to_string(),
+            "row 2 (line 3): column `name` is not UTF-8 text (after its first 3 bytes); save the file as UTF-8 (in a spreadsheet: \"CSV UTF-8\")"
         );
     }
 
