@@ -1,6 +1,7 @@
 //! Rows of custom field values from JSON (one object, or an array of
 //! objects), JSONL (one object per line) or CSV (a header row, then one pass
-//! per row). Rows are read lazily so a batch never holds them all.
+//! per row). Rows are read lazily so a batch never holds them all, a JSON
+//! array included.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
@@ -143,6 +144,230 @@ fn delimiter_of(header: &[u8]) -> u8 {
         .unwrap_or(b',')
 }
 
+/// A row's (or the document's) JSON syntax error, at its line: `first` is
+/// the line the parsed text starts on.
+fn invalid_json(e: &serde_json::Error, first: u64, row: Option<usize>) -> DataError {
+    let message = e.to_string();
+    let message = message
+        .find(" at line ")
+        .map_or(message.as_str(), |i| &message[..i]);
+    DataError {
+        row,
+        line: Some(first + e.line().saturating_sub(1) as u64),
+        message: format!("invalid JSON at column {}: {message}", e.column()),
+    }
+}
+
+/// Skips white space (and a UTF-8 byte-order mark at the start) and peeks
+/// at the first byte of content, with its line.
+fn skip_to_content(reader: &mut impl BufRead) -> std::io::Result<(Option<u8>, u64)> {
+    let mut line = 1;
+    // Byte by byte: a reader may hand out fewer bytes than the mark's three.
+    let bom = [0xEF_u8, 0xBB, 0xBF];
+    let mut matched = 0;
+    while let (Some(&want), Some(&got)) = (bom.get(matched), reader.fill_buf()?.first()) {
+        if got != want {
+            if matched > 0 {
+                // A broken mark: refused as content.
+                return Ok((Some(got), line));
+            }
+            break;
+        }
+        reader.consume(1);
+        matched += 1;
+    }
+    loop {
+        let Some(&b) = reader.fill_buf()?.first() else {
+            return Ok((None, line));
+        };
+        if !b.is_ascii_whitespace() {
+            return Ok((Some(b), line));
+        }
+        if b == b'\n' {
+            line += 1;
+        }
+        reader.consume(1);
+    }
+}
+
+/// What a [`JsonArray`] expects next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// The first element, or `]`.
+    First,
+    /// `,` or `]` after an element.
+    CommaOrEnd,
+    /// An element after a comma.
+    Element,
+    /// Only white space: the closing `]` has been read.
+    Closed,
+    /// Nothing: the array has ended (or cannot be read further).
+    Done,
+}
+
+/// The rows of a JSON array of objects, read one element at a time: each
+/// element's extent is found by following its nesting and strings, and it
+/// is parsed alone, so a batch of a million rows never holds more than one.
+struct JsonArray<R> {
+    reader: R,
+    /// The line of the next byte.
+    line: u64,
+    expect: Expect,
+    number: usize,
+    element: Vec<u8>,
+}
+
+impl<R: BufRead> JsonArray<R> {
+    /// Reads the elements after the opening `[` (on line `line`).
+    fn new(reader: R, line: u64) -> Self {
+        Self {
+            reader,
+            line,
+            expect: Expect::First,
+            number: 0,
+            element: Vec::new(),
+        }
+    }
+
+    fn byte(&mut self) -> std::io::Result<Option<u8>> {
+        let b = self.reader.fill_buf()?.first().copied();
+        if let Some(b) = b {
+            self.reader.consume(1);
+            if b == b'\n' {
+                self.line += 1;
+            }
+        }
+        Ok(b)
+    }
+
+    /// Ends the rows with a problem of the document itself.
+    fn fatal(&mut self, message: String) -> Option<Result<Row, DataError>> {
+        self.expect = Expect::Done;
+        Some(Err(DataError {
+            row: None,
+            line: Some(self.line),
+            message,
+        }))
+    }
+
+    /// After the closing `]`: only white space may follow.
+    fn end(&mut self) -> Option<Result<Row, DataError>> {
+        self.expect = Expect::Done;
+        loop {
+            match self.byte() {
+                Ok(None) => return None,
+                Ok(Some(b)) if b.is_ascii_whitespace() => {}
+                Ok(Some(_)) => {
+                    return self.fatal("text after the JSON array's closing `]`".to_owned())
+                }
+                Err(e) => return self.fatal(format!("cannot read: {e}")),
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for JsonArray<R> {
+    type Item = Result<Row, DataError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        // Up to the element's first byte.
+        let first = loop {
+            match self.expect {
+                Expect::Done => return None,
+                Expect::Closed => return self.end(),
+                _ => {}
+            }
+            let b = match self.byte() {
+                Ok(Some(b)) => b,
+                Ok(None) => {
+                    return self.fatal(format!(
+                        "the JSON array ends without its closing `]` (after {} row(s))",
+                        self.number
+                    ))
+                }
+                Err(e) => return self.fatal(format!("cannot read: {e}")),
+            };
+            match (self.expect, b) {
+                (_, b) if b.is_ascii_whitespace() => {}
+                (Expect::First | Expect::CommaOrEnd, b']') => return self.end(),
+                (Expect::CommaOrEnd, b',') => self.expect = Expect::Element,
+                (Expect::CommaOrEnd, _) => {
+                    return self.fatal(format!(
+                        "invalid JSON: expected `,` or `]` after row {}",
+                        self.number
+                    ))
+                }
+                (Expect::Element, b']') => {
+                    return self.fatal("invalid JSON: a comma before the closing `]`".to_owned())
+                }
+                _ => break b,
+            }
+        };
+        let line = self.line;
+        self.number += 1;
+        self.element.clear();
+        self.element.push(first);
+        let (mut depth, mut in_string, mut escaped) = match first {
+            b'{' | b'[' => (1_u32, false, false),
+            b'"' => (0, true, false),
+            _ => (0, false, false),
+        };
+        self.expect = Expect::CommaOrEnd;
+        // A scalar ends at the first `,`, `]` or white space; anything else
+        // when its nesting closes.
+        let scalar = depth == 0 && !in_string;
+        while depth > 0 || in_string || scalar {
+            let b = match self.byte() {
+                Ok(Some(b)) => b,
+                Ok(None) if scalar => break,
+                Ok(None) => {
+                    return self.fatal(format!("the JSON array ends inside row {}", self.number))
+                }
+                Err(e) => return self.fatal(format!("cannot read: {e}")),
+            };
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    in_string = false;
+                }
+            } else if scalar && (b == b',' || b == b']' || b.is_ascii_whitespace()) {
+                self.expect = match b {
+                    b',' => Expect::Element,
+                    b']' => Expect::Closed,
+                    _ => Expect::CommaOrEnd,
+                };
+                break;
+            } else {
+                match b {
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => depth = depth.saturating_sub(1),
+                    b'"' => in_string = true,
+                    _ => {}
+                }
+            }
+            self.element.push(b);
+        }
+        let row = Some(self.number);
+        let result = match serde_json::from_slice::<Value>(&self.element) {
+            Ok(Value::Object(values)) => Ok(Row {
+                number: self.number,
+                line: Some(line),
+                values,
+            }),
+            Ok(_) => Err(DataError {
+                row,
+                line: Some(line),
+                message: "expected a JSON object of field values".to_owned(),
+            }),
+            Err(e) => Err(invalid_json(&e, line, row)),
+        };
+        Some(result)
+    }
+}
+
 /// A lazy iterator over rows; each item is a row or that row's error.
 pub struct Rows {
     columns: Option<Vec<String>>,
@@ -197,36 +422,36 @@ pub fn rows<R: Read + Send + 'static>(reader: R, format: DataFormat) -> Result<R
     };
     match format {
         DataFormat::Json => {
-            let v: Value =
-                serde_json::from_reader(BufReader::new(reader)).map_err(|e| DataError {
-                    row: None,
-                    line: Some(e.line() as u64),
-                    message: format!("invalid JSON: {e}"),
-                })?;
-            let items = match v {
-                Value::Object(m) => vec![Value::Object(m)],
-                Value::Array(items) => items,
-                _ => {
-                    return Err(whole(
-                        "the JSON data must be one object or an array of objects".to_owned(),
+            let mut reader = BufReader::new(reader);
+            let (first, line) =
+                skip_to_content(&mut reader).map_err(|e| whole(format!("cannot read: {e}")))?;
+            match first {
+                Some(b'[') => {
+                    reader.consume(1);
+                    Ok(Rows::new(None, JsonArray::new(reader, line)))
+                }
+                Some(b'{') => {
+                    let mut text = Vec::new();
+                    reader
+                        .read_to_end(&mut text)
+                        .map_err(|e| whole(format!("cannot read: {e}")))?;
+                    let values = serde_json::from_slice::<Map<String, Value>>(&text)
+                        .map_err(|e| invalid_json(&e, line, None))?;
+                    Ok(Rows::new(
+                        None,
+                        std::iter::once(Ok(Row {
+                            number: 1,
+                            line: Some(line),
+                            values,
+                        })),
                     ))
                 }
-            };
-            Ok(Rows::new(
-                None,
-                items.into_iter().enumerate().map(|(i, v)| match v {
-                    Value::Object(values) => Ok(Row {
-                        number: i + 1,
-                        line: None,
-                        values,
-                    }),
-                    _ => Err(DataError {
-                        row: Some(i + 1),
-                        line: None,
-                        message: "expected a JSON object of field values".to_owned(),
-                    }),
+                _ => Err(DataError {
+                    row: None,
+                    line: first.map(|_| line),
+                    message: "the JSON data must be one object or an array of objects".to_owned(),
                 }),
-            ))
+            }
         }
         DataFormat::Jsonl => {
             let mut number = 0;
@@ -261,11 +486,7 @@ pub fn rows<R: Read + Send + 'static>(reader: R, format: DataFormat) -> Result<R
                             line: Some(line_no),
                             message: "expected a JSON object of field values".to_owned(),
                         }),
-                        Err(e) => Err(DataError {
-                            row,
-                            line: Some(line_no),
-                            message: format!("invalid JSON at column {}: {e}", e.column()),
-                        }),
+                        Err(e) => Err(invalid_json(&e, line_no, row)),
                     })
                 }),
             ))
@@ -372,6 +593,7 @@ pub fn rows<R: Read + Send + 'static>(reader: R, format: DataFormat) -> Result<R
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn collect(src: &'static str, f: DataFormat) -> Vec<Result<Row, DataError>> {
         rows(src.as_bytes(), f).expect("opens").collect()
@@ -395,20 +617,131 @@ mod tests {
         assert_eq!(r[2].as_ref().expect("row 3").values["name"], "Eve, \"E\"");
     }
 
+    /// Hands out one byte per read, so line ends and values straddle reads.
+    struct ByteByByte(&'static [u8]);
+
+    impl Read for ByteByByte {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let Some((first, rest)) = self.0.split_first() else {
+                return Ok(0);
+            };
+            buf[0] = *first;
+            self.0 = rest;
+            Ok(1)
+        }
+    }
+
+    /// Each item of a JSON input as `(row, line, Ok(a) | Err(message))`,
+    /// checked to be the same when the input arrives byte by byte.
+    /// One item of a JSON input: row, line, and its `a` or its error.
+    type Item = (Option<usize>, Option<u64>, Result<Value, String>);
+
+    fn json_items(src: &'static str) -> Vec<Item> {
+        let items = |rows: Rows| -> Vec<_> {
+            rows.map(|r| match r {
+                Ok(row) => (Some(row.number), row.line, Ok(row.values["a"].clone())),
+                Err(e) => (e.row, e.line, Err(e.message)),
+            })
+            .collect()
+        };
+        let whole = items(rows(src.as_bytes(), DataFormat::Json).expect("opens"));
+        let bytes = items(rows(ByteByByte(src.as_bytes()), DataFormat::Json).expect("opens"));
+        assert_eq!(whole, bytes, "{src:?} whole and byte by byte");
+        whole
+    }
+
+    #[test]
+    fn a_json_array_is_read_one_row_at_a_time_with_lines() {
+        let items = json_items(
+            "[\n  {\"a\": 1},\n  {\"a\": \"x, ] } {\\\" [\"},\n  3,\n  {\"a\": }, {\"a\": [1, {\"b\": 2}]}\n]\n",
+        );
+        assert_eq!(items.len(), 5, "{items:?}");
+        assert_eq!(items[0], (Some(1), Some(2), Ok(json!(1))));
+        assert_eq!(items[1], (Some(2), Some(3), Ok(json!("x, ] } {\" ["))));
+        assert_eq!(
+            items[2],
+            (
+                Some(3),
+                Some(4),
+                Err("expected a JSON object of field values".to_owned())
+            )
+        );
+        let (row, line, bad) = &items[3];
+        assert_eq!((*row, *line), (Some(4), Some(5)));
+        assert!(
+            bad.as_ref()
+                .expect_err("syntax")
+                .starts_with("invalid JSON at column"),
+            "{bad:?}"
+        );
+        assert_eq!(items[4], (Some(5), Some(5), Ok(json!([1, {"b": 2}]))));
+
+        assert!(json_items("[]").is_empty());
+        assert!(json_items(" \n[ ]\n ").is_empty());
+        assert_eq!(
+            json_items("[{\"a\":1},2]")[1].2,
+            Err("expected a JSON object of field values".to_owned())
+        );
+        let one = json_items("\u{feff}\n{\"a\": true}");
+        assert_eq!(one, [(Some(1), Some(2), Ok(json!(true)))]);
+    }
+
+    #[test]
+    fn a_broken_json_array_stops_with_what_is_wrong_where() {
+        for (src, rows_before, line, message) in [
+            (
+                "[{\"a\":1},\n{\"a\":",
+                1,
+                2,
+                "the JSON array ends inside row 2",
+            ),
+            (
+                "[{\"a\":1}",
+                1,
+                1,
+                "the JSON array ends without its closing `]` (after 1 row(s))",
+            ),
+            (
+                "[{\"a\":1}]\nx",
+                1,
+                2,
+                "text after the JSON array's closing `]`",
+            ),
+            (
+                "[{\"a\":1} {\"a\":2}]",
+                1,
+                1,
+                "invalid JSON: expected `,` or `]` after row 1",
+            ),
+            (
+                "[{\"a\":1},\n]",
+                1,
+                2,
+                "invalid JSON: a comma before the closing `]`",
+            ),
+            ("[1]x", 1, 1, "text after the JSON array's closing `]`"),
+        ] {
+            let items = json_items(src);
+            assert_eq!(items.len(), rows_before + 1, "{src:?}: {items:?}");
+            assert_eq!(
+                items[rows_before],
+                (None, Some(line), Err(message.to_owned())),
+                "{src:?}"
+            );
+        }
+        for src in ["3", "", "  \n", "\"rows\""] {
+            let e = rows(src.as_bytes(), DataFormat::Json).expect_err("refused");
+            assert!(
+                e.message.contains("one object or an array of objects"),
+                "{src:?}: {e}"
+            );
+        }
+        let e = rows("{\"a\": }".as_bytes(), DataFormat::Json).expect_err("bad object");
+        assert!(e.message.starts_with("invalid JSON at column"), "{e}");
+    }
+
     #[test]
     fn csv_lines_are_right_whatever_the_line_ends() {
-        /// Hands out one byte per read, so line ends straddle reads.
-        struct ByteByByte(&'static [u8]);
-        impl Read for ByteByByte {
-            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                let Some((first, rest)) = self.0.split_first() else {
-                    return Ok(0);
-                };
-                buf[0] = *first;
-                self.0 = rest;
-                Ok(1)
-            }
-        }
         let line = |r: Result<Row, DataError>| match r {
             Ok(row) => row.line,
             Err(e) => e.line,

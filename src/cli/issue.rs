@@ -285,6 +285,15 @@ impl Output {
     }
 }
 
+/// What a run stopped part-way leaves, and what finishes the job.
+fn after_a_stop(output: &Sinks, random_serials: bool) -> &'static str {
+    match &output.apple {
+        Some(Output::Dir { .. }) if random_serials => "the passes written before it are complete, but rows without a serialNumber got random ones this run, so a re-run cannot tell which were issued: remove them, then run with --resume (which derives serial numbers from the rows)",
+        Some(Output::Dir { .. }) => "the passes written before it are complete: fix that and run the same command with --resume to issue only the rest",
+        _ => "nothing was written (a previous file of that name is kept)",
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Stats {
     pub(crate) issued: usize,
@@ -495,13 +504,15 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
                 Ok(r) if !in_shard(r.number) => continue,
                 Err(e) if e.row.is_some_and(|n| !in_shard(n)) => continue,
                 Ok(r) => r,
+                Err(e) if e.row.is_none() => {
+                    // The input cannot be read further: the run stops (and
+                    // says so once, at the end).
+                    data_error = Some(anyhow::anyhow!("{}: {e}", args.data.display()));
+                    return None;
+                }
                 Err(e) => {
                     stats.failed += 1;
                     pb.suspend(|| eprintln!("error: {e}"));
-                    if e.row.is_none() {
-                        data_error = Some(anyhow::anyhow!("{}: {e}", args.data.display()));
-                        return None;
-                    }
                     continue;
                 }
             };
@@ -571,18 +582,20 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
         Ok(r) => r,
         Err(failed) => {
             let (output, e) = *failed;
-            let next = match &output.apple {
-                Some(Output::Dir { .. }) if random_serials => "the passes written before it are complete, but rows without a serialNumber got random ones this run, so a re-run cannot tell which were issued: remove them, then run with --resume (which derives serial numbers from the rows)",
-                Some(Output::Dir { .. }) => "the passes written before it are complete: fix that and run the same command with --resume to issue only the rest",
-                _ => "nothing was written (a previous file of that name is kept)",
-            };
+            let next = after_a_stop(&output, random_serials);
             output.abandon();
             return Err(anyhow::anyhow!("{e:#}; {next}"));
         }
     };
     if let Some(e) = data_error {
+        let next = after_a_stop(&output, random_serials);
         output.abandon();
-        return Err(e);
+        let next = if written.issued > 0 {
+            next
+        } else {
+            "nothing was issued"
+        };
+        return Err(anyhow::anyhow!("{e:#}; {next}"));
     }
     stats.issued += written.issued;
     stats.failed += written.failed;

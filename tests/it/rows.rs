@@ -303,3 +303,70 @@ fn library_issue_is_deterministic_for_fixed_stamps() {
     std::fs::write(&f, &a).expect("write");
     verify_all(&[f]);
 }
+
+#[test]
+fn a_json_array_is_read_row_by_row_with_line_numbers() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let row = |i: usize, price: serde_json::Value| {
+        serde_json::json!({"serialNumber": format!("J-{i:03}"), "attendee": "Ada", "seat": "A1",
+            "section": "VIP", "doorsOpen": "2027-06-12T19:00:00+01:00", "price": price})
+    };
+    let rows: Vec<serde_json::Value> = (0..150)
+        .map(|i| row(i, if i == 2 { "ten".into() } else { i.into() }))
+        .collect();
+    // Pretty-printed: each row is 8 lines (`{`, six fields, `}`), the first
+    // starting on line 2, so row 3 starts on line 18.
+    let text = serde_json::to_string_pretty(&rows).expect("json");
+    let data = tmp.path().join("rows.json");
+    std::fs::write(&data, &text).expect("write");
+    let out = tmp.path().join("out");
+    let o = issue_cli(
+        "templates/event-ticket",
+        data.to_str().expect("utf8"),
+        out.to_str().expect("utf8"),
+        &[],
+    );
+    let err = stderr(&o);
+    assert_eq!(code(&o), 1, "{err}");
+    assert!(
+        err.contains("row 3 (line 18): field `price`: expected a number"),
+        "{err}"
+    );
+    assert!(err.contains("issued 149 passes"), "{err}");
+    assert_eq!(pkpasses_in(&out).len(), 149);
+
+    // Cut off inside row 100: the rows of the chunks before it are written,
+    // and the error says where the document breaks and how to finish.
+    let cut = text.find("\"J-099\"").expect("row 100");
+    let broken = tmp.path().join("broken.json");
+    std::fs::write(&broken, &text[..cut]).expect("write");
+    let out2 = tmp.path().join("out2");
+    let o = issue_cli(
+        "templates/event-ticket",
+        broken.to_str().expect("utf8"),
+        out2.to_str().expect("utf8"),
+        &[],
+    );
+    let err = stderr(&o);
+    assert_ne!(code(&o), 0, "{err}");
+    let line = text[..cut].lines().count();
+    assert!(
+        err.contains(&format!(
+            "{}: line {line}: the JSON array ends inside row 100; the passes written before it are complete",
+            broken.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("ends inside row 100").count(),
+        1,
+        "said once: {err}"
+    );
+    let written = pkpasses_in(&out2);
+    assert!(
+        !written.is_empty() && written.len() < 100,
+        "{}",
+        written.len()
+    );
+    verify_all(&written);
+}
