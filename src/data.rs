@@ -148,9 +148,7 @@ fn delimiter_of(header: &[u8]) -> u8 {
 /// the line the parsed text starts on.
 fn invalid_json(e: &serde_json::Error, first: u64, row: Option<usize>) -> DataError {
     let message = e.to_string();
-    let message = message
-        .find(" at line ")
-        .map_or(message.as_str(), |i| &message[..i]);
+    let message = crate::template::json::strip_position(&message);
     DataError {
         row,
         line: Some(first + e.line().saturating_sub(1) as u64),

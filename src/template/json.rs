@@ -137,7 +137,7 @@ impl<'de> serde::de::Visitor<'de> for NoDupsVisitor {
 }
 
 /// serde_json appends " at line L column C"; we report the location separately.
-fn strip_position(msg: &str) -> &str {
+pub(crate) fn strip_position(msg: &str) -> &str {
     msg.find(" at line ").map_or(msg, |i| &msg[..i])
 }
 
