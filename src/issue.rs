@@ -160,6 +160,21 @@ impl Issuer<'_> {
         })
     }
 
+    /// Checks a row as issuing it would, without signing anything: its
+    /// fields, the rendered pass.json and (with Google) its mapping to a
+    /// Google class and object. A batch can be checked this way, at render
+    /// speed, before it is issued.
+    ///
+    /// # Errors
+    /// The [`IssueError`] issuing the row would give.
+    pub fn check(&self, fields: &Map<String, Value>, stamp: &Stamp) -> Result<(), IssueError> {
+        let rendered = self.render(fields, stamp)?;
+        if let Some(config) = self.google {
+            map_pass(&rendered, self.template, config)?;
+        }
+        Ok(())
+    }
+
     /// The Google class and object of a pass (rendered with `overrides`),
     /// for the Wallet Objects REST API.
     ///

@@ -36,7 +36,7 @@ pub(crate) struct IssueArgs {
     #[arg(
         long,
         value_name = "DIR|FILE.zip|FILE.pkpasses",
-        required_unless_present = "google"
+        required_unless_present_any = ["google", "check"]
     )]
     out: Option<PathBuf>,
     /// Also make Google Wallet save links: a CSV with serialNumber, objectId and saveUrl per row.
@@ -56,6 +56,11 @@ pub(crate) struct IssueArgs {
     /// that may be restarted.
     #[arg(long)]
     resume: bool,
+    /// Only check every row as issuing would (fields, rendered pass.json,
+    /// Google mapping with --google), at render speed: nothing is signed or
+    /// written. Exit 0 when every row would issue.
+    #[arg(long, conflicts_with = "resume")]
+    check: bool,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -449,16 +454,24 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
 
     let pb = ProgressBar::new_spinner();
     pb.set_style(
-        ProgressStyle::with_template("{spinner} {pos} passes issued ({rate}, {elapsed})")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner())
-            .with_key(
-                "rate",
-                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    let _ = write!(w, "{:.0}/s", state.per_sec());
-                },
-            ),
+        ProgressStyle::with_template(if args.check {
+            "{spinner} {pos} rows checked ({rate}, {elapsed})"
+        } else {
+            "{spinner} {pos} passes issued ({rate}, {elapsed})"
+        })
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}/s", state.per_sec());
+            },
+        ),
     );
-    let mut output = Sinks::open(args.out.as_deref(), args.google.as_deref())?;
+    let mut output = if args.check {
+        Sinks::open(None, None)?
+    } else {
+        Sinks::open(args.out.as_deref(), args.google.as_deref())?
+    };
     if args.shard.is_some() {
         // Other shards may be about to write into the same folder: it stays,
         // even empty, whatever this shard issues.
@@ -478,7 +491,10 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
         Some(Output::Dir { path: dir, .. }) => remove_stale_temps(dir, None),
         Some(Output::Zip { path, .. } | Output::Bundle { path, .. }) => remove_stale_temps_of(path),
         None => 0,
-    } + args.google.as_deref().map_or(0, remove_stale_temps_of);
+    } + match (&args.google, args.check) {
+        (Some(links), false) => remove_stale_temps_of(links),
+        _ => 0,
+    };
     if removed > 0 {
         eprintln!("removed {removed} temp file(s) left by an interrupted run");
     }
@@ -578,7 +594,12 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
         }
         Some(items)
     };
-    let (output, written) = match run_pipeline(&pool, &issuer, output, &pb, next_chunk) {
+    let pipeline = if args.check {
+        check_pipeline(&pool, &issuer, output, &pb, next_chunk)
+    } else {
+        run_pipeline(&pool, &issuer, output, &pb, next_chunk)
+    };
+    let (output, written) = match pipeline {
         Ok(r) => r,
         Err(failed) => {
             let (output, e) = *failed;
@@ -590,7 +611,9 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
     if let Some(e) = data_error {
         let next = after_a_stop(&output, random_serials);
         output.abandon();
-        let next = if written.issued > 0 {
+        let next = if args.check {
+            "the rows after it were not checked"
+        } else if written.issued > 0 {
             next
         } else {
             "nothing was issued"
@@ -603,8 +626,26 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
     for line in written.warnings.not_shown() {
         eprintln!("{line}");
     }
-    let where_to = output.finish(signing_time, written.issued)?;
+    let shard = args
+        .shard
+        .map_or_else(String::new, |s| format!(" (shard {}/{})", s.index, s.count));
     let secs = started.elapsed().as_secs_f64();
+    if args.check {
+        eprintln!(
+            "checked {} row{}{shard}: {} would issue, {} would fail; nothing was signed or written ({secs:.2} s, {threads} thread{})",
+            stats.issued + stats.failed,
+            if stats.issued + stats.failed == 1 { "" } else { "s" },
+            stats.issued,
+            stats.failed,
+            if threads == 1 { "" } else { "s" },
+        );
+        return Ok(if stats.failed == 0 {
+            Outcome::Success
+        } else {
+            Outcome::PartialFailure
+        });
+    }
+    let where_to = output.finish(signing_time, written.issued)?;
     let skipped = match stats.skipped {
         0 => String::new(),
         n => format!(
@@ -616,9 +657,6 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
             }
         ),
     };
-    let shard = args
-        .shard
-        .map_or_else(String::new, |s| format!(" (shard {}/{})", s.index, s.count));
     eprintln!(
         "issued {} pass{} to {where_to}{shard}; {} row{} failed{skipped} ({secs:.2} s, {threads} thread{})",
         stats.issued,
@@ -757,6 +795,38 @@ pub(crate) fn run_pipeline(
             .join()
             .unwrap_or_else(|_| panic!("the writer thread panicked"))
     })
+}
+
+/// `--check`: every row checked on the pool as issuing would check it, in
+/// order, with failures reported like an issuing run's; nothing is signed
+/// or written.
+fn check_pipeline(
+    pool: &rayon::ThreadPool,
+    issuer: &Issuer<'_>,
+    sinks: Sinks,
+    pb: &ProgressBar,
+    mut next_chunk: impl FnMut() -> Option<Vec<WorkItem>>,
+) -> Result<(Sinks, Stats), Box<(Sinks, anyhow::Error)>> {
+    let mut stats = Stats::default();
+    while let Some(items) = next_chunk() {
+        let results: Vec<_> = pool.install(|| {
+            items
+                .into_par_iter()
+                .map(|item| (item.at, issuer.check(&item.fields, &item.stamp)))
+                .collect()
+        });
+        for ((row, line), r) in results {
+            match r {
+                Ok(()) => stats.issued += 1,
+                Err(e) => {
+                    stats.failed += 1;
+                    report_row(pb, row, line, &e);
+                }
+            }
+        }
+        pb.set_position((stats.issued + stats.failed) as u64);
+    }
+    Ok((sinks, stats))
 }
 
 /// Where issued passes go: Apple files and/or the Google CSV.

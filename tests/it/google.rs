@@ -386,6 +386,22 @@ fn unmappable_rows_fail_with_what_is_missing() {
         csv.display()
     );
     assert!(err.contains("not written: no pass was issued"), "{err}");
+
+    // --check finds the same problem without signing or writing anything.
+    let (o, csv) = issue_google(
+        dir.to_str().expect("utf8"),
+        data.to_str().expect("utf8"),
+        &["--check"],
+        tmp.path(),
+    );
+    let err = stderr(&o);
+    assert_eq!(code(&o), 1, "{err}");
+    assert!(err.contains("missing class.flightHeader"), "{err}");
+    assert!(
+        err.contains("checked 1 row: 0 would issue, 1 would fail"),
+        "{err}"
+    );
+    assert!(!csv.exists());
 }
 
 #[test]

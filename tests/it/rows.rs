@@ -116,6 +116,31 @@ fn bad_rows_fail_alone_and_name_the_field() {
             "{ends}: only good rows are written; no temp files"
         );
         verify_all(&pkpasses_in(&out));
+
+        // --check reports the same rows, and signs and writes nothing.
+        let unwritten = tmp.path().join(format!("unwritten-{ends}"));
+        let o = issue_cli(
+            "templates/event-ticket",
+            data.to_str().expect("utf8"),
+            unwritten.to_str().expect("utf8"),
+            &["--check"],
+        );
+        let checked = stderr(&o);
+        assert_eq!(code(&o), 1, "{ends}: {checked}");
+        let errors = |text: &str| -> Vec<String> {
+            text.lines()
+                .filter(|l| l.starts_with("error: row"))
+                .map(str::to_owned)
+                .collect()
+        };
+        assert_eq!(errors(&checked), errors(&err), "{ends}");
+        assert!(
+            checked.contains(
+                "checked 10 rows: 2 would issue, 8 would fail; nothing was signed or written"
+            ),
+            "{ends}: {checked}"
+        );
+        assert!(!unwritten.exists(), "{ends}: nothing written");
     }
     assert!(!tmp.path().join("evil.pkpass").exists());
 }
