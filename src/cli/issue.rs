@@ -521,10 +521,11 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
                 Err(e) if e.row.is_some_and(|n| !in_shard(n)) => continue,
                 Ok(r) => r,
                 Err(e) if e.row.is_none() => {
-                    // The input cannot be read further: the run stops (and
-                    // says so once, at the end).
+                    // The input cannot be read further: the rows read so far
+                    // are issued, then the run stops (and says so once, at
+                    // the end).
                     data_error = Some(anyhow::anyhow!("{}: {e}", args.data.display()));
-                    return None;
+                    break;
                 }
                 Err(e) => {
                     stats.failed += 1;
