@@ -453,7 +453,9 @@ pub fn rows<R: Read + Send + 'static>(reader: R, format: DataFormat) -> Result<R
         }
         DataFormat::Jsonl => {
             let mut number = 0;
-            let lines = BufReader::new(reader).lines().enumerate();
+            // Split on bytes, not into Strings: a line that is not UTF-8
+            // fails as that row, and the lines after it are still read.
+            let lines = BufReader::new(reader).split(b'\n').enumerate();
             Ok(Rows::new(
                 None,
                 lines.filter_map(move |(i, line)| {
@@ -468,12 +470,22 @@ pub fn rows<R: Read + Send + 'static>(reader: R, format: DataFormat) -> Result<R
                             }))
                         }
                     };
-                    if text.trim().is_empty() {
+                    if text.iter().all(u8::is_ascii_whitespace) {
                         return None;
                     }
                     number += 1;
                     let row = Some(number);
-                    Some(match serde_json::from_str::<Value>(&text) {
+                    if let Err(e) = std::str::from_utf8(&text) {
+                        return Some(Err(DataError {
+                            row,
+                            line: Some(line_no),
+                            message: format!(
+                                "not UTF-8 text (after its first {} bytes); save the file as UTF-8",
+                                e.valid_up_to()
+                            ),
+                        }));
+                    }
+                    Some(match serde_json::from_slice::<Value>(&text) {
                         Ok(Value::Object(values)) => Ok(Row {
                             number,
                             line: Some(line_no),
@@ -809,6 +821,25 @@ mod tests {
         // One column: no delimiter to tell, and none needed.
         let r = collect("name\nAda\n", DataFormat::Csv);
         assert_eq!(r[0].as_ref().expect("row").values["name"], "Ada");
+    }
+
+    #[test]
+    fn a_jsonl_line_that_is_not_utf8_fails_alone() {
+        let r: Vec<_> = rows(
+            &b"{\"a\": \"Ada\"}\r\n{\"a\": \"Ren\xe9e\"}\n{\"a\": \"Bob\"}\n"[..],
+            DataFormat::Jsonl,
+        )
+        .expect("opens")
+        .collect();
+        assert_eq!(r.len(), 3);
+        assert_eq!(r[0].as_ref().expect("row 1").values["a"], "Ada");
+        let e = r[1].as_ref().expect_err("latin-1");
+        assert_eq!((e.row, e.line), (Some(2), Some(2)), "{e}");
+        assert_eq!(
+            e.message,
+            "not UTF-8 text (after its first 10 bytes); save the file as UTF-8"
+        );
+        assert_eq!(r[2].as_ref().expect("row 3").values["a"], "Bob");
     }
 
     #[test]
