@@ -434,11 +434,13 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
                     args.data.display()
                 );
             }
-            bail!(
-                "the columns of {} do not fit template {:?}: every row would fail; nothing was issued",
+            // Every row fails: exit 1, as when each row is reported.
+            eprintln!(
+                "error: the columns of {} do not fit template {:?}: every row would fail; nothing was issued",
                 args.data.display(),
                 template.id()
             );
+            return Ok(Outcome::PartialFailure);
         }
     }
 

@@ -166,7 +166,7 @@ fn columns_that_fail_every_row_are_reported_once_from_the_header() {
         &[],
     );
     let err = stderr(&o);
-    assert_ne!(code(&o), 0, "{err}");
+    assert_eq!(code(&o), 1, "every row fails → exit 1: {err}");
     let header = format!("error: {}: line 1 (the CSV header): ", data.display());
     let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(
