@@ -454,6 +454,20 @@ fn describe(v: &Value) -> String {
     }
 }
 
+/// For a number written the way a spreadsheet's locale shows it ("1,5",
+/// "1,500"): how to write it instead. Empty otherwise.
+fn number_hint(s: &str) -> &'static str {
+    let t = s.trim().trim_start_matches('-');
+    if t.contains(',')
+        && t.bytes()
+            .all(|c| c.is_ascii_digit() || c == b',' || c == b'.')
+    {
+        "; write numbers with `.` as the decimal point and no thousands separators (1.5, 1500)"
+    } else {
+        ""
+    }
+}
+
 impl FieldSpec {
     /// Checks one value and returns its normalized JSON form.
     fn normalize(&self, v: &Value) -> Result<Value, String> {
@@ -470,10 +484,9 @@ impl FieldSpec {
             FieldType::Number => match v {
                 Value::Number(_) => v.clone(),
                 Value::String(s) => {
-                    let n: f64 = s
-                        .trim()
-                        .parse()
-                        .map_err(|_| format!("expected a number, got {}", describe(v)))?;
+                    let n: f64 = s.trim().parse().map_err(|_| {
+                        format!("expected a number, got {}{}", describe(v), number_hint(s))
+                    })?;
                     if let Ok(i) = s.trim().parse::<i64>() {
                         Value::from(i)
                     } else {
@@ -488,11 +501,13 @@ impl FieldSpec {
             },
             FieldType::Integer => match v {
                 Value::Number(n) if n.is_i64() || n.is_u64() => v.clone(),
-                Value::String(s) => Value::from(
-                    s.trim()
-                        .parse::<i64>()
-                        .map_err(|_| format!("expected a whole number, got {}", describe(v)))?,
-                ),
+                Value::String(s) => Value::from(s.trim().parse::<i64>().map_err(|_| {
+                    format!(
+                        "expected a whole number, got {}{}",
+                        describe(v),
+                        number_hint(s)
+                    )
+                })?),
                 _ => return Err(format!("expected a whole number, got {}", describe(v))),
             },
             FieldType::Boolean => match v {
@@ -685,6 +700,30 @@ mod tests {
         assert_eq!(fields, ["extra", "code", "name", "price", "tier", "when"]);
         assert!(errs[2].message.contains("required"));
         assert!(errs[4].message.contains("not one of: gold"));
+    }
+
+    #[test]
+    fn a_localized_number_says_how_to_write_it() {
+        let (s, _) = schema(json!({"n": {"type": "number"}, "i": {"type": "integer"}}));
+        for (key, v) in [
+            ("n", "1,5"),
+            ("n", "1,500"),
+            ("n", "-2.000,75"),
+            ("i", "1,500"),
+        ] {
+            let e = s.validate(&row(json!({key: v}))).expect_err("comma");
+            assert!(
+                e[0].message.ends_with("write numbers with `.` as the decimal point and no thousands separators (1.5, 1500)"),
+                "{v}: {}",
+                e[0]
+            );
+        }
+        let e = s.validate(&row(json!({"n": "ten"}))).expect_err("word");
+        assert_eq!(e[0].message, "expected a number, got \"ten\"");
+        assert_eq!(
+            s.validate(&row(json!({"n": "1.5"}))).expect("ok")["n"],
+            json!(1.5)
+        );
     }
 
     #[test]
