@@ -152,6 +152,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         // and say nothing about speed.
         let sinks = super::issue::Sinks::open(Some(&dir), None)?.without_warnings();
         let pb = indicatif::ProgressBar::hidden();
+        let reporter = super::report::Reporter::open(&pb, None)?;
         let mut chunks = rows.chunks(super::issue::CHUNK_PER_THREAD * t).enumerate();
         let mut bad = None;
         let next = || {
@@ -183,12 +184,14 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
             }
         };
         let start = Instant::now();
-        let (sinks, stats) =
-            super::issue::run_pipeline(&pool, &issuer, sinks, &pb, next).map_err(|failed| {
-                let (sinks, e) = *failed;
-                sinks.abandon();
-                e
-            })?;
+        let (sinks, stats) = super::issue::run_pipeline(
+            &pool, &issuer, sinks, &pb, &reporter, next,
+        )
+        .map_err(|failed| {
+            let (sinks, e) = *failed;
+            sinks.abandon();
+            e
+        })?;
         if let Some(e) = bad {
             return Err(e.into());
         }

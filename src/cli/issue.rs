@@ -17,6 +17,7 @@ use passforge::template::{load_dir, RenderError, TemplateError};
 use rayon::prelude::*;
 
 use super::config::ConfigArgs;
+use super::report::Reporter;
 use super::zip_temp::ZipTemp;
 use super::{dir_prefix, print_diagnostics, Outcome};
 
@@ -61,6 +62,10 @@ pub(crate) struct IssueArgs {
     /// written. Exit 0 when every row would issue.
     #[arg(long, conflicts_with = "resume")]
     check: bool,
+    /// Also write every failed row to FILE.csv (row, line, field, message;
+    /// one line per problem); stderr then shows only the first 20 problems.
+    #[arg(long, value_name = "FILE.csv")]
+    errors: Option<PathBuf>,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -117,7 +122,7 @@ enum Output {
 }
 
 /// A temp name beside `path`: same folder (so rename is atomic), hidden, unique per process.
-fn temp_path(path: &Path) -> PathBuf {
+pub(crate) fn temp_path(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
@@ -145,7 +150,11 @@ fn host() -> &'static str {
 /// Finishes a file written under a temp name: syncs it and renames it to
 /// `path`; on any failure (including the one in `file`) removes the temp
 /// file, so nothing half-written is left. Returns `path` for the summary.
-fn commit_temp(file: anyhow::Result<File>, tmp: &Path, path: &Path) -> anyhow::Result<String> {
+pub(crate) fn commit_temp(
+    file: anyhow::Result<File>,
+    tmp: &Path,
+    path: &Path,
+) -> anyhow::Result<String> {
     let result = file
         .and_then(|f| f.sync_all().map_err(anyhow::Error::from))
         .and_then(|()| std::fs::rename(tmp, path).map_err(anyhow::Error::from));
@@ -290,6 +299,15 @@ impl Output {
     }
 }
 
+/// How a stopped run's error mentions the errors file it still wrote.
+fn listed_note(listed: anyhow::Result<Option<String>>) -> String {
+    match listed {
+        Ok(Some(path)) => format!("; the rows that failed before it are listed in {path}"),
+        Ok(None) => String::new(),
+        Err(e) => format!("; and the errors file could not be written: {e:#}"),
+    }
+}
+
 /// What a run stopped part-way leaves, and what finishes the job.
 fn after_a_stop(output: &Sinks, random_serials: bool) -> &'static str {
     match &output.apple {
@@ -338,27 +356,6 @@ impl RowWarnings {
             ))
         })
     }
-}
-
-/// Prints one row's failure, one line per problem.
-fn report_row(pb: &ProgressBar, row: usize, line: Option<u64>, err: &IssueError) {
-    let at = match line {
-        Some(l) => format!("row {row} (line {l})"),
-        None => format!("row {row}"),
-    };
-    pb.suspend(|| match err {
-        IssueError::Render(RenderError::Fields(errs)) => {
-            for e in errs {
-                eprintln!("error: {at}: {e}");
-            }
-        }
-        IssueError::Render(RenderError::Invalid(diags)) => {
-            for d in diags.iter() {
-                eprintln!("error: {at}: the rendered pass is invalid: {d}");
-            }
-        }
-        other => eprintln!("error: {at}: {other}"),
-    });
 }
 
 pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
@@ -496,10 +493,17 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
     } + match (&args.google, args.check) {
         (Some(links), false) => remove_stale_temps_of(links),
         _ => 0,
-    };
+    } + args.errors.as_deref().map_or(0, remove_stale_temps_of);
     if removed > 0 {
         eprintln!("removed {removed} temp file(s) left by an interrupted run");
     }
+    let reporter = match Reporter::open(&pb, args.errors.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            output.abandon();
+            return Err(e);
+        }
+    };
     let in_shard = |row: usize| args.shard.is_none_or(|s| (row - 1) % s.count == s.index);
     // Serial numbers seen so far, as 128-bit digests: a few bytes per row
     // instead of the strings, so a million-row batch stays small.
@@ -531,7 +535,7 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
                 }
                 Err(e) => {
                     stats.failed += 1;
-                    pb.suspend(|| eprintln!("error: {e}"));
+                    reporter.data_error(&e);
                     continue;
                 }
             };
@@ -544,8 +548,7 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
                 }
                 Err(e) => {
                     stats.failed += 1;
-                    report_row(
-                        &pb,
+                    reporter.issue_error(
                         number,
                         line,
                         &IssueError::Render(RenderError::Fields(vec![e])),
@@ -562,8 +565,7 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
                         "{serial} is already used by row {first}; serial numbers must be unique"
                     ),
                 };
-                report_row(
-                    &pb,
+                reporter.issue_error(
                     number,
                     line,
                     &IssueError::Render(RenderError::Fields(vec![e])),
@@ -598,9 +600,9 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
         Some(items)
     };
     let pipeline = if args.check {
-        check_pipeline(&pool, &issuer, output, &pb, next_chunk)
+        check_pipeline(&pool, &issuer, output, &reporter, next_chunk)
     } else {
-        run_pipeline(&pool, &issuer, output, &pb, next_chunk)
+        run_pipeline(&pool, &issuer, output, &pb, &reporter, next_chunk)
     };
     let (output, written) = match pipeline {
         Ok(r) => r,
@@ -608,12 +610,15 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
             let (output, e) = *failed;
             let next = after_a_stop(&output, random_serials);
             output.abandon();
-            return Err(anyhow::anyhow!("{e:#}; {next}"));
+            // The rows that failed before the stop are still listed.
+            let listed = reporter.finish();
+            return Err(anyhow::anyhow!("{e:#}; {next}{}", listed_note(listed)));
         }
     };
     if let Some(e) = data_error {
         let next = after_a_stop(&output, random_serials);
         output.abandon();
+        let listed = reporter.finish();
         let next = if args.check {
             "the rows after it were not checked"
         } else if written.issued > 0 {
@@ -621,11 +626,19 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
         } else {
             "nothing was issued"
         };
-        return Err(anyhow::anyhow!("{e:#}; {next}"));
+        return Err(anyhow::anyhow!("{e:#}; {next}{}", listed_note(listed)));
     }
     stats.issued += written.issued;
     stats.failed += written.failed;
     pb.finish_and_clear();
+    let listed = match reporter.finish() {
+        Ok(Some(path)) => format!(" (listed in {path})"),
+        Ok(None) => String::new(),
+        Err(e) => {
+            output.abandon();
+            return Err(e);
+        }
+    };
     for line in written.warnings.not_shown() {
         eprintln!("{line}");
     }
@@ -635,7 +648,7 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
     let secs = started.elapsed().as_secs_f64();
     if args.check {
         eprintln!(
-            "checked {} row{}{shard}: {} would issue, {} would fail; nothing was signed or written ({secs:.2} s, {threads} thread{})",
+            "checked {} row{}{shard}: {} would issue, {} would fail{listed}; nothing was signed or written ({secs:.2} s, {threads} thread{})",
             stats.issued + stats.failed,
             if stats.issued + stats.failed == 1 { "" } else { "s" },
             stats.issued,
@@ -661,7 +674,7 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
         ),
     };
     eprintln!(
-        "issued {} pass{} to {where_to}{shard}; {} row{} failed{skipped} ({secs:.2} s, {threads} thread{})",
+        "issued {} pass{} to {where_to}{shard}; {} row{} failed{listed}{skipped} ({secs:.2} s, {threads} thread{})",
         stats.issued,
         if stats.issued == 1 { "" } else { "es" },
         stats.failed,
@@ -756,6 +769,7 @@ pub(crate) fn run_pipeline(
     issuer: &Issuer<'_>,
     mut sinks: Sinks,
     pb: &ProgressBar,
+    reporter: &Reporter,
     mut next_chunk: impl FnMut() -> Option<Vec<WorkItem>>,
 ) -> Result<(Sinks, Stats), Box<(Sinks, anyhow::Error)>> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<ChunkResult>(2);
@@ -769,7 +783,7 @@ pub(crate) fn run_pipeline(
         let writer = scope.spawn(move || {
             let mut stats = Stats::default();
             for results in rx {
-                if let Err(e) = sinks.deliver(results, pb, &mut stats, buffers) {
+                if let Err(e) = sinks.deliver(results, pb, reporter, &mut stats, buffers) {
                     return Err(Box::new((sinks, e)));
                 }
             }
@@ -807,7 +821,7 @@ fn check_pipeline(
     pool: &rayon::ThreadPool,
     issuer: &Issuer<'_>,
     sinks: Sinks,
-    pb: &ProgressBar,
+    reporter: &Reporter,
     mut next_chunk: impl FnMut() -> Option<Vec<WorkItem>>,
 ) -> Result<(Sinks, Stats), Box<(Sinks, anyhow::Error)>> {
     let mut stats = Stats::default();
@@ -823,11 +837,11 @@ fn check_pipeline(
                 Ok(()) => stats.issued += 1,
                 Err(e) => {
                     stats.failed += 1;
-                    report_row(pb, row, line, &e);
+                    reporter.issue_error(row, line, &e);
                 }
             }
         }
-        pb.set_position((stats.issued + stats.failed) as u64);
+        reporter.progress((stats.issued + stats.failed) as u64);
     }
     Ok((sinks, stats))
 }
@@ -886,6 +900,7 @@ impl Sinks {
         &mut self,
         results: ChunkResult,
         pb: &ProgressBar,
+        reporter: &Reporter,
         stats: &mut Stats,
         buffers: &Buffers,
     ) -> anyhow::Result<()> {
@@ -904,7 +919,7 @@ impl Sinks {
                 }
                 Err(e) => {
                     stats.failed += 1;
-                    report_row(pb, row, line, &e);
+                    reporter.issue_error(row, line, &e);
                 }
             }
         }

@@ -7,6 +7,7 @@ mod certs;
 mod config;
 mod google;
 mod issue;
+mod report;
 #[cfg(feature = "server")]
 mod serve;
 mod validate;

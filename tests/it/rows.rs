@@ -395,3 +395,107 @@ fn a_json_array_is_read_row_by_row_with_line_numbers() {
     );
     verify_all(&written);
 }
+
+#[test]
+fn an_errors_file_lists_every_failed_row_and_stderr_only_the_first() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let write_rows = |path: &std::path::Path, bad: bool| {
+        let mut w = csv::Writer::from_path(path).expect("csv");
+        w.write_record([
+            "serialNumber",
+            "attendee",
+            "seat",
+            "section",
+            "doorsOpen",
+            "price",
+        ])
+        .expect("header");
+        for i in 0..55 {
+            // Every row but each 11th has a bad price (50 bad, 5 good).
+            let price = if bad && i % 11 != 0 { "x" } else { "3" };
+            w.write_record([
+                &format!("E-{i:03}"),
+                "Ada",
+                "A1",
+                "VIP",
+                "2027-06-12T19:00:00+01:00",
+                price,
+            ])
+            .expect("row");
+        }
+        w.flush().expect("flush");
+    };
+    let data = tmp.path().join("rows.csv");
+    write_rows(&data, true);
+    let errors = tmp.path().join("errors.csv");
+    let expected: Vec<(String, String, String)> = (0..55_usize)
+        .filter(|i| i % 11 != 0)
+        .map(|i| ((i + 1).to_string(), (i + 2).to_string(), "price".to_owned()))
+        .collect();
+    let listed = |path: &std::path::Path| -> Vec<(String, String, String)> {
+        let mut r = csv::Reader::from_path(path).expect("errors csv");
+        assert_eq!(
+            r.headers().expect("header"),
+            vec!["row", "line", "field", "message"]
+        );
+        r.records()
+            .map(|rec| {
+                let rec = rec.expect("record");
+                assert_eq!(&rec[3], "expected a number, got \"x\"");
+                (rec[0].to_owned(), rec[1].to_owned(), rec[2].to_owned())
+            })
+            .collect()
+    };
+    for check in [false, true] {
+        let out = tmp.path().join("out");
+        let mut extra = vec!["--errors", errors.to_str().expect("utf8")];
+        if check {
+            extra.push("--check");
+        }
+        let o = issue_cli(
+            "templates/event-ticket",
+            data.to_str().expect("utf8"),
+            out.to_str().expect("utf8"),
+            &extra,
+        );
+        let err = stderr(&o);
+        assert_eq!(code(&o), 1, "{err}");
+        assert_eq!(
+            err.lines().filter(|l| l.starts_with("error: row")).count(),
+            20,
+            "check={check}: only the first 20 on stderr:\n{err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "error: 30 more problem line(s) not shown; all 50 are in {}",
+                errors.display()
+            )),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!("50 would fail (listed in {})", errors.display()))
+                || err.contains(&format!("50 rows failed (listed in {})", errors.display())),
+            "{err}"
+        );
+        assert_eq!(listed(&errors), expected, "check={check}");
+        if !check {
+            assert_eq!(pkpasses_in(&out).len(), 5);
+        }
+    }
+    // Fixed data: the errors file is replaced by its header alone, so the
+    // old list does not outlive the problems.
+    write_rows(&data, false);
+    let o = issue_cli(
+        "templates/event-ticket",
+        data.to_str().expect("utf8"),
+        tmp.path().join("out2").to_str().expect("utf8"),
+        &["--errors", errors.to_str().expect("utf8")],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(listed(&errors).is_empty());
+    let temps: Vec<String> = names_in(tmp.path())
+        .into_iter()
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
+}
