@@ -328,15 +328,31 @@ fn a_write_that_fails_mid_batch_says_how_to_finish_and_resume_does() {
     std::fs::create_dir_all(out.join("T-00059.pkpass")).expect("mkdir");
     let data = tmp.path().join("rows.csv");
     write_rows(&data, 120, true);
+    // Row 10 is bad: the errors file still lists it though the run stops.
+    let text = std::fs::read_to_string(&data).expect("read");
+    std::fs::write(&data, text.replacen("Person 9,", ",", 1)).expect("write");
+    let errors = tmp.path().join("errors.csv");
     let o = issue_cli(
         "templates/event-ticket",
         data.to_str().expect("utf8"),
         out.to_str().expect("utf8"),
-        &[],
+        &["--errors", errors.to_str().expect("utf8")],
     );
     let err = stderr(&o);
     assert_ne!(code(&o), 0, "{err}");
     assert!(err.contains("T-00059.pkpass"), "names the file: {err}");
+    assert!(
+        err.contains(&format!(
+            "the rows that failed before it are listed in {}",
+            errors.display()
+        )),
+        "{err}"
+    );
+    let listed = std::fs::read_to_string(&errors).expect("errors file");
+    assert!(
+        listed.contains("10,11,attendee,required field is missing"),
+        "{listed}"
+    );
     assert!(
         err.contains("fix that and run the same command with --resume to issue only the rest"),
         "says what to do next: {err}"
@@ -376,8 +392,10 @@ fn a_write_that_fails_mid_batch_says_how_to_finish_and_resume_does() {
         "{err}"
     );
 
-    // Clear the way, drop the random-serial passes of the second run, resume.
+    // Clear the way, fix row 10, drop the random-serial passes of the second
+    // run, resume.
     std::fs::remove_dir(out.join("T-00059.pkpass")).expect("rmdir");
+    write_rows(&data, 120, true);
     for f in pkpasses_in(&out) {
         let name = f
             .file_name()
