@@ -616,16 +616,15 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
         }
     };
     if let Some(e) = data_error {
-        let next = after_a_stop(&output, random_serials);
-        output.abandon();
-        let listed = reporter.finish();
         let next = if args.check {
             "the rows after it were not checked"
         } else if written.issued > 0 {
-            next
+            after_a_stop(&output, random_serials)
         } else {
             "nothing was issued"
         };
+        output.abandon();
+        let listed = reporter.finish();
         return Err(anyhow::anyhow!("{e:#}; {next}{}", listed_note(listed)));
     }
     stats.issued += written.issued;
@@ -1048,15 +1047,20 @@ impl Output {
 
 /// The Google CSV: one line per issued pass (and, on `--resume`, per pass an
 /// earlier run issued), written to a temp file and renamed at the end.
-struct GoogleCsv {
+/// A CSV written under a temp name beside `path` and renamed into place
+/// when committed (see [`commit_temp`]), so no half-written file is left.
+pub(crate) struct TempCsv {
     path: PathBuf,
     tmp: PathBuf,
     writer: csv::Writer<BufWriter<File>>,
-    lines: usize,
 }
 
-impl GoogleCsv {
-    fn open(path: &Path) -> anyhow::Result<Self> {
+impl TempCsv {
+    /// Starts the temp file (creating `path`'s folder) with `header`.
+    ///
+    /// # Errors
+    /// When the folder or the temp file cannot be made.
+    pub(crate) fn create(path: &Path, header: &[&str]) -> anyhow::Result<Self> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create {}", parent.display()))?;
@@ -1064,14 +1068,60 @@ impl GoogleCsv {
         let tmp = temp_path(path);
         let file =
             File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-        let mut writer = csv::Writer::from_writer(BufWriter::new(file));
-        writer
-            .write_record(["serialNumber", "objectId", "saveUrl"])
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        Ok(Self {
+        let mut csv = Self {
             path: path.to_owned(),
             tmp,
-            writer,
+            writer: csv::Writer::from_writer(BufWriter::new(file)),
+        };
+        csv.write(header)?;
+        Ok(csv)
+    }
+
+    /// The file this CSV becomes.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes one record.
+    ///
+    /// # Errors
+    /// When the temp file cannot be written.
+    pub(crate) fn write(&mut self, record: &[&str]) -> anyhow::Result<()> {
+        self.writer
+            .write_record(record)
+            .with_context(|| format!("cannot write {}", self.tmp.display()))
+    }
+
+    /// Renames the finished file into place; returns its path for the summary.
+    ///
+    /// # Errors
+    /// When it cannot be flushed, synced or renamed (the temp file is removed).
+    pub(crate) fn commit(self) -> anyhow::Result<String> {
+        let file = self
+            .writer
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("{}", e.error()))
+            .and_then(|w| w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error())));
+        commit_temp(file, &self.tmp, &self.path)
+    }
+
+    /// Removes the temp file; any previous file at `path` is kept.
+    pub(crate) fn abandon(self) {
+        drop(self.writer);
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// The Google links CSV: one line per pass with a Google side.
+struct GoogleCsv {
+    csv: TempCsv,
+    lines: usize,
+}
+
+impl GoogleCsv {
+    fn open(path: &Path) -> anyhow::Result<Self> {
+        Ok(Self {
+            csv: TempCsv::create(path, &["serialNumber", "objectId", "saveUrl"])?,
             lines: 0,
         })
     }
@@ -1079,9 +1129,8 @@ impl GoogleCsv {
     fn deliver(&mut self, ok: &[Finished]) -> anyhow::Result<()> {
         for p in ok {
             if let Some(g) = &p.google {
-                self.writer
-                    .write_record([p.serial_number.as_str(), &g.object_id, &g.save.url])
-                    .with_context(|| format!("cannot write {}", self.tmp.display()))?;
+                self.csv
+                    .write(&[p.serial_number.as_str(), &g.object_id, &g.save.url])?;
                 self.lines += 1;
             }
         }
@@ -1092,23 +1141,15 @@ impl GoogleCsv {
     /// previous file is kept.
     fn finish(self) -> anyhow::Result<String> {
         if self.lines == 0 {
-            let shown = format!("{} ({NOTHING})", self.path.display());
+            let shown = format!("{} ({NOTHING})", self.csv.path().display());
             self.abandon();
             return Ok(shown);
         }
-        let Self {
-            path, tmp, writer, ..
-        } = self;
-        let file = writer
-            .into_inner()
-            .map_err(|e| anyhow::anyhow!("{}", e.error()))
-            .and_then(|w| w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error())));
-        commit_temp(file, &tmp, &path)
+        self.csv.commit()
     }
 
     fn abandon(self) {
-        drop(self.writer);
-        let _ = std::fs::remove_file(&self.tmp);
+        self.csv.abandon();
     }
 }
 

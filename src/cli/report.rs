@@ -4,30 +4,25 @@
 //! [`SHOWN_WITH_FILE`] problems and then only a count, so a million bad rows
 //! do not print a million lines.
 
-use std::fs::File;
-use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use anyhow::Context as _;
 use indicatif::ProgressBar;
 use passforge::data::DataError;
 use passforge::issue::IssueError;
 use passforge::template::RenderError;
 
-use super::issue::{commit_temp, temp_path};
+use super::issue::TempCsv;
 
 /// Problems printed to stderr when they all go to an errors file too.
 pub(crate) const SHOWN_WITH_FILE: usize = 20;
 
-/// The errors CSV being written (a temp file, renamed into place at the end).
+/// The errors CSV being written, and the first write that failed (the
+/// file is then not committed).
 struct ErrorsCsv {
-    path: PathBuf,
-    tmp: PathBuf,
-    writer: csv::Writer<BufWriter<File>>,
-    /// The first write that failed: the file is then not committed.
-    failed: Option<String>,
+    csv: TempCsv,
+    failed: Option<anyhow::Error>,
 }
 
 /// Where a batch's row failures go.
@@ -47,26 +42,10 @@ impl Reporter {
     pub(crate) fn open(pb: &ProgressBar, errors: Option<&Path>) -> anyhow::Result<Self> {
         let file = match errors {
             None => None,
-            Some(path) => {
-                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent)
-                        .with_context(|| format!("cannot create {}", parent.display()))?;
-                }
-                let tmp = temp_path(path);
-                let f = File::create(&tmp)
-                    .with_context(|| format!("cannot create {}", tmp.display()))?;
-                let mut writer = csv::Writer::from_writer(BufWriter::new(f));
-                let failed = writer
-                    .write_record(["row", "line", "field", "message"])
-                    .err()
-                    .map(|e| e.to_string());
-                Some(Mutex::new(ErrorsCsv {
-                    path: path.to_owned(),
-                    tmp,
-                    writer,
-                    failed,
-                }))
-            }
+            Some(path) => Some(Mutex::new(ErrorsCsv {
+                csv: TempCsv::create(path, &["row", "line", "field", "message"])?,
+                failed: None,
+            })),
         };
         Ok(Self {
             pb: pb.clone(),
@@ -95,11 +74,8 @@ impl Reporter {
             let mut f = file.lock().unwrap_or_else(PoisonError::into_inner);
             if f.failed.is_none() {
                 let line = line.map_or_else(String::new, |l| l.to_string());
-                if let Err(e) = f
-                    .writer
-                    .write_record([&row.to_string(), &line, field, message])
-                {
-                    f.failed = Some(e.to_string());
+                if let Err(e) = f.csv.write(&[&row.to_string(), &line, field, message]) {
+                    f.failed = Some(e);
                 }
             }
         }
@@ -144,27 +120,20 @@ impl Reporter {
         let Some(file) = self.file else {
             return Ok(None);
         };
-        let ErrorsCsv {
-            path,
-            tmp,
-            writer,
-            failed,
-        } = file.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let ErrorsCsv { csv, failed } = file.into_inner().unwrap_or_else(PoisonError::into_inner);
         if lines > SHOWN_WITH_FILE {
             eprintln!(
                 "error: {} more problem line(s) not shown; all {lines} are in {}",
                 lines - SHOWN_WITH_FILE,
-                path.display()
+                csv.path().display()
             );
         }
-        let file = match failed {
-            Some(e) => Err(anyhow::anyhow!(e)),
-            None => writer
-                .into_inner()
-                .map_err(|e| anyhow::anyhow!("{}", e.error()))
-                .and_then(|w| w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))),
-        };
-        let written = commit_temp(file, &tmp, &path)?;
+        if let Some(e) = failed {
+            let e = e.context(format!("cannot write {}", csv.path().display()));
+            csv.abandon();
+            return Err(e);
+        }
+        let written = csv.commit()?;
         Ok((lines > 0).then_some(written))
     }
 }
