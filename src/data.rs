@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{Map, Value};
 
+use crate::template::json::JsonStrings;
+
 /// The input formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataFormat {
@@ -153,6 +155,23 @@ fn invalid_json(e: &serde_json::Error, first: u64, row: Option<usize>) -> DataEr
         row,
         line: Some(first + e.line().saturating_sub(1) as u64),
         message: format!("invalid JSON at column {}: {message}", e.column()),
+    }
+}
+
+/// Row `number`, starting on `line`, from the JSON text of one object.
+fn json_row(text: &[u8], number: usize, line: u64) -> Result<Row, DataError> {
+    match serde_json::from_slice::<Value>(text) {
+        Ok(Value::Object(values)) => Ok(Row {
+            number,
+            line: Some(line),
+            values,
+        }),
+        Ok(_) => Err(DataError {
+            row: Some(number),
+            line: Some(line),
+            message: "expected a JSON object of field values".to_owned(),
+        }),
+        Err(e) => Err(invalid_json(&e, line, Some(number))),
     }
 }
 
@@ -305,16 +324,14 @@ impl<R: BufRead> Iterator for JsonArray<R> {
         self.number += 1;
         self.element.clear();
         self.element.push(first);
-        let (mut depth, mut in_string, mut escaped) = match first {
-            b'{' | b'[' => (1_u32, false, false),
-            b'"' => (0, true, false),
-            _ => (0, false, false),
-        };
+        let mut strings = JsonStrings::default();
+        strings.step(first);
+        let mut depth = u32::from(matches!(first, b'{' | b'['));
         self.expect = Expect::CommaOrEnd;
         // A scalar ends at the first `,`, `]` or white space; anything else
         // when its nesting closes.
-        let scalar = depth == 0 && !in_string;
-        while depth > 0 || in_string || scalar {
+        let scalar = depth == 0 && !strings.open();
+        while depth > 0 || strings.open() || scalar {
             let b = match self.byte() {
                 Ok(Some(b)) => b,
                 Ok(None) if scalar => break,
@@ -323,14 +340,8 @@ impl<R: BufRead> Iterator for JsonArray<R> {
                 }
                 Err(e) => return self.fatal(format!("cannot read: {e}")),
             };
-            if in_string {
-                if escaped {
-                    escaped = false;
-                } else if b == b'\\' {
-                    escaped = true;
-                } else if b == b'"' {
-                    in_string = false;
-                }
+            if strings.step(b) {
+                // Inside a string: nothing structural.
             } else if scalar && (b == b',' || b == b']' || b.is_ascii_whitespace()) {
                 self.expect = match b {
                     b',' => Expect::Element,
@@ -342,27 +353,12 @@ impl<R: BufRead> Iterator for JsonArray<R> {
                 match b {
                     b'{' | b'[' => depth += 1,
                     b'}' | b']' => depth = depth.saturating_sub(1),
-                    b'"' => in_string = true,
                     _ => {}
                 }
             }
             self.element.push(b);
         }
-        let row = Some(self.number);
-        let result = match serde_json::from_slice::<Value>(&self.element) {
-            Ok(Value::Object(values)) => Ok(Row {
-                number: self.number,
-                line: Some(line),
-                values,
-            }),
-            Ok(_) => Err(DataError {
-                row,
-                line: Some(line),
-                message: "expected a JSON object of field values".to_owned(),
-            }),
-            Err(e) => Err(invalid_json(&e, line, row)),
-        };
-        Some(result)
+        Some(json_row(&self.element, self.number, line))
     }
 }
 
@@ -485,19 +481,7 @@ pub fn rows<R: Read + Send + 'static>(reader: R, format: DataFormat) -> Result<R
                             ),
                         }));
                     }
-                    Some(match serde_json::from_slice::<Value>(&text) {
-                        Ok(Value::Object(values)) => Ok(Row {
-                            number,
-                            line: Some(line_no),
-                            values,
-                        }),
-                        Ok(_) => Err(DataError {
-                            row,
-                            line: Some(line_no),
-                            message: "expected a JSON object of field values".to_owned(),
-                        }),
-                        Err(e) => Err(invalid_json(&e, line_no, row)),
-                    })
+                    Some(json_row(&text, number, line_no))
                 }),
             ))
         }

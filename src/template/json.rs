@@ -141,6 +141,39 @@ pub(crate) fn strip_position(msg: &str) -> &str {
     msg.find(" at line ").map_or(msg, |i| &msg[..i])
 }
 
+/// Follows the strings of JSON text byte by byte (escapes included), for
+/// scanners that look at its structure without parsing it.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct JsonStrings {
+    inside: bool,
+    escaped: bool,
+}
+
+impl JsonStrings {
+    /// Takes the next byte; true when it belongs to a string, its quotes
+    /// included.
+    pub(crate) fn step(&mut self, b: u8) -> bool {
+        if self.inside {
+            if self.escaped {
+                self.escaped = false;
+            } else if b == b'\\' {
+                self.escaped = true;
+            } else if b == b'"' {
+                self.inside = false;
+            }
+            true
+        } else {
+            self.inside = b == b'"';
+            self.inside
+        }
+    }
+
+    /// Whether the bytes so far end inside a string.
+    pub(crate) fn open(&self) -> bool {
+        self.inside
+    }
+}
+
 /// Replaces every comma that is followed (after white space) by `}` or `]`
 /// with a space, outside strings, keeping every other byte where it was so
 /// positions stay meaningful. Returns the new text and the commas' offsets.
@@ -148,31 +181,17 @@ fn blank_trailing_commas(text: &str) -> (String, Vec<usize>) {
     let bytes = text.as_bytes();
     let mut out = bytes.to_vec();
     let mut commas = Vec::new();
-    let mut in_string = false;
-    let mut escaped = false;
+    let mut strings = JsonStrings::default();
     for (i, &b) in bytes.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
+        if strings.step(b) || b != b',' {
             continue;
         }
-        match b {
-            b'"' => in_string = true,
-            b',' => {
-                let next = bytes[i + 1..]
-                    .iter()
-                    .find(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n'));
-                if matches!(next, Some(b'}' | b']')) {
-                    out[i] = b' ';
-                    commas.push(i);
-                }
-            }
-            _ => {}
+        let next = bytes[i + 1..]
+            .iter()
+            .find(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n'));
+        if matches!(next, Some(b'}' | b']')) {
+            out[i] = b' ';
+            commas.push(i);
         }
     }
     // Only an ASCII comma was replaced by an ASCII space, so this stays UTF-8.
