@@ -358,7 +358,9 @@ fn a_json_array_is_read_row_by_row_with_line_numbers() {
         "{err}"
     );
     assert!(err.contains("issued 149 passes"), "{err}");
-    assert_eq!(pkpasses_in(&out).len(), 149);
+    let issued = pkpasses_in(&out);
+    assert_eq!(issued.len(), 149);
+    verify_all(&issued);
 
     // Cut off inside row 100: the rows of the chunks before it are written,
     // and the error says where the document breaks and how to finish.
@@ -479,7 +481,9 @@ fn an_errors_file_lists_every_failed_row_and_stderr_only_the_first() {
         );
         assert_eq!(listed(&errors), expected, "check={check}");
         if !check {
-            assert_eq!(pkpasses_in(&out).len(), 5);
+            let issued = pkpasses_in(&out);
+            assert_eq!(issued.len(), 5);
+            verify_all(&issued);
         }
     }
     // Fixed data: the errors file is replaced by its header alone, so the
