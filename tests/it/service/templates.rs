@@ -1,0 +1,371 @@
+//! Templates: listing and problems, the watched folder, zip uploads and replacement.
+
+use super::*;
+
+#[tokio::test]
+async fn templates_show_schema_problems_and_images() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("member");
+    write_template(
+        &good,
+        &json!({
+            "formatVersion": 1, "passTypeIdentifier": "pass.x", "teamIdentifier": "T", "serialNumber": "x",
+            "organizationName": "Org", "description": "Member card",
+            "generic": {"primaryFields": [{"key": "name", "label": "NAME", "value": "{{ name }}"}]}
+        }),
+        &json!({"name": {"type": "string", "required": true}}),
+    );
+    let bad = dir.path().join("broken");
+    write_template(
+        &bad,
+        &json!({"formatVersion": 1, "description": "x", "generic": {"primaryFields": [{"key": "a", "value": "{{ missing }}"}]}}),
+        &json!({}),
+    );
+    let h = harness_with(Some(dir.path()), RateLimit::default()).await;
+    let key = h.key(&[Scope::Read]).await;
+    let (status, list) = h.json(Method::GET, "/v1/templates", &key, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|t| t["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["broken", "member"]);
+
+    let (_, t) = h
+        .json(Method::GET, "/v1/templates/member", &key, None)
+        .await;
+    assert_eq!(t["status"], "ready");
+    assert_eq!(t["appleStyle"], "generic");
+    assert_eq!(t["googleType"], "generic");
+    assert_eq!(t["fieldsSchema"]["required"], json!(["name"]), "{t}");
+
+    let (_, t) = h
+        .json(Method::GET, "/v1/templates/broken", &key, None)
+        .await;
+    assert_eq!(t["status"], "invalid");
+    let problems = t["problems"].to_string();
+    assert!(problems.contains("missing"), "{problems}");
+    let (status, _) = h
+        .json(Method::GET, "/v1/templates/nothing", &key, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let writer = h.key(&[Scope::Write]).await;
+    let (status, p) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &writer,
+            Some(json!({"templateId": "broken", "customFields": {}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+
+    // Images are public (Google fetches them); other files are not served.
+    let (status, headers, bytes) = h
+        .send(Method::GET, "/templates/member/icon.png", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "image/png");
+    assert_eq!(bytes, std::fs::read(good.join("icon.png")).expect("icon"));
+    let (status, _, _) = h
+        .send(Method::GET, "/templates/member/pass.json", None, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+fn member_pass(label: &str) -> Value {
+    json!({
+        "formatVersion": 1, "passTypeIdentifier": "pass.x", "teamIdentifier": "T", "serialNumber": "x",
+        "organizationName": "Org", "description": "Member card",
+        "generic": {"primaryFields": [{"key": "name", "label": label, "value": "{{ name }}"}]}
+    })
+}
+
+/// Polls `GET /v1/templates/{id}` until `done` holds (the watcher reloads
+/// about 200 ms after the last change; this waits up to 10 s on a busy machine).
+async fn wait_for_template(
+    h: &Harness,
+    key: &str,
+    id: &str,
+    done: impl Fn(StatusCode, &Value) -> bool,
+) -> Value {
+    for _ in 0..200 {
+        let (status, t) = h
+            .json(Method::GET, &format!("/v1/templates/{id}"), key, None)
+            .await;
+        if done(status, &t) {
+            return t;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("template {id} never reached the expected state");
+}
+
+#[tokio::test]
+async fn templates_folder_is_watched_and_a_bad_edit_keeps_the_live_version() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fields = json!({"name": {"type": "string", "required": true}});
+    write_template(&dir.path().join("member"), &member_pass("NAME"), &fields);
+    let h = harness_with(Some(dir.path()), RateLimit::default()).await;
+    h.state.watch_templates().expect("watch");
+    let key = h.key(&[Scope::Write]).await;
+
+    // A folder dropped in goes live.
+    write_template(&dir.path().join("club"), &member_pass("MEMBER"), &fields);
+    wait_for_template(&h, &key, "club", |s, t| {
+        s == StatusCode::OK && t["status"] == "ready"
+    })
+    .await;
+
+    // An invalid edit: problems shown, the previous version still issues.
+    std::fs::write(
+        dir.path().join("member/pass.json"),
+        "{\"formatVersion\": 1, \"generic\": ",
+    )
+    .expect("write");
+    let t = wait_for_template(&h, &key, "member", |_, t| t["status"] == "stale").await;
+    assert!(
+        !t["problems"].as_array().expect("problems").is_empty(),
+        "{t}"
+    );
+    let (status, p) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &key,
+            Some(json!({"templateId": "member", "customFields": {"name": "Ada"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+
+    // Fixed: the new version is live.
+    write_template(
+        &dir.path().join("member"),
+        &member_pass("MEMBER NAME"),
+        &fields,
+    );
+    wait_for_template(&h, &key, "member", |_, t| t["status"] == "ready").await;
+    let (_, p) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &key,
+            Some(json!({"templateId": "member", "customFields": {"name": "Ada"}})),
+        )
+        .await;
+    let (_, _, bytes) = h
+        .send(
+            Method::GET,
+            &format!("/v1/passes/{}/download", p["id"].as_str().expect("id")),
+            Some(("x-api-key", &key)),
+            None,
+        )
+        .await;
+    let pj: Value = serde_json::from_slice(&zip_member(&bytes, "pass.json")).expect("pass.json");
+    assert_eq!(pj["generic"]["primaryFields"][0]["label"], "MEMBER NAME");
+
+    // Removed: gone.
+    std::fs::remove_dir_all(dir.path().join("club")).expect("remove");
+    wait_for_template(&h, &key, "club", |s, _| s == StatusCode::NOT_FOUND).await;
+}
+
+#[tokio::test]
+async fn template_upload_replace_attacks_and_delete() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let h = harness_with(Some(dir.path()), RateLimit::default()).await;
+    let admin = h.key(&[Scope::Admin]).await;
+    let generic = root().join("templates/generic");
+
+    let (status, _) = put_zip(
+        &h,
+        &h.key(&[Scope::Write]).await,
+        "club",
+        zip_folder(&generic, "generic/"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, t) = put_zip(&h, &admin, "club", zip_folder(&generic, "generic/")).await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    assert!(dir.path().join("club/pass.json").is_file());
+    let (_, t) = h
+        .json(Method::GET, "/v1/templates/club", &admin, None)
+        .await;
+    assert_eq!(t["status"], "ready", "{t}");
+    let (status, pass) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &admin,
+            Some(json!({"templateId": "club", "customFields": {"name": "Ada", "memberSince": "2020-01-01"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{pass}");
+    let (_, _, bytes) = h
+        .send(
+            Method::GET,
+            &format!("/v1/passes/{}/download", pass["id"].as_str().expect("id")),
+            Some(("x-api-key", &admin)),
+            None,
+        )
+        .await;
+    let file = write_pkpass(&h.dir, "uploaded.pkpass", &bytes);
+    own_verify(std::slice::from_ref(&file));
+    shared_verify(&[file]);
+
+    // Replace (no wrapping folder this time): 200, and nothing left beside.
+    let (status, _) = put_zip(&h, &admin, "club", zip_folder(&generic, "")).await;
+    assert_eq!(status, StatusCode::OK);
+    let before = listing(dir.path());
+    assert_eq!(before, ["club"]);
+    let pass_json_before = std::fs::read(dir.path().join("club/pass.json")).expect("read");
+
+    // Attacks and bad templates: 422, nothing written, the live version kept.
+    let mut slip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    slip.start_file("pass.json", zip::write::SimpleFileOptions::default())
+        .expect("start");
+    slip.write_all(b"{}").expect("write");
+    slip.start_file(
+        "../../escaped.txt",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .expect("start");
+    slip.write_all(b"owned").expect("write");
+    let slip = slip.finish().expect("zip").into_inner();
+
+    let mut link = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    link.add_symlink(
+        "icon.png",
+        "/etc/passwd",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .expect("symlink");
+    let link = link.finish().expect("zip").into_inner();
+
+    let mut bomb = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    bomb.start_file(
+        "pass.json",
+        zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated),
+    )
+    .expect("start");
+    let zeros = vec![b' '; 1024 * 1024];
+    for _ in 0..17 {
+        bomb.write_all(&zeros).expect("write");
+    }
+    let bomb = bomb.finish().expect("zip").into_inner();
+    assert!(
+        bomb.len() < 1024 * 1024,
+        "a small archive that unpacks to 17 MB"
+    );
+
+    let invalid = {
+        let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        z.start_file("pass.json", zip::write::SimpleFileOptions::default())
+            .expect("start");
+        z.write_all(br#"{"formatVersion": 1, "description": "x", "generic": {"primaryFields": [{"key": "a", "value": "{{ nope }}"}]}}"#)
+            .expect("write");
+        z.finish().expect("zip").into_inner()
+    };
+    for (what, body, needle) in [
+        ("zip-slip", slip, "../../escaped.txt"),
+        ("symlink", link, "symbolic"),
+        ("zip bomb", bomb, "bytes"),
+        ("invalid template", invalid, "nope"),
+        ("not a zip", b"hello".to_vec(), "not a zip"),
+    ] {
+        let (status, p) = put_zip(&h, &admin, "club", body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {p}");
+        assert!(p.to_string().contains(needle), "{what}: {p}");
+        assert_eq!(listing(dir.path()), before, "{what}: nothing written");
+        assert_eq!(
+            std::fs::read(dir.path().join("club/pass.json")).expect("read"),
+            pass_json_before,
+            "{what}"
+        );
+    }
+    assert!(!dir
+        .path()
+        .parent()
+        .expect("parent")
+        .join("escaped.txt")
+        .exists());
+    let (status, _) = put_zip(&h, &admin, ".hidden", zip_folder(&generic, "")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Delete: refused while a pass uses it, then forced.
+    let (status, p) = h
+        .json(Method::DELETE, "/v1/templates/club", &admin, None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{p}");
+    let (status, _) = h
+        .json(
+            Method::DELETE,
+            "/v1/templates/club?force=true",
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
+    let (status, _) = h
+        .json(Method::GET, "/v1/templates/club", &admin, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_start_after_an_interrupted_upload_puts_the_template_back_and_clears_leftovers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let generic = root().join("templates/generic");
+    let at = |name: &str| dir.path().join(name);
+    let tag = |c: char| c.to_string().repeat(32);
+    // Killed between its two renames: `club` moved aside, the new version
+    // not yet in place.
+    copy_dir(&generic, &at(&format!(".replaced-{}-club", tag('a'))));
+    // Landed, but killed before the old version was removed.
+    copy_dir(&generic, &at("kept"));
+    std::fs::write(at("kept/marker.txt"), "new").expect("write");
+    copy_dir(&generic, &at(&format!(".replaced-{}-kept", tag('b'))));
+    // A killed upload's staging folder, one of an upload that may still be
+    // running in another instance, and a killed deletion's files.
+    let stale = at(&format!(".upload-{}", tag('c')));
+    copy_dir(&generic, &stale);
+    std::fs::File::open(&stale)
+        .expect("open")
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+        .expect("set mtime");
+    copy_dir(&generic, &at(&format!(".upload-{}", tag('d'))));
+    copy_dir(&generic, &at(&format!(".deleted-{}", tag('e'))));
+    // Hidden folders passforge did not make are not its to touch.
+    std::fs::create_dir(at(".git")).expect("mkdir");
+    std::fs::create_dir(at(".upload-mine")).expect("mkdir");
+
+    let h = harness_with(Some(dir.path()), RateLimit::default()).await;
+    assert_eq!(
+        listing(dir.path()),
+        [
+            ".git".to_owned(),
+            format!(".upload-{}", tag('d')),
+            ".upload-mine".to_owned(),
+            "club".to_owned(),
+            "kept".to_owned()
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(at("kept/marker.txt")).expect("read"),
+        "new",
+        "the version that landed stays"
+    );
+    let admin = h.key(&[Scope::Admin]).await;
+    for id in ["club", "kept"] {
+        let (status, t) = h
+            .json(Method::GET, &format!("/v1/templates/{id}"), &admin, None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{id}: {t}");
+        assert_eq!(t["status"], "ready", "{id}: {t}");
+    }
+}
