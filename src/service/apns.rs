@@ -19,7 +19,9 @@ use std::time::Duration;
 
 use sqlx::{Any, Row as _, Transaction};
 
-use super::store::{now_ms, RetryQueue, StoreError};
+use super::db::{self, now_ms, Claimed, Lease, PushItem, Queue, StoreError};
+use super::outbox::retry::{self, Attempt, Decision, Policy};
+use super::outbox::runner::{self, Handler, Settings};
 use super::AppState;
 
 /// How the sender authenticates to APNs.
@@ -138,10 +140,11 @@ impl Default for ApnsConfig {
 }
 
 /// How long a claimed push belongs to its instance.
-const LEASE_MS: i64 = 60_000;
+const LEASE: Duration = Duration::from_secs(60);
 
-/// Pushes claimed at once by one worker.
-const CLAIM_BATCH: i64 = 500;
+/// Pushes in flight at once in one instance (HTTP/2 streams over one or
+/// two connections).
+const CONCURRENCY: usize = 500;
 
 /// Queues pushes for a changed pass inside the caller's transaction.
 ///
@@ -260,43 +263,6 @@ pub fn client(state: &AppState) -> Result<reqwest::Client, String> {
     b.build().map_err(|e| e.to_string())
 }
 
-struct Claimed {
-    id: String,
-    pass_id: String,
-    token: String,
-    topic: String,
-    attempts: i64,
-}
-
-async fn claim(state: &AppState, worker: &str) -> Result<Vec<Claimed>, StoreError> {
-    let rows = state
-        .inner
-        .store
-        .claim_due(
-            &RetryQueue {
-                table: "pushes",
-                in_flight: "sending",
-                order: "next_attempt_at",
-                returning: "id, pass_id, push_token, topic, attempts",
-            },
-            worker,
-            LEASE_MS,
-            CLAIM_BATCH,
-        )
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Claimed {
-                id: r.try_get("id")?,
-                pass_id: r.try_get("pass_id")?,
-                token: r.try_get("push_token")?,
-                topic: r.try_get("topic")?,
-                attempts: r.try_get("attempts")?,
-            })
-        })
-        .collect()
-}
-
 /// What APNs answered.
 struct Answer {
     status: Option<u16>,
@@ -308,7 +274,7 @@ async fn send(
     client: &reqwest::Client,
     base: &str,
     token: Option<&ProviderToken>,
-    p: &Claimed,
+    p: &PushItem,
 ) -> Answer {
     let url = format!("{}/3/device/{}", base.trim_end_matches('/'), p.token);
     let mut req = client
@@ -371,49 +337,52 @@ fn token_is_dead(status: Option<u16>, reason: Option<&str>) -> bool {
             && matches!(reason, Some("BadDeviceToken" | "DeviceTokenNotForTopic")))
 }
 
-async fn settle(state: &AppState, worker: &str, p: &Claimed, a: &Answer) -> Result<(), StoreError> {
+/// Settles one push while its claim holds: the attempt's row, the push's
+/// state and its connection's health in one transaction; a dead token's
+/// connections are removed after.
+async fn settle(
+    state: &AppState,
+    lease: &Lease,
+    p: &PushItem,
+    a: &Answer,
+) -> Result<(), StoreError> {
     let cfg = &state.inner.config.apns;
     let now = now_ms();
-    let retryable = a.status.is_none() || matches!(a.status, Some(429 | 500 | 503));
-    let max_attempts = i64::try_from(cfg.retry_schedule.len()).unwrap_or(0) + 1;
-    let (status, next, outcome) = match a.status {
-        Some(200) => ("sent", now, "sent"),
-        _ if token_is_dead(a.status, a.reason.as_deref()) => ("failed", now, "token_removed"),
-        _ if retryable && p.attempts < max_attempts => {
-            let idx = usize::try_from(p.attempts - 1).unwrap_or(0);
-            let wait = cfg.retry_schedule.get(idx).copied().unwrap_or_default();
-            let ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
-            ("pending", now + ms, "retrying")
-        }
-        _ => ("failed", now, "failed"),
+    let dead = token_is_dead(a.status, a.reason.as_deref());
+    let attempt = match a.status {
+        Some(200) => Attempt::Done("sent"),
+        _ if dead => Attempt::Final,
+        None | Some(429 | 500 | 503) => Attempt::Transient,
+        _ => Attempt::Final,
     };
-    let pool = state.inner.store.pool();
+    let policy = Policy {
+        schedule: &cfg.retry_schedule,
+        forever: false,
+    };
+    let decision = retry::decide(attempt, lease.attempts, policy, now, 1.0);
+    let outcome = match decision {
+        Decision::Finish(_) => "sent",
+        Decision::RetryAt(_) => "retrying",
+        Decision::GiveUp if dead => "token_removed",
+        Decision::GiveUp => "failed",
+    };
+    let mut tx = state.inner.store.pool().begin().await?;
+    let settlement = decision.settlement(now, a.status, a.reason.clone());
+    if !db::settle(&mut tx, Queue::Pushes, lease, &settlement).await? {
+        tracing::warn!(push = %lease.id, "a push outlived its claim; another worker has it");
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO push_attempts (push_id, attempt, status_code, reason, apns_id, at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(&p.id)
-    .bind(p.attempts)
+    .bind(&lease.id)
+    .bind(lease.attempts)
     .bind(a.status.map(i64::from))
     .bind(a.reason.clone())
     .bind(a.apns_id.clone())
     .bind(now)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "UPDATE pushes SET status = $1, next_attempt_at = $2, last_status_code = $3, last_reason = $4, \
-         claimed_by = NULL, claimed_until = NULL, updated_at = $5 WHERE id = $6 AND claimed_by = $7 AND attempts = $8",
-    )
-    .bind(status)
-    .bind(next)
-    .bind(a.status.map(i64::from))
-    .bind(a.reason.clone())
-    .bind(now)
-    .bind(&p.id)
-    .bind(worker)
-    .bind(p.attempts)
-    .execute(pool)
-    .await?;
-    state.inner.metrics.push(outcome);
     // A connection whose pushes keep failing is `failing` until one succeeds.
     let connection_state = match outcome {
         "sent" => Some(("active", "failing")),
@@ -426,10 +395,12 @@ async fn settle(state: &AppState, worker: &str, p: &Claimed, a: &Answer) -> Resu
             .bind(now)
             .bind(&p.token)
             .bind(from)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
     }
-    tracing::info!(push = %p.id, pass = %p.pass_id, attempt = p.attempts, status_code = ?a.status, reason = ?a.reason, outcome, "APNs push");
+    tx.commit().await?;
+    state.inner.metrics.push(outcome);
+    tracing::info!(push = %lease.id, pass = %p.pass_id, attempt = lease.attempts, status_code = ?a.status, reason = ?a.reason, outcome, "APNs push");
     if outcome == "token_removed" {
         let reason = format!(
             "APNs answered {} {}",
@@ -447,13 +418,49 @@ async fn settle(state: &AppState, worker: &str, p: &Claimed, a: &Answer) -> Resu
     Ok(())
 }
 
+/// The push queue's handler.
+struct Pushes {
+    state: AppState,
+    client: reqwest::Client,
+    token: Option<ProviderToken>,
+}
+
+impl Handler for Pushes {
+    type Item = PushItem;
+
+    fn settings(&self) -> Settings {
+        Settings {
+            name: "apns",
+            lease: LEASE,
+            capacity: CONCURRENCY,
+            in_order: false,
+            poll: self.state.inner.config.apns.poll_interval,
+        }
+    }
+
+    fn store(&self) -> &super::Store {
+        &self.state.inner.store
+    }
+
+    fn due(&self) -> &tokio::sync::Notify {
+        &self.state.inner.pushes_due
+    }
+
+    async fn run(self: std::sync::Arc<Self>, claimed: Claimed<PushItem>) {
+        let base = &self.state.inner.config.apns.base_url;
+        let answer = send(&self.client, base, self.token.as_ref(), &claimed.item).await;
+        if let Err(e) = settle(&self.state, &claimed.lease, &claimed.item, &answer).await {
+            tracing::warn!(error = %e, push = %claimed.lease.id, "cannot record a push");
+        }
+    }
+}
+
 /// Runs the push worker until `stop` turns true; pushes in flight finish
 /// first.
-pub async fn run_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn run_worker(state: AppState, stop: tokio::sync::watch::Receiver<bool>) {
     if !state.inner.config.apns.enabled {
         return;
     }
-    let worker = format!("apns_{}", uuid::Uuid::new_v4().simple());
     let client = match client(&state) {
         Ok(c) => c,
         Err(e) => {
@@ -468,49 +475,19 @@ pub async fn run_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<
             team_id,
             key_pem,
         } => match ProviderToken::new(key_id, team_id, key_pem) {
-            Ok(t) => Some(std::sync::Arc::new(t)),
+            Ok(t) => Some(t),
             Err(e) => {
                 tracing::error!(error = %e, "the APNs sender cannot start; pushes stay queued");
                 return;
             }
         },
     };
-    let base = state.inner.config.apns.base_url.clone();
-    let poll = state.inner.config.apns.poll_interval;
-    loop {
-        if *stop.borrow() {
-            break;
-        }
-        match claim(&state, &worker).await {
-            Ok(batch) if !batch.is_empty() => {
-                let mut set = tokio::task::JoinSet::new();
-                for p in batch {
-                    let (state, client, worker, base, token) = (
-                        state.clone(),
-                        client.clone(),
-                        worker.clone(),
-                        base.clone(),
-                        token.clone(),
-                    );
-                    set.spawn(async move {
-                        let answer = send(&client, &base, token.as_deref(), &p).await;
-                        if let Err(e) = settle(&state, &worker, &p, &answer).await {
-                            tracing::warn!(error = %e, push = %p.id, "cannot record a push");
-                        }
-                    });
-                }
-                while set.join_next().await.is_some() {}
-                continue;
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "cannot claim pushes"),
-        }
-        tokio::select! {
-            _ = stop.changed() => {},
-            () = state.inner.pushes_due.notified() => {},
-            () = tokio::time::sleep(poll) => {},
-        }
-    }
+    let handler = std::sync::Arc::new(Pushes {
+        state,
+        client,
+        token,
+    });
+    runner::run(handler, runner::worker_name("apns"), stop).await;
 }
 
 #[cfg(test)]

@@ -13,9 +13,9 @@ use axum::Json;
 use serde_json::{json, Value};
 use sqlx::Row as _;
 
+use super::db::{now_ms, PassRecord, StoreError};
 use super::error::ApiError;
 use super::passes::issue_record;
-use super::store::{now_ms, PassRecord, StoreError};
 use super::webhooks::{emit, Event};
 use super::AppState;
 

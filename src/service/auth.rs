@@ -9,8 +9,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use base64::Engine as _;
 use sha2::Digest as _;
 
+use super::db::{now_ms, KeyRecord, Store, StoreError};
 use super::error::ApiError;
-use super::store::{now_ms, KeyRecord, Store, StoreError};
 use super::AppState;
 
 /// What a credential may do.

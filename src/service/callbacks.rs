@@ -14,8 +14,8 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use sqlx::Row as _;
 
+use super::db::now_ms;
 use super::error::ApiError;
-use super::store::now_ms;
 use super::webhooks::{emit, Event};
 use super::AppState;
 

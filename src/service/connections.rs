@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 use sqlx::Row as _;
 
 use super::auth::{Principal, Scope};
+use super::db::now_ms;
 use super::error::{ApiError, FieldProblem};
-use super::store::now_ms;
 use super::{rfc3339, AppState};
 
 /// Which connections to list.

@@ -6,7 +6,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::store::StoreError;
+use super::db::StoreError;
 
 /// One problem inside a request, located by a JSON pointer into the body
 /// (or the name of a query parameter or header).

@@ -15,7 +15,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use sqlx::{Any, Row as _, Transaction};
 
-use super::store::{now_ms, PassRecord, RetryQueue, StoreError};
+use super::db::{now_ms, Claimed, GoogleItem, Lease, PassRecord, Queue, StoreError};
+use super::outbox::retry::{self, Attempt, Policy};
+use super::outbox::runner::{self, Handler, Settings};
 use super::AppState;
 use crate::issue::{Issuer, Stamp};
 
@@ -198,48 +200,6 @@ impl Token {
     }
 }
 
-struct Claimed {
-    id: String,
-    pass_id: String,
-    kind: String,
-    payload: Value,
-    attempts: i64,
-}
-
-async fn claim(state: &AppState, worker: &str) -> Result<Vec<Claimed>, StoreError> {
-    let rows = state
-        .inner
-        .store
-        .claim_due(
-            &RetryQueue {
-                table: "google_updates",
-                in_flight: "sending",
-                order: "id",
-                returning: "id, pass_id, kind, payload, attempts",
-            },
-            worker,
-            60_000,
-            100,
-        )
-        .await?;
-    let mut out: Vec<Claimed> = rows
-        .iter()
-        .map(|r| {
-            let payload: String = r.try_get("payload")?;
-            Ok(Claimed {
-                id: r.try_get("id")?,
-                pass_id: r.try_get("pass_id")?,
-                kind: r.try_get("kind")?,
-                payload: serde_json::from_str(&payload).unwrap_or_default(),
-                attempts: r.try_get("attempts")?,
-            })
-        })
-        .collect::<Result<_, StoreError>>()?;
-    // Within a batch, a pass's updates go in the order they were queued.
-    out.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(out)
-}
-
 /// The object's REST path and body for a pass's current version.
 fn object_request(state: &AppState, pass: &PassRecord) -> Result<(String, Value), String> {
     let cfg = &state.inner.config;
@@ -261,7 +221,7 @@ fn object_request(state: &AppState, pass: &PassRecord) -> Result<(String, Value)
         google_skinny: false,
     };
     let mut overrides = pass.overrides.clone();
-    overrides.voided = pass.status == super::store::PassStatus::Voided;
+    overrides.voided = pass.status == super::db::PassStatus::Voided;
     overrides.message = None;
     let mapped = issuer
         .google_pass(&pass.custom_fields, &stamp, &overrides)
@@ -282,7 +242,7 @@ async fn process(
     state: &AppState,
     http: &reqwest::Client,
     token: &Token,
-    u: &Claimed,
+    u: &GoogleItem,
 ) -> (Option<u16>, Result<(), String>) {
     let pass = match state.inner.store.pass(&u.pass_id).await {
         Ok(Some(p)) => p,
@@ -299,8 +259,12 @@ async fn process(
         Err(e) => return (None, Err(e)),
     };
     let req = if u.kind == "message" {
+        let payload: Value = match serde_json::from_str(&u.payload) {
+            Ok(v) => v,
+            Err(e) => return (None, Err(format!("stored message is damaged: {e}"))),
+        };
         http.post(format!("{base}{path}/addMessage"))
-            .json_body(&u.payload)
+            .json_body(&payload)
     } else {
         http.patch(format!("{base}{path}")).json_body(&object)
     };
@@ -332,57 +296,85 @@ impl JsonBody for reqwest::RequestBuilder {
     }
 }
 
+/// Settles one update while its claim holds.
 async fn settle(
     state: &AppState,
-    worker: &str,
-    u: &Claimed,
+    lease: &Lease,
+    u: &GoogleItem,
     code: Option<u16>,
     outcome: Result<(), String>,
 ) -> Result<(), StoreError> {
     let cfg = &state.inner.config.google_api;
     let now = now_ms();
-    let max = i64::try_from(cfg.retry_schedule.len()).unwrap_or(0) + 1;
     let retryable = code.is_none_or(|c| c == 401 || c == 429 || c >= 500);
-    let (status, next, error) = match (&outcome, code) {
-        (Ok(()), _) => ("sent", now, None),
+    let (attempt, error) = match (outcome, code) {
+        (Ok(()), _) => (Attempt::Done("sent"), None),
         // Never saved to a wallet: nothing to update.
-        (Err(_), Some(404)) => ("not_saved", now, None),
-        (Err(e), _) if retryable && u.attempts < max => {
-            let idx = usize::try_from(u.attempts - 1).unwrap_or(0);
-            let wait = cfg.retry_schedule.get(idx).copied().unwrap_or_default();
-            (
-                "pending",
-                now + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
-                Some(e.clone()),
-            )
-        }
-        (Err(e), _) => ("failed", now, Some(e.clone())),
+        (Err(_), Some(404)) => (Attempt::Done("not_saved"), None),
+        (Err(e), _) if retryable => (Attempt::Transient, Some(e)),
+        (Err(e), _) => (Attempt::Final, Some(e)),
     };
-    tracing::info!(update = %u.id, pass = %u.pass_id, kind = %u.kind, status_code = ?code, status, "Google Wallet update");
-    sqlx::query(
-        "UPDATE google_updates SET status = $1, next_attempt_at = $2, last_status_code = $3, last_error = $4, \
-         claimed_by = NULL, claimed_until = NULL, updated_at = $5 WHERE id = $6 AND claimed_by = $7 AND attempts = $8",
-    )
-    .bind(status)
-    .bind(next)
-    .bind(code.map(i64::from))
-    .bind(error)
-    .bind(now)
-    .bind(&u.id)
-    .bind(worker)
-    .bind(u.attempts)
-    .execute(state.inner.store.pool())
-    .await?;
+    let policy = Policy {
+        schedule: &cfg.retry_schedule,
+        forever: false,
+    };
+    let settlement =
+        retry::decide(attempt, lease.attempts, policy, now, 1.0).settlement(now, code, error);
+    tracing::info!(update = %lease.id, pass = %u.pass_id, kind = %u.kind, status_code = ?code, status = settlement.status, "Google Wallet update");
+    if !state
+        .inner
+        .store
+        .settle(Queue::GoogleUpdates, lease, &settlement)
+        .await?
+    {
+        tracing::warn!(update = %lease.id, "a Google update outlived its claim; another worker has it");
+    }
     Ok(())
+}
+
+/// The Google update queue's handler: one update at a time, in the order
+/// they were queued (a pass's PATCH before its message).
+struct Updates {
+    state: AppState,
+    http: reqwest::Client,
+    token: Token,
+}
+
+impl Handler for Updates {
+    type Item = GoogleItem;
+
+    fn settings(&self) -> Settings {
+        Settings {
+            name: "google",
+            lease: Duration::from_secs(60),
+            capacity: 100,
+            in_order: true,
+            poll: self.state.inner.config.google_api.poll_interval,
+        }
+    }
+
+    fn store(&self) -> &super::Store {
+        &self.state.inner.store
+    }
+
+    fn due(&self) -> &tokio::sync::Notify {
+        &self.state.inner.google_due
+    }
+
+    async fn run(self: std::sync::Arc<Self>, claimed: Claimed<GoogleItem>) {
+        let (code, outcome) = process(&self.state, &self.http, &self.token, &claimed.item).await;
+        if let Err(e) = settle(&self.state, &claimed.lease, &claimed.item, code, outcome).await {
+            tracing::warn!(error = %e, "cannot record a Google update");
+        }
+    }
 }
 
 /// Runs the Google update worker until `stop` turns true (only when Google
 /// is configured).
-pub async fn run_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn run_worker(state: AppState, stop: tokio::sync::watch::Receiver<bool>) {
     if state.inner.config.google.is_none() || !state.inner.config.google_api.enabled {
         return;
     }
-    let worker = format!("google_{}", uuid::Uuid::new_v4().simple());
     let http = match reqwest::Client::builder()
         .timeout(state.inner.config.google_api.timeout)
         .redirect(reqwest::redirect::Policy::none())
@@ -397,29 +389,6 @@ pub async fn run_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<
     let token = Token {
         current: tokio::sync::Mutex::new(None),
     };
-    let poll = state.inner.config.google_api.poll_interval;
-    loop {
-        if *stop.borrow() {
-            break;
-        }
-        match claim(&state, &worker).await {
-            Ok(batch) if !batch.is_empty() => {
-                // In order: a pass's PATCH before its message.
-                for u in batch {
-                    let (code, outcome) = process(&state, &http, &token, &u).await;
-                    if let Err(e) = settle(&state, &worker, &u, code, outcome).await {
-                        tracing::warn!(error = %e, "cannot record a Google update");
-                    }
-                }
-                continue;
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "cannot claim Google updates"),
-        }
-        tokio::select! {
-            _ = stop.changed() => {},
-            () = state.inner.google_due.notified() => {},
-            () = tokio::time::sleep(poll) => {},
-        }
-    }
+    let handler = std::sync::Arc::new(Updates { state, http, token });
+    runner::run(handler, runner::worker_name("google"), stop).await;
 }

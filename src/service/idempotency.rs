@@ -12,9 +12,9 @@ use axum::response::{IntoResponse, Response};
 use sha2::Digest as _;
 
 use super::auth::{hex, Principal};
+use super::db::IdempotentAnswer;
 use super::error::ApiError;
 use super::jobs::MAX_BATCH_BODY_BYTES;
-use super::store::IdempotentAnswer;
 use super::AppState;
 
 /// Longest accepted Idempotency-Key.

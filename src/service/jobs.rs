@@ -16,9 +16,11 @@ use serde_json::{json, Value};
 use sqlx::Row as _;
 
 use super::auth::{Principal, Scope};
+use super::db::{self, now_ms, ChunkItem, Claimed, Lease, Queue, StoreError};
 use super::error::{ApiError, FieldProblem};
+use super::outbox::retry::{self, Attempt, Decision, Policy};
+use super::outbox::runner::{self, Handler, Settings};
 use super::passes::{create_pass, parse_new, sign_record};
-use super::store::{now_ms, StoreError};
 use super::{rfc3339, AppState, Body};
 
 /// Items per chunk (the unit an instance claims).
@@ -31,7 +33,7 @@ pub const MAX_ITEMS: usize = 10_000;
 pub const MAX_BATCH_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 /// How long a claimed chunk belongs to its instance.
-const LEASE_MS: i64 = 120_000;
+const LEASE: Duration = Duration::from_secs(120);
 
 /// Failed items listed in `GET /v1/jobs/{id}`.
 const MAX_LISTED_ERRORS: i64 = 100;
@@ -214,35 +216,15 @@ pub(crate) async fn get(
 
 // ---- the worker ----
 
-async fn claim(state: &AppState, worker: &str) -> Result<Option<(String, i64)>, StoreError> {
-    let store = &state.inner.store;
-    let now = now_ms();
-    let lock = store.skip_locked();
-    let sql = format!(
-        "UPDATE job_chunks SET status = 'running', claimed_by = $1, claimed_until = $2 \
-         WHERE id IN (SELECT id FROM job_chunks WHERE status = 'pending' \
-         OR (status = 'running' AND claimed_until < $3) ORDER BY id LIMIT 1{lock}) \
-         RETURNING job_id, chunk"
-    );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(worker)
-        .bind(now + LEASE_MS)
-        .bind(now)
-        .fetch_optional(store.pool())
-        .await?;
-    match row {
-        Some(r) => Ok(Some((r.try_get("job_id")?, r.try_get("chunk")?))),
-        None => Ok(None),
-    }
-}
-
-/// Issues the unfinished items of one claimed chunk.
+/// Issues the unfinished items of one claimed chunk, each recorded only
+/// while the claim holds, then settles the chunk and the job's counts.
+/// `Ok(false)`: the claim ran out and another worker has the chunk.
 async fn run_chunk(
     state: &AppState,
-    worker: &str,
+    lease: &Lease,
     job: &str,
     chunk: i64,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let pool = state.inner.store.pool();
     sqlx::query(
         "UPDATE jobs SET status = 'running', updated_at = $1 WHERE id = $2 AND status = 'queued'",
@@ -267,6 +249,9 @@ async fn run_chunk(
         let idx: i64 = item.try_get("idx")?;
         let input: String = item.try_get("input")?;
         let pass_id: String = item.try_get("pass_id")?;
+        if !state.inner.store.holds(Queue::JobChunks, lease).await? {
+            return Ok(false);
+        }
         let outcome = if state.inner.store.pass(&pass_id).await?.is_some() {
             // Issued before a crash, not yet recorded.
             Ok(())
@@ -295,21 +280,32 @@ async fn run_chunk(
                 ),
             ),
         };
-        sqlx::query("UPDATE job_items SET status = $1, error = $2 WHERE job_id = $3 AND idx = $4")
-            .bind(status)
-            .bind(error)
-            .bind(job)
-            .bind(idx)
-            .execute(pool)
-            .await?;
+        // Recorded only while the claim holds: a worker that lost its chunk
+        // never overwrites what the worker that took it over records.
+        let recorded = sqlx::query(
+            "UPDATE job_items SET status = $1, error = $2 WHERE job_id = $3 AND idx = $4 \
+             AND EXISTS (SELECT 1 FROM job_chunks WHERE id = $5 AND claimed_by = $6 \
+             AND attempts = $7 AND status = 'running')",
+        )
+        .bind(status)
+        .bind(error)
+        .bind(job)
+        .bind(idx)
+        .bind(&lease.id)
+        .bind(&lease.worker)
+        .bind(lease.attempts)
+        .execute(pool)
+        .await?;
+        if recorded.rows_affected() == 0 {
+            return Ok(false);
+        }
     }
     let now = now_ms();
     let mut tx = pool.begin().await?;
-    sqlx::query("UPDATE job_chunks SET status = 'done', claimed_by = NULL WHERE id = $1 AND claimed_by = $2")
-        .bind(format!("{job}:{chunk}"))
-        .bind(worker)
-        .execute(&mut *tx)
-        .await?;
+    let done = Decision::Finish("done").settlement(now, None, None);
+    if !db::settle(&mut tx, Queue::JobChunks, lease, &done).await? {
+        return Ok(false);
+    }
     sqlx::query(
         "UPDATE jobs SET \
          succeeded = (SELECT COUNT(*) FROM job_items WHERE job_id = $1 AND status = 'succeeded'), \
@@ -329,50 +325,95 @@ async fn run_chunk(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(true)
 }
 
-/// Runs the job worker until `stop` turns true: up to one chunk per core at
-/// a time; the chunk in hand is finished before it stops.
-pub async fn run_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let worker = format!("jobs_{}", uuid::Uuid::new_v4().simple());
-    let parallel = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let mut running = tokio::task::JoinSet::new();
-    loop {
-        if *stop.borrow() {
-            break;
+/// Waits before a failed chunk's next attempt; the last repeats: a chunk
+/// is retried until it finishes.
+const CHUNK_RETRIES: [Duration; 4] = [
+    Duration::from_secs(1),
+    Duration::from_secs(5),
+    Duration::from_secs(30),
+    Duration::from_secs(60),
+];
+
+/// The batch chunk queue's handler.
+struct Chunks {
+    state: AppState,
+}
+
+impl Handler for Chunks {
+    type Item = ChunkItem;
+
+    fn settings(&self) -> Settings {
+        Settings {
+            name: "jobs",
+            lease: LEASE,
+            // One chunk per core at a time: issuing is CPU-bound.
+            capacity: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            in_order: false,
+            poll: Duration::from_secs(1),
         }
-        while running.len() < parallel {
-            match claim(&state, &worker).await {
-                Ok(Some((job, chunk))) => {
-                    let (state, worker) = (state.clone(), worker.clone());
-                    running.spawn(async move {
-                        if let Err(e) = run_chunk(&state, &worker, &job, chunk).await {
-                            tracing::warn!(error = %e, job, chunk, "batch chunk failed; it will be retried");
-                            let _ = sqlx::query(
-                                "UPDATE job_chunks SET status = 'pending', claimed_by = NULL WHERE id = $1",
-                            )
-                            .bind(format!("{job}:{chunk}"))
-                            .execute(state.inner.store.pool())
-                            .await;
-                        }
-                    });
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot claim batch chunks");
-                    break;
+    }
+
+    fn store(&self) -> &super::Store {
+        &self.state.inner.store
+    }
+
+    fn due(&self) -> &tokio::sync::Notify {
+        &self.state.inner.jobs_due
+    }
+
+    async fn run(self: std::sync::Arc<Self>, claimed: Claimed<ChunkItem>) {
+        let Claimed { lease, item } = claimed;
+        let (job, chunk) = (&item.job_id, item.chunk);
+        match run_chunk(&self.state, &lease, job, chunk).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(
+                    job,
+                    chunk,
+                    "a batch chunk outlived its claim; another worker has it"
+                );
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, job, chunk, attempt = lease.attempts, "batch chunk failed; it will be retried");
+                let policy = Policy {
+                    schedule: &CHUNK_RETRIES,
+                    forever: true,
+                };
+                let now = now_ms();
+                let retry = retry::decide(Attempt::Transient, lease.attempts, policy, now, 1.0)
+                    .settlement(now, None, Some(e.to_string()));
+                // Put back only while still ours: a worker whose claim ran
+                // out must not take the chunk from the one that has it now.
+                match self
+                    .state
+                    .inner
+                    .store
+                    .settle(Queue::JobChunks, &lease, &retry)
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(
+                        job,
+                        chunk,
+                        "a failed batch chunk belongs to another worker now"
+                    ),
+                    Err(e) => {
+                        tracing::warn!(error = %e, job, chunk, "cannot put a batch chunk back")
+                    }
                 }
             }
         }
-        tokio::select! {
-            _ = stop.changed() => {},
-            Some(_) = running.join_next(), if !running.is_empty() => {},
-            () = state.inner.jobs_due.notified() => {},
-            () = tokio::time::sleep(Duration::from_secs(1)) => {},
-        }
     }
-    while running.join_next().await.is_some() {}
+}
+
+/// Runs the job worker until `stop` turns true: up to one chunk per core at
+/// a time; the chunks in hand are finished before it stops.
+pub async fn run_worker(state: AppState, stop: tokio::sync::watch::Receiver<bool>) {
+    let handler = std::sync::Arc::new(Chunks { state });
+    runner::run(handler, runner::worker_name("jobs"), stop).await;
 }
 
 /// Marks a job's chunks as claimed by `worker` until `until` (Unix ms), as

@@ -18,9 +18,9 @@ use serde_json::{json, Value};
 use sqlx::Row as _;
 
 use super::auth::{Principal, Scope};
+use super::db::{now_ms, StoreError};
 use super::error::{ApiError, FieldProblem};
 use super::passes::{create_pass, issue_record, parse_new};
-use super::store::{now_ms, StoreError};
 use super::webhooks::{emit, Event};
 use super::{rfc3339, AppState, Body};
 

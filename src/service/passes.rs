@@ -10,8 +10,8 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 
 use super::auth::{Principal, Scope};
+use super::db::{now_ms, PassQuery, PassRecord, PassStatus};
 use super::error::{ApiError, FieldProblem};
-use super::store::{now_ms, PassQuery, PassRecord, PassStatus};
 use super::webhooks::Event;
 use super::{rfc3339, AppState, Body};
 use crate::issue::{IssueError, IssuedPass, Issuer, Stamp};

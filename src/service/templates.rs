@@ -10,8 +10,8 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::auth::{Principal, Scope};
+use super::db::now_ms;
 use super::error::ApiError;
-use super::store::now_ms;
 use super::AppState;
 use crate::google::GoogleType;
 use crate::model::{Diagnostic, Location, Severity};

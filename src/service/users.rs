@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use sqlx::Row as _;
 
 use super::auth::{new_user_token, Principal, Scope};
+use super::db::{now_ms, PassQuery};
 use super::error::{ApiError, FieldProblem};
-use super::store::{now_ms, PassQuery};
 use super::webhooks::{emit, Event};
 use super::{rfc3339, AppState, Body};
 

@@ -24,8 +24,10 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row as _, Transaction};
 
 use super::auth::{hex, Principal, Scope};
+use super::db::{now_ms, Claimed as DbClaimed, DeliveryItem, Lease, Queue, StoreError};
 use super::error::{ApiError, FieldProblem};
-use super::store::{now_ms, RetryQueue, StoreError};
+use super::outbox::retry::{self, Attempt, Decision, Policy};
+use super::outbox::runner::{self, Handler, Settings};
 use super::{rfc3339, AppState, Body};
 
 /// Event types an endpoint can subscribe to.
@@ -51,8 +53,8 @@ pub const TEST_EVENT: &str = "webhook.test";
 /// How long a claimed delivery belongs to its instance.
 const LEASE: Duration = Duration::from_secs(60);
 
-/// Deliveries claimed at once by one worker.
-const CLAIM_BATCH: i64 = 16;
+/// Deliveries in flight at once in one instance.
+const CONCURRENCY: usize = 16;
 
 /// Delivery settings.
 #[derive(Debug, Clone)]
@@ -398,7 +400,6 @@ pub fn signature_headers(
 
 struct Claimed {
     id: String,
-    attempts: i64,
     endpoint_id: String,
     url: String,
     secret: String,
@@ -415,55 +416,21 @@ fn event_type(s: &str) -> &'static str {
         .unwrap_or("unknown")
 }
 
-async fn claim(state: &AppState, worker: &str) -> Result<Vec<Claimed>, StoreError> {
-    let store = &state.inner.store;
-    let lease = i64::try_from(LEASE.as_millis()).unwrap_or(60_000);
-    let rows = store
-        .claim_due(
-            &RetryQueue {
-                table: "webhook_deliveries",
-                in_flight: "delivering",
-                order: "next_attempt_at",
-                returning: "id",
-            },
-            worker,
-            lease,
-            CLAIM_BATCH,
-        )
-        .await?;
-    let now = now_ms();
-    let mut out = Vec::new();
-    for r in rows {
-        let id: String = r.try_get("id")?;
-        let row = sqlx::query(
-            "SELECT d.id, d.attempts, d.endpoint_id, e.url, e.secret, e.status AS endpoint_status, \
-             ev.id AS event_id, ev.type AS event_type, ev.created_at AS event_created_at, ev.data \
-             FROM webhook_deliveries d \
-             JOIN webhook_endpoints e ON e.id = d.endpoint_id \
-             JOIN events ev ON ev.id = d.event_id WHERE d.id = $1 AND d.claimed_by = $2",
-        )
-        .bind(&id)
-        .bind(worker)
-        .fetch_optional(store.pool())
-        .await?;
-        let Some(row) = row else {
-            // The endpoint was deleted: nothing to deliver to.
-            finish(
-                state,
-                &id,
-                worker,
-                None,
-                "cancelled",
-                None,
-                Some("endpoint deleted"),
-                now,
-            )
-            .await?;
-            continue;
-        };
-        out.push(claimed(&row)?);
-    }
-    Ok(out)
+/// Reads a claimed delivery's event and endpoint; `None` when the
+/// endpoint was deleted.
+async fn load(state: &AppState, lease: &Lease) -> Result<Option<Claimed>, StoreError> {
+    let row = sqlx::query(
+        "SELECT d.id, d.endpoint_id, e.url, e.secret, e.status AS endpoint_status, \
+         ev.id AS event_id, ev.type AS event_type, ev.created_at AS event_created_at, ev.data \
+         FROM webhook_deliveries d \
+         JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+         JOIN events ev ON ev.id = d.event_id WHERE d.id = $1 AND d.claimed_by = $2",
+    )
+    .bind(&lease.id)
+    .bind(&lease.worker)
+    .fetch_optional(state.inner.store.pool())
+    .await?;
+    row.as_ref().map(claimed).transpose()
 }
 
 fn claimed(r: &AnyRow) -> Result<Claimed, StoreError> {
@@ -471,7 +438,6 @@ fn claimed(r: &AnyRow) -> Result<Claimed, StoreError> {
     let data: String = r.try_get("data")?;
     Ok(Claimed {
         id: r.try_get("id")?,
-        attempts: r.try_get("attempts")?,
         endpoint_id: r.try_get("endpoint_id")?,
         url: r.try_get("url")?,
         secret: r.try_get("secret")?,
@@ -486,134 +452,111 @@ fn claimed(r: &AnyRow) -> Result<Claimed, StoreError> {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn finish(
-    state: &AppState,
-    id: &str,
-    worker: &str,
-    attempts: Option<i64>,
-    status: &str,
-    code: Option<u16>,
-    error: Option<&str>,
-    next: i64,
-) -> Result<(), StoreError> {
-    let mut sql = String::from(
-        "UPDATE webhook_deliveries SET status = $1, next_attempt_at = $2, last_status_code = $3, \
-         last_error = $4, claimed_by = NULL, claimed_until = NULL, updated_at = $5 \
-         WHERE id = $6 AND claimed_by = $7",
-    );
-    if attempts.is_some() {
-        sql.push_str(" AND attempts = $8");
-    }
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(status.to_owned())
-        .bind(next)
-        .bind(code.map(i64::from))
-        .bind(error.map(|e| e.chars().take(500).collect::<String>()))
-        .bind(now_ms())
-        .bind(id.to_owned())
-        .bind(worker.to_owned());
-    if let Some(a) = attempts {
-        q = q.bind(a);
-    }
-    q.execute(state.inner.store.pool()).await?;
-    Ok(())
-}
-
-/// A random factor in [0.8, 1.2).
-fn jitter() -> f64 {
-    let mut b = [0u8; 2];
-    let _ = openssl::rand::rand_bytes(&mut b);
-    0.8 + 0.4 * f64::from(u16::from_le_bytes(b)) / 65536.0
-}
-
-async fn deliver(state: &AppState, client: &reqwest::Client, worker: &str, d: Claimed) {
-    let cfg = &state.inner.config.webhooks;
-    let now = now_ms();
-    if d.endpoint_status != "enabled" {
-        let _ = finish(
-            state,
-            &d.id,
-            worker,
-            Some(d.attempts),
-            "cancelled",
-            None,
-            Some("endpoint disabled"),
-            now,
-        )
-        .await;
-        return;
-    }
+/// Posts one event to its endpoint.
+async fn post(
+    cfg: &WebhookConfig,
+    client: &reqwest::Client,
+    d: &Claimed,
+    now: i64,
+) -> Result<u16, String> {
     let body = d.event.body().to_string();
-    let outcome: Result<u16, String> = async {
-        check_url(&d.url, cfg.allow_private_networks)?;
-        let headers = signature_headers(&d.secret, &d.event.id, now / 1000, body.as_bytes())
-            .map_err(|e| e.to_string())?;
-        let mut req = client
-            .post(&d.url)
-            .header("content-type", "application/json");
-        for (k, v) in headers {
-            req = req.header(k, v);
-        }
-        let res = req.body(body.clone()).send().await.map_err(|e| {
-            let mut s = e.to_string();
-            let mut src = std::error::Error::source(&e);
-            while let Some(inner) = src {
-                s.push_str(": ");
-                s.push_str(&inner.to_string());
-                src = inner.source();
-            }
-            s
-        })?;
-        Ok(res.status().as_u16())
+    check_url(&d.url, cfg.allow_private_networks)?;
+    let headers = signature_headers(&d.secret, &d.event.id, now / 1000, body.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut req = client
+        .post(&d.url)
+        .header("content-type", "application/json");
+    for (k, v) in headers {
+        req = req.header(k, v);
     }
-    .await;
-    let max_attempts = i64::try_from(cfg.retry_schedule.len()).unwrap_or(0) + 1;
-    let (status, code, error, next, outcome_name) = match outcome {
-        Ok(c) if (200..300).contains(&c) => ("succeeded", Some(c), None, now, "succeeded"),
-        Ok(410) => (
-            "failed",
-            Some(410),
-            Some("410 Gone: endpoint disabled".to_owned()),
-            now,
-            "gone",
-        ),
-        other => {
-            let (code, error) = match other {
-                Ok(c) => (Some(c), format!("HTTP {c}")),
-                Err(e) => (None, e),
-            };
-            if d.attempts >= max_attempts {
-                (
-                    "failed",
-                    code,
-                    Some(format!("{error}; gave up after {} attempts", d.attempts)),
-                    now,
-                    "failed",
-                )
-            } else {
-                let idx = usize::try_from(d.attempts - 1).unwrap_or(0);
-                let wait = cfg.retry_schedule.get(idx).copied().unwrap_or_default();
-                let wait_ms = (wait.as_millis() as f64 * jitter()) as i64;
-                ("pending", code, Some(error), now + wait_ms, "retrying")
+    let res = req.body(body).send().await.map_err(|e| {
+        let mut s = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(inner) = src {
+            s.push_str(": ");
+            s.push_str(&inner.to_string());
+            src = inner.source();
+        }
+        s
+    })?;
+    Ok(res.status().as_u16())
+}
+
+/// Delivers one claimed delivery and settles it while the claim holds.
+async fn deliver(state: &AppState, client: &reqwest::Client, lease: Lease) {
+    let cfg = &state.inner.config.webhooks;
+    let store = &state.inner.store;
+    let now = now_ms();
+    let d = match load(state, &lease).await {
+        Ok(Some(d)) => d,
+        Ok(None) => {
+            // The endpoint was deleted: nothing to deliver to.
+            let cancelled = Decision::Finish("cancelled").settlement(
+                now,
+                None,
+                Some("endpoint deleted".into()),
+            );
+            if let Err(e) = store.settle(Queue::Deliveries, &lease, &cancelled).await {
+                tracing::warn!(error = %e, delivery = %lease.id, "cannot record a webhook delivery");
             }
+            return;
+        }
+        Err(e) => {
+            // Left in flight: the claim runs out and the delivery is retried.
+            tracing::warn!(error = %e, delivery = %lease.id, "cannot read a claimed webhook delivery");
+            return;
         }
     };
-    tracing::info!(delivery = %d.id, event = %d.event.id, attempt = d.attempts, outcome = outcome_name, status_code = ?code, "webhook delivery");
-    state.inner.metrics.webhook_delivery(outcome_name);
-    if let Err(e) = finish(
-        state,
-        &d.id,
-        worker,
-        Some(d.attempts),
-        status,
-        code,
-        error.as_deref(),
-        next,
-    )
-    .await
-    {
-        tracing::warn!(error = %e, delivery = %d.id, "cannot record a webhook delivery");
+    let (attempt, code, error, outcome_name) = if d.endpoint_status == "enabled" {
+        match post(cfg, client, &d, now).await {
+            Ok(c) if (200..300).contains(&c) => {
+                (Attempt::Done("succeeded"), Some(c), None, "succeeded")
+            }
+            Ok(410) => (
+                Attempt::Final,
+                Some(410),
+                Some("410 Gone: endpoint disabled".to_owned()),
+                "gone",
+            ),
+            Ok(c) => (Attempt::Transient, Some(c), Some(format!("HTTP {c}")), ""),
+            Err(e) => (Attempt::Transient, None, Some(e), ""),
+        }
+    } else {
+        (
+            Attempt::Done("cancelled"),
+            None,
+            Some("endpoint disabled".to_owned()),
+            "cancelled",
+        )
+    };
+    let policy = Policy {
+        schedule: &cfg.retry_schedule,
+        forever: false,
+    };
+    let decision = retry::decide(attempt, lease.attempts, policy, now, runner::jitter());
+    let (outcome_name, error) = match decision {
+        Decision::RetryAt(_) => ("retrying", error),
+        Decision::GiveUp if attempt == Attempt::Transient => (
+            "failed",
+            error.map(|e| format!("{e}; gave up after {} attempts", lease.attempts)),
+        ),
+        _ => (outcome_name, error),
+    };
+    tracing::info!(delivery = %d.id, event = %d.event.id, attempt = lease.attempts, outcome = outcome_name, status_code = ?code, "webhook delivery");
+    if outcome_name != "cancelled" {
+        state.inner.metrics.webhook_delivery(outcome_name);
+    }
+    let settlement = decision.settlement(now, code, error);
+    match store.settle(Queue::Deliveries, &lease, &settlement).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(delivery = %d.id, "a webhook delivery outlived its claim; another worker has it");
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, delivery = %d.id, "cannot record a webhook delivery");
+            return;
+        }
     }
     if code == Some(410) {
         if let Err(e) = disable(state, &d.endpoint_id, "the endpoint answered 410 Gone").await {
@@ -645,10 +588,41 @@ async fn disable(state: &AppState, endpoint: &str, reason: &str) -> Result<(), S
     Ok(())
 }
 
+/// The webhook queue's handler.
+struct Deliveries {
+    state: AppState,
+    client: reqwest::Client,
+}
+
+impl Handler for Deliveries {
+    type Item = DeliveryItem;
+
+    fn settings(&self) -> Settings {
+        Settings {
+            name: "webhooks",
+            lease: LEASE,
+            capacity: CONCURRENCY,
+            in_order: false,
+            poll: self.state.inner.config.webhooks.poll_interval,
+        }
+    }
+
+    fn store(&self) -> &super::Store {
+        &self.state.inner.store
+    }
+
+    fn due(&self) -> &tokio::sync::Notify {
+        &self.state.inner.deliveries_due
+    }
+
+    async fn run(self: Arc<Self>, claimed: DbClaimed<DeliveryItem>) {
+        deliver(&self.state, &self.client, claimed.lease).await;
+    }
+}
+
 /// Runs the delivery worker until `stop` turns true; deliveries in flight
 /// finish first.
-pub async fn run_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let worker = format!("worker_{}", uuid::Uuid::new_v4().simple());
+pub async fn run_worker(state: AppState, stop: tokio::sync::watch::Receiver<bool>) {
     let client = match client(&state.inner.config.webhooks) {
         Ok(c) => c,
         Err(e) => {
@@ -656,30 +630,8 @@ pub async fn run_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<
             return;
         }
     };
-    let poll = state.inner.config.webhooks.poll_interval;
-    loop {
-        if *stop.borrow() {
-            break;
-        }
-        match claim(&state, &worker).await {
-            Ok(batch) if !batch.is_empty() => {
-                let mut set = tokio::task::JoinSet::new();
-                for d in batch {
-                    let (state, client, worker) = (state.clone(), client.clone(), worker.clone());
-                    set.spawn(async move { deliver(&state, &client, &worker, d).await });
-                }
-                while set.join_next().await.is_some() {}
-                continue;
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "cannot claim webhook deliveries"),
-        }
-        tokio::select! {
-            _ = stop.changed() => {},
-            () = state.inner.deliveries_due.notified() => {},
-            () = tokio::time::sleep(poll) => {},
-        }
-    }
+    let handler = Arc::new(Deliveries { state, client });
+    runner::run(handler, runner::worker_name("worker"), stop).await;
 }
 
 // ---- API ----

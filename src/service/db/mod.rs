@@ -11,7 +11,13 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, Row as _};
 
 use super::webhooks::Event;
+
+mod queue;
+
 use crate::template::PassOverrides;
+pub(crate) use queue::{
+    settle, ChunkItem, Claimed, DeliveryItem, GoogleItem, Item, Lease, PushItem, Queue, Settlement,
+};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -38,35 +44,48 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
         1,
         "keys and passes",
-        include_str!("../../migrations/0001_keys_and_passes.sql"),
+        include_str!("../../../migrations/0001_keys_and_passes.sql"),
     ),
     (
         2,
         "idempotency",
-        include_str!("../../migrations/0002_idempotency.sql"),
+        include_str!("../../../migrations/0002_idempotency.sql"),
     ),
     (
         3,
         "webhooks",
-        include_str!("../../migrations/0003_webhooks.sql"),
+        include_str!("../../../migrations/0003_webhooks.sql"),
     ),
-    (4, "jobs", include_str!("../../migrations/0004_jobs.sql")),
+    (4, "jobs", include_str!("../../../migrations/0004_jobs.sql")),
     (
         5,
         "apple updates",
-        include_str!("../../migrations/0005_apple_updates.sql"),
+        include_str!("../../../migrations/0005_apple_updates.sql"),
     ),
     (
         6,
         "google updates",
-        include_str!("../../migrations/0006_google_updates.sql"),
+        include_str!("../../../migrations/0006_google_updates.sql"),
     ),
-    (7, "users", include_str!("../../migrations/0007_users.sql")),
-    (8, "links", include_str!("../../migrations/0008_links.sql")),
+    (
+        7,
+        "users",
+        include_str!("../../../migrations/0007_users.sql"),
+    ),
+    (
+        8,
+        "links",
+        include_str!("../../../migrations/0008_links.sql"),
+    ),
     (
         9,
         "google callbacks",
-        include_str!("../../migrations/0009_google_callbacks.sql"),
+        include_str!("../../../migrations/0009_google_callbacks.sql"),
+    ),
+    (
+        10,
+        "job chunk retries",
+        include_str!("../../../migrations/0010_job_chunk_retries.sql"),
     ),
 ];
 
@@ -179,55 +198,6 @@ impl Store {
     /// The backend in use.
     pub fn backend(&self) -> Backend {
         self.backend
-    }
-
-    /// The suffix that makes a claiming sub-select skip rows another
-    /// instance holds: `FOR UPDATE SKIP LOCKED` on PostgreSQL; nothing on
-    /// SQLite, where the claiming UPDATE runs under the single write lock.
-    pub(crate) fn skip_locked(&self) -> &'static str {
-        match self.backend {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        }
-    }
-
-    /// Claims up to `limit` due rows of a retry queue for `worker` until
-    /// `now + lease_ms`: rows `pending` whose `next_attempt_at` has come, and
-    /// rows in flight whose lease ran out (their instance died). Each claim
-    /// increments `attempts`. Returns the claimed rows' `queue.returning`
-    /// columns.
-    ///
-    /// # Errors
-    /// [`StoreError`].
-    pub(crate) async fn claim_due(
-        &self,
-        queue: &RetryQueue,
-        worker: &str,
-        lease_ms: i64,
-        limit: i64,
-    ) -> Result<Vec<AnyRow>, StoreError> {
-        let RetryQueue {
-            table,
-            in_flight,
-            order,
-            returning,
-        } = queue;
-        let lock = self.skip_locked();
-        let sql = format!(
-            "UPDATE {table} SET status = '{in_flight}', claimed_by = $1, claimed_until = $2, \
-             attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM {table} \
-             WHERE (status = 'pending' AND next_attempt_at <= $3) \
-             OR (status = '{in_flight}' AND claimed_until < $3) \
-             ORDER BY {order} LIMIT $4{lock}) RETURNING {returning}"
-        );
-        let now = now_ms();
-        Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(worker.to_owned())
-            .bind(now + lease_ms)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?)
     }
 
     /// Whether the database answers.
@@ -610,21 +580,6 @@ impl Store {
 
 const PASS_COLUMNS: &str = "id, template_id, serial_number, auth_token, status, custom_fields, \
                             overrides, user_id, version, created_at, updated_at";
-
-/// A durable retry queue (webhook deliveries, pushes, Google updates):
-/// a table with `id, status, attempts, next_attempt_at, claimed_by,
-/// claimed_until, updated_at`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RetryQueue {
-    /// The table.
-    pub(crate) table: &'static str,
-    /// The status of a claimed row.
-    pub(crate) in_flight: &'static str,
-    /// The claiming order.
-    pub(crate) order: &'static str,
-    /// Columns returned for each claimed row.
-    pub(crate) returning: &'static str,
-}
 
 /// A stored API key.
 #[derive(Debug, Clone)]
