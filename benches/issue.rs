@@ -102,14 +102,8 @@ fn benches(c: &mut Criterion) {
             .expect("pkpass")
         })
     });
-    let issuer = Issuer {
-        template: &template,
-        identity: &identity,
-        web_service_url: Some("https://passes.example.com/apple"),
-        apple: true,
-        google: None,
-        google_skinny: false,
-    };
+    let issuer =
+        Issuer::new(&template, &identity).web_service_url(Some("https://passes.example.com/apple"));
     c.bench_function("whole pass (render + package)", |b| {
         b.iter(|| issuer.issue(black_box(&fields), &stamp).expect("issue"))
     });
@@ -122,10 +116,7 @@ fn benches(c: &mut Criterion) {
         origins: vec![],
         public_url: Some("https://passes.example.com".into()),
     };
-    let both = Issuer {
-        google: Some(&google),
-        ..issuer
-    };
+    let both = issuer.google(Some(&google));
     c.bench_function("whole pass, Apple + Google", |b| {
         b.iter(|| both.issue(black_box(&fields), &stamp).expect("issue"))
     });

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{header, Method, Request};
-use passforge::service::auth::{create_key, Scope};
+use passforge::service::{create_key, Scope};
 use passforge::service::{router, ApnsConfig, AppState, RateLimit, ServiceConfig, Store};
 use tower::ServiceExt as _;
 

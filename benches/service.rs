@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use passforge::google::{test_service_account, GoogleConfig, IssuerId};
-use passforge::service::auth::{create_key, Scope};
+use passforge::service::{create_key, Scope};
 use passforge::service::{AppState, RateLimit, ServiceConfig, Store};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 

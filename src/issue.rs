@@ -112,22 +112,73 @@ pub enum IssueError {
     Json(#[from] serde_json::Error),
 }
 
-/// Everything needed to issue passes from one template.
+/// Everything needed to issue passes from one template: built with
+/// [`Issuer::new`] and the setters below (Apple only, no web service, no
+/// Google by default).
+///
+/// ```no_run
+/// # use passforge::issue::Issuer;
+/// # fn f(template: &passforge::template::Template, identity: &passforge::apple::SigningIdentity) {
+/// let issuer = Issuer::new(template, identity).web_service_url(Some("https://passes.example.com/apple"));
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Issuer<'a> {
-    /// The loaded template.
-    pub template: &'a Template,
-    /// The signing identity.
-    pub identity: &'a SigningIdentity,
-    /// The web service URL written into passes, if any.
-    pub web_service_url: Option<&'a str>,
-    /// Whether to sign a `.pkpass` for each pass.
-    pub apple: bool,
-    /// Google settings, when each pass also gets a Google save link.
-    pub google: Option<&'a GoogleConfig>,
-    /// Google save links reference classes and objects inserted over REST
-    /// instead of carrying them.
-    pub google_skinny: bool,
+    template: &'a Template,
+    identity: &'a SigningIdentity,
+    web_service_url: Option<&'a str>,
+    apple: bool,
+    google: Option<&'a GoogleConfig>,
+    google_skinny: bool,
+}
+
+impl<'a> Issuer<'a> {
+    /// Issues `.pkpass` files from `template`, signed by `identity`.
+    pub fn new(template: &'a Template, identity: &'a SigningIdentity) -> Self {
+        Self {
+            template,
+            identity,
+            web_service_url: None,
+            apple: true,
+            google: None,
+            google_skinny: false,
+        }
+    }
+
+    /// The PassKit web service URL written into passes (each then gets its
+    /// own authentication token); `None` leaves both keys out.
+    #[must_use]
+    pub fn web_service_url(mut self, url: Option<&'a str>) -> Self {
+        self.web_service_url = url;
+        self
+    }
+
+    /// Whether each pass gets a signed `.pkpass` (on by default).
+    #[must_use]
+    pub fn apple(mut self, on: bool) -> Self {
+        self.apple = on;
+        self
+    }
+
+    /// Google Wallet settings: each pass also gets a save link.
+    #[must_use]
+    pub fn google(mut self, google: Option<&'a GoogleConfig>) -> Self {
+        self.google = google;
+        self
+    }
+
+    /// Save links reference classes and objects inserted over REST instead
+    /// of carrying them.
+    #[must_use]
+    pub fn google_skinny(mut self, on: bool) -> Self {
+        self.google_skinny = on;
+        self
+    }
+
+    /// The template.
+    pub fn template(&self) -> &'a Template {
+        self.template
+    }
 }
 
 impl Issuer<'_> {

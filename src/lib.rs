@@ -13,7 +13,7 @@
 //!     None,
 //!     &std::fs::read("certs-example/wwdr-ca.pem")?,
 //! )?;
-//! let issuer = Issuer { template: &template, identity: &identity, web_service_url: None, apple: true, google: None, google_skinny: false };
+//! let issuer = Issuer::new(&template, &identity);
 //! let row = serde_json::json!({
 //!     "attendee": "Ada Lovelace", "seat": "A1", "doorsOpen": "2027-06-12T19:00:00+01:00",
 //! });
@@ -40,10 +40,7 @@
 //!     origins: vec!["https://shop.example.com".into()],
 //!     public_url: Some("https://passes.example.com".into()),
 //! };
-//! let issuer = Issuer {
-//!     template: &template, identity: &identity, web_service_url: None,
-//!     apple: true, google: Some(&google), google_skinny: false,
-//! };
+//! let issuer = Issuer::new(&template, &identity).google(Some(&google));
 //! let row = serde_json::json!({"offer": "Boots", "discount": 15, "code": "BOOTS-15", "expires": "2027-03-31"});
 //! let stamp = Stamp::new("COUPON-1", "0123456789abcdef0123", chrono::Utc::now())?;
 //! let pass = issuer.issue(row.as_object().expect("an object"), &stamp)?;

@@ -106,14 +106,9 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
     let template = load_dir(&args.template).map_err(|e| anyhow::anyhow!("{e}"))?;
     let rows = sample_rows(&args.template, args.rows)?;
     let threads = super::worker_threads(args.threads);
-    let issuer = Issuer {
-        template: &template,
-        identity: &signing.identity,
-        web_service_url: signing.web_service_url.as_deref(),
-        apple: true,
-        google: google.as_ref(),
-        google_skinny: false,
-    };
+    let issuer = Issuer::new(&template, &signing.identity)
+        .web_service_url(signing.web_service_url.as_deref())
+        .google(google.as_ref());
     let base = match &args.out_dir {
         Some(d) => d.clone(),
         None => {

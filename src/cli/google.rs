@@ -73,14 +73,11 @@ pub(crate) fn run(cmd: GoogleCommand) -> anyhow::Result<Outcome> {
         authentication_token: AuthToken::random(),
         signing_time: Utc::now().trunc_subsecs(0),
     };
-    let issuer = Issuer {
-        template: &template,
-        identity: &signing.identity,
-        web_service_url: signing.web_service_url.as_deref(),
-        apple: false,
-        google: Some(&google),
-        google_skinny: args.skinny,
-    };
+    let issuer = Issuer::new(&template, &signing.identity)
+        .web_service_url(signing.web_service_url.as_deref())
+        .apple(false)
+        .google(Some(&google))
+        .google_skinny(args.skinny);
     let issued = issuer
         .issue(&row, &stamp)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.data.display()))?;

@@ -441,14 +441,11 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
         }
     }
 
-    let issuer = Issuer {
-        template: &template,
-        identity: &signing.identity,
-        web_service_url: signing.web_service_url.as_deref(),
-        apple: args.out.is_some(),
-        google: google.as_ref(),
-        google_skinny: args.google_skinny,
-    };
+    let issuer = Issuer::new(&template, &signing.identity)
+        .web_service_url(signing.web_service_url.as_deref())
+        .apple(args.out.is_some())
+        .google(google.as_ref())
+        .google_skinny(args.google_skinny);
     let signing_time = Utc::now().trunc_subsecs(0);
 
     let pb = ProgressBar::new_spinner();
@@ -774,10 +771,7 @@ pub(crate) fn run_pipeline(
     let (tx, rx) = std::sync::mpsc::sync_channel::<ChunkResult>(2);
     let buffers = &Buffers::default();
     // Rows an earlier run issued get their Google link only.
-    let google_only = &Issuer {
-        apple: false,
-        ..*issuer
-    };
+    let google_only = &issuer.apple(false);
     std::thread::scope(|scope| {
         let writer = scope.spawn(move || {
             let mut stats = Stats::default();

@@ -54,6 +54,10 @@ enum Command {
     #[cfg(feature = "server")]
     #[command(subcommand)]
     Keys(serve::KeysCommand),
+    /// Print the service's OpenAPI 3.1 document (as `GET /openapi.json`
+    /// answers it), without a server.
+    #[cfg(feature = "server")]
+    Openapi,
 }
 
 /// The outcome of a command that ran to the end.
@@ -76,6 +80,15 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve::run(&args),
         #[cfg(feature = "server")]
         Command::Keys(cmd) => serve::keys(&cmd),
+        #[cfg(feature = "server")]
+        Command::Openapi => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&passforge::service::openapi_document())
+                    .unwrap_or_default()
+            );
+            Ok(Outcome::Success)
+        }
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

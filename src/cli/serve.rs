@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use passforge::service::auth::{create_key, parse_scopes};
+use passforge::service::{create_key, parse_scopes};
 use passforge::service::{AppState, JwtAuth, RateLimit, ServiceConfig, Store};
 
 use super::config::{ConfigArgs, Secret};
@@ -216,7 +216,7 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
                 .as_array()
                 .map(|a| {
                     a.iter()
-                        .filter(|k| k["protocolVersion"] == passforge::service::callbacks::PROTOCOL)
+                        .filter(|k| k["protocolVersion"] == passforge::service::CALLBACK_PROTOCOL)
                         .filter_map(|k| k["keyValue"].as_str().map(str::to_owned))
                         .collect()
                 })
@@ -225,10 +225,10 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
                 anyhow::bail!(
                     "{} holds no {} key (expected {{\"keys\": [{{\"keyValue\": …, \"protocolVersion\": \"ECv2SigningOnly\"}}]}})",
                     p.display(),
-                    passforge::service::callbacks::PROTOCOL
+                    passforge::service::CALLBACK_PROTOCOL
                 );
             }
-            Some(passforge::service::callbacks::CallbackConfig {
+            Some(passforge::service::CallbackConfig {
                 root_keys,
                 sender_id: args.google_callback_sender_id.clone(),
                 recipient_id: google.issuer_id.as_str().to_owned(),

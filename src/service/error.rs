@@ -1,16 +1,17 @@
-//! API errors as RFC 9457 `application/problem+json`:
-//! `{type, title, status, detail, code, errors: [{pointer, detail}]}`.
-//! Server errors are logged with their cause and answered without it.
+//! The service's error: what the API answers as RFC 9457
+//! `application/problem+json` (`{type, title, status, detail, code,
+//! errors: [{pointer, detail}]}`; `http::problem` writes it). Domain
+//! operations return it; server errors are logged with their cause and
+//! answered without it.
 
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use http::{header, HeaderValue, StatusCode};
 use serde::Serialize;
 
 use super::db::StoreError;
 
 /// One problem inside a request, located by a JSON pointer into the body
 /// (or the name of a query parameter or header).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldProblem {
     /// Where: `/customFields/seat`, `limit`, `X-API-Key`.
     pub pointer: String,
@@ -89,12 +90,6 @@ impl ApiError {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
-        StoreError::from(e).into()
-    }
-}
-
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -108,40 +103,36 @@ impl From<StoreError> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
-    #[serde(rename = "type")]
-    ty: String,
-    title: &'a str,
-    status: u16,
-    detail: &'a str,
-    code: &'a str,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    errors: &'a [FieldProblem],
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = Problem {
-            ty: format!(
-                "https://passforge.dev/problems/{}",
-                self.code.replace('_', "-")
-            ),
-            title: self.status.canonical_reason().unwrap_or("Error"),
-            status: self.status.as_u16(),
-            detail: &self.detail,
-            code: self.code,
-            errors: &self.errors,
-        };
-        let body = serde_json::to_vec(&body).unwrap_or_default();
-        let mut res = (self.status, body).into_response();
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        for (k, v) in self.headers {
-            res.headers_mut().insert(k, v);
+impl FieldProblem {
+    /// A problem at `pointer`.
+    pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            pointer: pointer.into(),
+            detail: detail.into(),
         }
-        res
     }
 }
+
+impl ApiError {
+    /// 422 listing `errors` (`what` names the request: "the request has 2
+    /// problem(s)").
+    pub fn problems(errors: Vec<FieldProblem>) -> Self {
+        Self::invalid(
+            format!("the request has {} problem(s); see errors", errors.len()),
+            errors,
+        )
+    }
+
+    /// 409 with a code.
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, detail)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl std::error::Error for ApiError {}

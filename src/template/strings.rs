@@ -73,7 +73,7 @@ pub(crate) fn parse_strings(file: &str, bytes: &[u8]) -> (StringsTable, Vec<Diag
 
 fn decode(bytes: &[u8]) -> Result<String, String> {
     let utf16 = |b: &[u8], le: bool| -> Result<String, String> {
-        if b.len() % 2 != 0 {
+        if !b.len().is_multiple_of(2) {
             return Err("UTF-16 file has an odd number of bytes".to_owned());
         }
         let units: Vec<u16> = b

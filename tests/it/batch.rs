@@ -199,14 +199,8 @@ fn output_is_byte_identical_across_thread_counts() {
     let template =
         passforge::template::load_dir(&root().join("templates/event-ticket")).expect("template");
     let identity = passforge::apple::test_identity::load().expect("identity");
-    let issuer = Issuer {
-        template: &template,
-        identity: &identity,
-        web_service_url: Some("https://pf.example/apple"),
-        apple: true,
-        google: None,
-        google_skinny: false,
-    };
+    let issuer =
+        Issuer::new(&template, &identity).web_service_url(Some("https://pf.example/apple"));
     let time = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("time");
     let items = || -> Vec<(usize, serde_json::Map<String, serde_json::Value>, Stamp)> {
         (0..64)

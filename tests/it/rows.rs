@@ -300,14 +300,8 @@ fn library_issue_is_deterministic_for_fixed_stamps() {
     let template =
         passforge::template::load_dir(&root().join("templates/event-ticket")).expect("template");
     let identity = passforge::apple::test_identity::load().expect("identity");
-    let issuer = Issuer {
-        template: &template,
-        identity: &identity,
-        web_service_url: Some("https://pf.example/apple"),
-        apple: true,
-        google: None,
-        google_skinny: false,
-    };
+    let issuer =
+        Issuer::new(&template, &identity).web_service_url(Some("https://pf.example/apple"));
     let row = json!({"attendee": "Ada", "seat": "A1", "doorsOpen": "2027-06-12T19:00:00+01:00"});
     let time = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("time");
     let stamp = Stamp::new("FIXED-1", "abcdefabcdefabcdef01", time).expect("stamp");

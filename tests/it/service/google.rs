@@ -174,7 +174,7 @@ async fn google_callbacks_create_and_remove_connections() {
     let (root_key, root_public) = p256();
     let h = harness().await;
     let mut config = test_config(generous());
-    config.google_callbacks = Some(passforge::service::callbacks::CallbackConfig {
+    config.google_callbacks = Some(passforge::service::CallbackConfig {
         root_keys: vec![root_public],
         sender_id: "GooglePayPasses".into(),
         recipient_id: test_service_account::ISSUER_ID.into(),

@@ -168,12 +168,18 @@ async fn a_chunk_of_a_dead_instance_is_taken_over() {
         .await;
     let id = job["id"].as_str().expect("id").to_owned();
     // An instance claimed the chunk and died: its lease ran out a minute ago.
-    let store = Store::connect(&h.db_url).await.expect("database");
     let expired = chrono::Utc::now().timestamp_millis() - 60_000;
-    let claimed =
-        passforge::service::jobs::mark_claimed_for_test(&store, &id, "dead-instance", expired)
-            .await
-            .expect("claim");
+    let claimed = h
+        .db_execute(
+            "UPDATE job_chunks SET status = 'running', claimed_by = $1, claimed_until = $2, \
+             attempts = attempts + 1 WHERE job_id = $3",
+            vec![
+                DbArg::Text("dead-instance".into()),
+                DbArg::Int(expired),
+                DbArg::Text(id.clone()),
+            ],
+        )
+        .await;
     assert_eq!(claimed, 1);
     let (server, stop) = serve(&h.state);
     let job = wait_job(&h, &key, &id).await;

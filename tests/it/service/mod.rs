@@ -23,7 +23,7 @@ use axum::body::Body as HttpBody;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt as _;
 use passforge::google::{test_service_account, GoogleConfig, IssuerId};
-use passforge::service::auth::{create_key, Scope};
+use passforge::service::{create_key, Scope};
 use passforge::service::{
     router, ApnsConfig, AppState, JwtAuth, RateLimit, ServiceConfig, Store, WebhookConfig,
 };
@@ -36,6 +36,12 @@ use crate::support::{
 };
 
 const JWT_SECRET: &[u8] = b"test-only-jwt-secret-0123456789abcdef";
+
+/// A value bound into [`Harness::db_execute`]'s statement.
+enum DbArg {
+    Text(String),
+    Int(i64),
+}
 
 /// A retry queue whose state tests wait on.
 #[derive(Clone, Copy)]
@@ -198,6 +204,25 @@ impl Harness {
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
         panic!("{table} of pass {pass} never drained");
+    }
+
+    /// Runs one statement on the test's database as something outside the
+    /// service would (an instance that died holding a claim, a clock that
+    /// moved on); the rows it changed.
+    async fn db_execute(&self, sql: &'static str, args: Vec<DbArg>) -> u64 {
+        let pool = sqlx::AnyPool::connect(&self.db_url)
+            .await
+            .expect("database");
+        let mut q = sqlx::query(sql);
+        for a in args {
+            q = match a {
+                DbArg::Text(t) => q.bind(t),
+                DbArg::Int(i) => q.bind(i),
+            };
+        }
+        let n = q.execute(&pool).await.expect("statement").rows_affected();
+        pool.close().await;
+        n
     }
 
     /// How many items of `pass` wait in `queue` (see [`Harness::drained`]).

@@ -1,20 +1,18 @@
-//! The live template registry (the templates folder, loaded at start) and
-//! the `/v1/templates` routes.
+//! The live template registry: the templates folder, loaded at start and
+//! reloaded when a folder changes (watched) or is uploaded; an edit that
+//! breaks a template keeps its last good version live. Loading is blocking
+//! work (folder fingerprint, PNG decoding, deflate): callers on the async
+//! runtime run it on the blocking pool.
+
+pub(crate) mod files;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use axum::extract::{Path as UrlPath, State};
-use axum::Json;
-use serde_json::{json, Value};
-
-use super::auth::{Principal, Scope};
-use super::db::now_ms;
-use super::error::ApiError;
-use super::AppState;
-use crate::google::GoogleType;
 use crate::model::{Diagnostic, Location, Severity};
+use crate::service::clock::now_ms;
+use crate::service::error::ApiError;
 use crate::template::{load_dir, Template, TemplateError};
 
 /// One template folder as the service sees it: the version being served
@@ -93,15 +91,15 @@ fn fingerprint(dir: &Path) -> Option<String> {
         h.update(std::fs::read(path).ok()?);
         h.update([0]);
     }
-    Some(super::auth::hex(&h.finalize()))
+    Some(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 impl Templates {
     /// Loads every template folder under `dir` (a missing folder is empty),
     /// first putting it in order after an interrupted upload or deletion
-    /// (see [`super::upload::recover`]).
+    /// (see [`files::recover`]).
     pub fn load(dir: &Path) -> Self {
-        let recovered = super::upload::recover(dir);
+        let recovered = files::recover(dir);
         for id in &recovered.restored {
             tracing::warn!(template = %id, "an upload replacing this template was interrupted; its previous version is live again");
         }
@@ -305,102 +303,4 @@ impl Templates {
             .map(|e| e.values().cloned().collect())
             .unwrap_or_default()
     }
-}
-
-/// A diagnostic as JSON.
-pub(crate) fn diagnostic_json(d: &Diagnostic) -> Value {
-    let mut v = json!({
-        "severity": d.severity.to_string(),
-        "file": d.file,
-        "code": d.code,
-        "message": d.message,
-    });
-    match &d.location {
-        Location::File => {}
-        Location::Pointer(p) => v["pointer"] = p.clone().into(),
-        Location::LineColumn(l, c) => {
-            v["line"] = (*l).into();
-            v["column"] = (*c).into();
-        }
-        Location::Line(l) => v["line"] = (*l).into(),
-    }
-    v
-}
-
-fn entry_json(e: &TemplateEntry, full: bool) -> Value {
-    let status = match (&e.template, e.failed) {
-        (Some(_), false) => "ready",
-        (Some(_), true) => "stale",
-        (None, _) => "invalid",
-    };
-    let mut v = json!({
-        "id": e.id,
-        "status": status,
-        "loadedAt": super::rfc3339(e.loaded_at),
-        "problems": e.problems.iter().map(diagnostic_json).collect::<Vec<_>>(),
-    });
-    if let Some(t) = &e.template {
-        v["name"] = t.meta().name.clone().into();
-        v["description"] = t.meta().description.clone().into();
-        v["appleStyle"] = t.style().into();
-        v["googleType"] = GoogleType::for_pass(t.style(), t.pass_json()).name().into();
-        if full {
-            v["fieldsSchema"] = t.schema().json_schema();
-        }
-    }
-    v
-}
-
-/// `GET /v1/templates`
-pub(crate) async fn list(
-    State(state): State<AppState>,
-    principal: Principal,
-) -> Result<Json<Value>, ApiError> {
-    principal.require(Scope::Read)?;
-    let data: Vec<Value> = state
-        .inner
-        .templates
-        .list()
-        .iter()
-        .map(|e| entry_json(e, false))
-        .collect();
-    Ok(Json(json!({ "data": data })))
-}
-
-/// `GET /v1/templates/{id}`
-pub(crate) async fn get(
-    State(state): State<AppState>,
-    principal: Principal,
-    UrlPath(id): UrlPath<String>,
-) -> Result<Json<Value>, ApiError> {
-    principal.require(Scope::Read)?;
-    let e = state
-        .inner
-        .templates
-        .get(&id)
-        .ok_or_else(|| ApiError::not_found("template", &id))?;
-    Ok(Json(entry_json(&e, true)))
-}
-
-/// `GET /templates/{id}/{file}`: a template image, public (Google Wallet
-/// fetches pass images from here: `--public-url`/templates/…).
-pub(crate) async fn asset(
-    State(state): State<AppState>,
-    UrlPath((id, file)): UrlPath<(String, String)>,
-) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse as _;
-    let template = state.inner.templates.live(&id)?;
-    let asset = template
-        .assets()
-        .iter()
-        .find(|a| a.name == file && a.name.ends_with(".png"))
-        .ok_or_else(|| ApiError::not_found("image", &format!("{id}/{file}")))?;
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "image/png"),
-            (axum::http::header::CACHE_CONTROL, "public, max-age=300"),
-        ],
-        asset.bytes.clone(),
-    )
-        .into_response())
 }

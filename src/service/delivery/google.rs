@@ -4,151 +4,20 @@
 //! INACTIVE` when voided) and a push message queues a `message`
 //! (`addMessage`), in the transaction of the change, claimed by a worker
 //! like pushes. Access tokens come from the OAuth2 JWT-bearer grant and are
-//! cached until a minute before they expire. Google lets a pass notify at
-//! most 3 times per 24 hours: a 4th message is still added, as
-//! `TEXT` (shown on the pass, no notification), and the API answer says so.
-//! A 404 means the object was never saved to a wallet: nothing to update
-//! (a later save link carries the latest version).
+//! cached until a minute before they expire. A 404 means the object was
+//! never saved to a wallet: nothing to update (a later save link carries
+//! the latest version).
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
-use sqlx::{Any, Row as _, Transaction};
+use serde_json::Value;
 
-use super::db::{now_ms, Claimed, GoogleItem, Lease, PassRecord, Queue, StoreError};
-use super::outbox::retry::{self, Attempt, Policy};
-use super::outbox::runner::{self, Handler, Settings};
-use super::AppState;
 use crate::issue::{Issuer, Stamp};
-
-/// Notifying messages Google allows per pass per 24 hours.
-pub const NOTIFY_LIMIT_PER_DAY: i64 = 3;
-
-/// REST settings.
-#[derive(Debug, Clone)]
-pub struct GoogleApiConfig {
-    /// Whether this instance sends Google updates (see `ApnsConfig::enabled`).
-    pub enabled: bool,
-    /// `https://walletobjects.googleapis.com` in production.
-    pub base_url: String,
-    /// `https://oauth2.googleapis.com/token` in production.
-    pub token_url: String,
-    /// Waits before each retry of a 429/5xx; attempts = 1 + its length.
-    pub retry_schedule: Vec<Duration>,
-    /// How often the worker looks for due updates when not woken.
-    pub poll_interval: Duration,
-    /// Timeout of one request.
-    pub timeout: Duration,
-}
-
-impl Default for GoogleApiConfig {
-    fn default() -> Self {
-        let secs = [2, 10, 60, 300, 1800, 3600];
-        Self {
-            enabled: true,
-            base_url: "https://walletobjects.googleapis.com".into(),
-            token_url: "https://oauth2.googleapis.com/token".into(),
-            retry_schedule: secs.iter().map(|s| Duration::from_secs(*s)).collect(),
-            poll_interval: Duration::from_secs(1),
-            timeout: Duration::from_secs(10),
-        }
-    }
-}
-
-/// What a change asks of Google.
-#[derive(Debug, Clone, Default)]
-pub struct GoogleWork {
-    /// A message to add (`addMessage`), besides the object PATCH.
-    pub message: Option<String>,
-}
-
-/// How many notifying messages this pass sent or queued in the last 24 hours.
-///
-/// # Errors
-/// [`StoreError`].
-pub async fn notifying_messages_today(state: &AppState, pass_id: &str) -> Result<i64, StoreError> {
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n FROM google_updates WHERE pass_id = $1 AND kind = 'message' \
-         AND status <> 'failed' AND created_at > $2 AND payload LIKE '%TEXT_AND_NOTIFY%'",
-    )
-    .bind(pass_id)
-    .bind(now_ms() - 24 * 3600 * 1000)
-    .fetch_one(state.inner.store.pool())
-    .await?;
-    Ok(row.try_get("n")?)
-}
-
-async fn insert(
-    tx: &mut Transaction<'static, Any>,
-    pass_id: &str,
-    kind: &str,
-    payload: &Value,
-) -> Result<(), StoreError> {
-    let now = now_ms();
-    sqlx::query(
-        "INSERT INTO google_updates (id, pass_id, kind, payload, status, attempts, next_attempt_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5)",
-    )
-    .bind(format!("gup_{}", uuid::Uuid::now_v7().simple()))
-    .bind(pass_id)
-    .bind(kind)
-    .bind(payload.to_string())
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Queues a PATCH of the pass's object (unless one is pending: it sends the
-/// latest version anyway) and, with `work.message`, an `addMessage`
-/// (notifying unless the pass reached Google's daily limit).
-///
-/// # Errors
-/// [`StoreError`].
-pub(crate) async fn enqueue(
-    tx: &mut Transaction<'static, Any>,
-    pass_id: &str,
-    work: &GoogleWork,
-) -> Result<(), StoreError> {
-    let pending = sqlx::query(
-        "SELECT COUNT(*) AS n FROM google_updates WHERE pass_id = $1 AND kind = 'patch' AND status = 'pending'",
-    )
-    .bind(pass_id)
-    .fetch_one(&mut **tx)
-    .await?;
-    if pending.try_get::<i64, _>("n")? == 0 {
-        insert(tx, pass_id, "patch", &json!({})).await?;
-    }
-    if let Some(msg) = &work.message {
-        let today = sqlx::query(
-            "SELECT COUNT(*) AS n FROM google_updates WHERE pass_id = $1 AND kind = 'message' \
-             AND status <> 'failed' AND created_at > $2 AND payload LIKE '%TEXT_AND_NOTIFY%'",
-        )
-        .bind(pass_id)
-        .bind(now_ms() - 24 * 3600 * 1000)
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get::<i64, _>("n")?;
-        let kind = if today < NOTIFY_LIMIT_PER_DAY {
-            "TEXT_AND_NOTIFY"
-        } else {
-            "TEXT"
-        };
-        insert(
-            tx,
-            pass_id,
-            "message",
-            &json!({"message": {
-                "header": "Update",
-                "body": msg,
-                "id": uuid::Uuid::new_v4().simple().to_string(),
-                "messageType": kind,
-            }}),
-        )
-        .await?;
-    }
-    Ok(())
-}
+use crate::service::clock::now_ms;
+use crate::service::db::{Claimed, GoogleItem, Lease, PassRecord, PassStatus, Queue, StoreError};
+use crate::service::outbox::retry::{self, Attempt, Policy};
+use crate::service::outbox::runner::{self, Handler, Settings};
+use crate::service::state::AppState;
 
 /// The cached access token.
 struct Token {
@@ -212,16 +81,11 @@ fn object_request(state: &AppState, pass: &PassRecord) -> Result<(String, Value)
         chrono::DateTime::from_timestamp(pass.updated_at.div_euclid(1000), 0).unwrap_or_default();
     let stamp = Stamp::new(&pass.serial_number, &pass.auth_token, signing_time)
         .map_err(|e| e.to_string())?;
-    let issuer = Issuer {
-        template: &template,
-        identity: &cfg.identity,
-        web_service_url: None,
-        apple: false,
-        google: cfg.google.as_ref(),
-        google_skinny: false,
-    };
+    let issuer = Issuer::new(&template, &cfg.identity)
+        .apple(false)
+        .google(cfg.google.as_ref());
     let mut overrides = pass.overrides.clone();
-    overrides.voided = pass.status == super::db::PassStatus::Voided;
+    overrides.voided = pass.status == PassStatus::Voided;
     overrides.message = None;
     let mapped = issuer
         .google_pass(&pass.custom_fields, &stamp, &overrides)
@@ -353,7 +217,7 @@ impl Handler for Updates {
         }
     }
 
-    fn store(&self) -> &super::Store {
+    fn store(&self) -> &crate::service::db::Store {
         &self.state.inner.store
     }
 
@@ -371,7 +235,7 @@ impl Handler for Updates {
 
 /// Runs the Google update worker until `stop` turns true (only when Google
 /// is configured).
-pub async fn run_worker(state: AppState, stop: tokio::sync::watch::Receiver<bool>) {
+pub(crate) async fn run_worker(state: AppState, stop: tokio::sync::watch::Receiver<bool>) {
     if state.inner.config.google.is_none() || !state.inner.config.google_api.enabled {
         return;
     }

@@ -1,42 +1,27 @@
-//! Google Wallet callbacks (`POST /google/callbacks`): Google tells the
-//! issuer when a pass is saved to or deleted from a wallet. Messages are
-//! verified per Google's `ECv2SigningOnly` scheme — the intermediate
-//! signing key signed by one of Google's root signing keys, the message
-//! signed by the intermediate key, both ECDSA P-256 / SHA-256 over
-//! length-prefixed fields — then `expTimeMillis` is checked and the `nonce`
-//! deduplicated. `save` creates a connection (platform google), `del`
-//! removes it.
+//! Google Wallet callbacks: Google tells the issuer when a pass is saved
+//! to or deleted from a wallet. Messages are verified per Google's
+//! `ECv2SigningOnly` scheme — the intermediate signing key signed by one of
+//! Google's root signing keys, the message signed by the intermediate key,
+//! both ECDSA P-256 / SHA-256 over length-prefixed fields — then
+//! `expTimeMillis` is checked and the `nonce` deduplicated. `save` creates a
+//! connection (platform google), `del` removes it.
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
+use http::StatusCode;
 use serde_json::{json, Value};
-use sqlx::Row as _;
 
-use super::db::now_ms;
-use super::error::ApiError;
-use super::webhooks::{emit, Event};
-use super::AppState;
-
-/// The protocol version Google Wallet callbacks use.
-pub const PROTOCOL: &str = "ECv2SigningOnly";
-
-/// Callback verification settings.
-#[derive(Debug, Clone, Default)]
-pub struct CallbackConfig {
-    /// Google's root signing keys: base64 DER SubjectPublicKeyInfo (the
-    /// `keyValue`s of Google's published key list for `ECv2SigningOnly`).
-    pub root_keys: Vec<String>,
-    /// The sender id (`GooglePayPasses` for Wallet callbacks).
-    pub sender_id: String,
-    /// The recipient id: the issuer id.
-    pub recipient_id: String,
-}
+use crate::service::clock::now_ms;
+use crate::service::config::{CallbackConfig, PROTOCOL};
+use crate::service::db;
+use crate::service::db::apple::Removal;
+use crate::service::domain::{commit, connections, links};
+use crate::service::error::ApiError;
+use crate::service::outbox::Effect;
+use crate::service::state::AppState;
 
 /// Google's length-value encoding: each field as a 4-byte little-endian
 /// length and its UTF-8 bytes.
-pub fn length_value(fields: &[&str]) -> Vec<u8> {
+pub(crate) fn length_value(fields: &[&str]) -> Vec<u8> {
     let mut out = Vec::new();
     for f in fields {
         out.extend_from_slice(&u32::try_from(f.len()).unwrap_or(u32::MAX).to_le_bytes());
@@ -64,7 +49,11 @@ fn verify(key_b64: &str, signature_b64: &str, data: &[u8]) -> bool {
 ///
 /// # Errors
 /// What failed, for the log (the caller answers 401 without it).
-pub fn verify_callback(cfg: &CallbackConfig, body: &Value, now_ms: i64) -> Result<Value, String> {
+pub(crate) fn verify_callback(
+    cfg: &CallbackConfig,
+    body: &Value,
+    now_ms: i64,
+) -> Result<Value, String> {
     let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
     let protocol = text(body, "protocolVersion").ok_or("no protocolVersion")?;
     if protocol != PROTOCOL {
@@ -122,15 +111,11 @@ pub fn verify_callback(cfg: &CallbackConfig, body: &Value, now_ms: i64) -> Resul
     Ok(message)
 }
 
-/// `POST /google/callbacks`
-pub(crate) async fn receive(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
-    match handle(&state, &body).await {
-        Ok(status) => status.into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn handle(state: &AppState, body: &[u8]) -> Result<StatusCode, ApiError> {
+/// Handles one callback body (already parsed as JSON).
+///
+/// # Errors
+/// 404 when callbacks are not configured; 401 when it does not verify.
+pub(crate) async fn receive(state: &AppState, body: &Value) -> Result<(), ApiError> {
     let Some(cfg) = state.inner.config.google_callbacks.as_ref() else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -138,9 +123,7 @@ async fn handle(state: &AppState, body: &[u8]) -> Result<StatusCode, ApiError> {
             "Google callbacks are not configured on this server",
         ));
     };
-    let body: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request("malformed_json", e.to_string()))?;
-    let message = verify_callback(cfg, &body, now_ms()).map_err(|why| {
+    let message = verify_callback(cfg, body, now_ms()).map_err(|why| {
         tracing::warn!(reason = %why, "Google callback refused");
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -158,86 +141,58 @@ async fn handle(state: &AppState, body: &[u8]) -> Result<StatusCode, ApiError> {
     let nonce = text("nonce");
     let event = text("eventType");
     let object_id = text("objectId");
-    let pool = state.inner.store.pool();
-    let mut tx = pool.begin().await.map_err(ApiError::from)?;
+    let now = now_ms();
+    let mut tx = state.inner.store.begin().await?;
     // The nonce table doubles as the write lock's first statement.
-    let fresh = sqlx::query("INSERT INTO google_callback_nonces (nonce, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(&nonce)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await
-        .map_err(ApiError::from)?
-        .rows_affected()
-        > 0;
+    let fresh = db::google::fresh_nonce(&mut tx, &nonce, now).await?;
     if !fresh || nonce.is_empty() {
-        tx.commit().await.map_err(ApiError::from)?;
+        db::commit(tx).await?;
         tracing::info!(nonce, "Google callback replayed; ignored");
-        return Ok(StatusCode::OK);
+        return Ok(());
     }
     let serial = object_id
         .split_once('.')
         .map(|(_, s)| s.to_owned())
         .unwrap_or_default();
-    let pass = sqlx::query("SELECT id, serial_number FROM passes WHERE serial_number = $1")
-        .bind(&serial)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(ApiError::from)?;
-    let Some(pass) = pass else {
-        tx.commit().await.map_err(ApiError::from)?;
+    let Some(pass) = state.inner.store.pass_by_serial(&serial).await? else {
+        db::commit(tx).await?;
         tracing::warn!(object = %object_id, "Google callback for an unknown object");
-        return Ok(StatusCode::OK);
+        return Ok(());
     };
-    let pass_id: String = pass.try_get("id").map_err(ApiError::from)?;
-    let now = now_ms();
     match event.as_str() {
         "save" => {
             let id = format!("con_{}", uuid::Uuid::now_v7().simple());
-            let inserted = sqlx::query(
-                "INSERT INTO connections (id, pass_id, platform, device_library_id, push_token, state, created_at, updated_at) \
-                 VALUES ($1, $2, 'google', $3, '', 'active', $4, $4) ON CONFLICT DO NOTHING",
-            )
-            .bind(&id)
-            .bind(&pass_id)
-            .bind(&object_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(ApiError::from)?;
-            if inserted.rows_affected() == 0 {
-                sqlx::query(
-                    "UPDATE connections SET state = 'active', updated_at = $1 WHERE platform = 'google' \
-                     AND device_library_id = $2 AND pass_id = $3",
-                )
-                .bind(now)
-                .bind(&object_id)
-                .bind(&pass_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(ApiError::from)?;
+            let effects = if db::apple::google_saved(&mut tx, &id, &object_id, &pass.id, now)
+                .await?
+            {
+                vec![Effect::event(
+                    "connection.created",
+                    json!({"id": id, "object": "connection", "platform": "google", "passId": pass.id,
+                           "deviceLibraryIdentifier": object_id, "state": "active"}),
+                )]
             } else {
-                let data = json!({"id": id, "object": "connection", "platform": "google", "passId": pass_id,
-                                  "deviceLibraryIdentifier": object_id, "state": "active"});
-                emit(&mut tx, &Event::new("connection.created", data), None).await?;
-            }
-            tx.commit().await.map_err(ApiError::from)?;
-            super::links::pass_installed(state, &pass_id, "google").await?;
+                Vec::new()
+            };
+            commit(state, tx, &effects).await?;
+            links::pass_installed(state, &pass.id, "google").await?;
         }
         "del" => {
-            tx.commit().await.map_err(ApiError::from)?;
-            super::apple::remove_connections(
+            db::commit(tx).await?;
+            connections::remove(
                 state,
-                "platform = 'google' AND device_library_id = $1 AND pass_id = $2",
-                &[&object_id, &pass_id],
+                &Removal::Device {
+                    platform: "google",
+                    device: &object_id,
+                    pass_id: &pass.id,
+                },
                 "deleted from Google Wallet",
             )
             .await?;
         }
         other => {
-            tx.commit().await.map_err(ApiError::from)?;
+            db::commit(tx).await?;
             tracing::info!(event = other, "Google callback of an unknown type; ignored");
         }
     }
-    state.inner.deliveries_due.notify_one();
-    Ok(StatusCode::OK)
+    Ok(())
 }

@@ -1,5 +1,5 @@
-//! Template upload (`PUT /v1/templates/{id}`, a zip of the folder) and
-//! deletion. An upload is unpacked in memory with every entry checked
+//! Template folders on disk: an upload (a zip of the folder) is unpacked
+//! in memory with every entry checked
 //! (no absolute paths, `..`, symlinks, oversized files or archives),
 //! validated as a template, and only then written: into a hidden folder
 //! beside the templates, swapped into place. A failure writes nothing; a
@@ -10,28 +10,17 @@ use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::Path;
 
-use axum::body::Bytes;
-use axum::extract::{Path as UrlPath, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde_json::{json, Value};
-
-use super::auth::{Principal, Scope};
-use super::error::{ApiError, FieldProblem};
-use super::templates::{diagnostic_json, Change};
-use super::webhooks::{record, Event};
-use super::AppState;
-use crate::template::{Template, TemplateError, MAX_TEMPLATE_FILE_BYTES};
+use crate::service::error::FieldProblem;
+use crate::template::MAX_TEMPLATE_FILE_BYTES;
 
 /// Largest accepted upload (the zip itself).
-pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
+pub(crate) const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
 
 /// Largest total of the unpacked files.
-pub const MAX_UNPACKED_BYTES: u64 = 50 * 1024 * 1024;
+pub(crate) const MAX_UNPACKED_BYTES: u64 = 50 * 1024 * 1024;
 
 /// Most entries in one upload.
-pub const MAX_ENTRIES: usize = 500;
+pub(crate) const MAX_ENTRIES: usize = 500;
 
 fn problem(pointer: &str, detail: impl Into<String>) -> FieldProblem {
     FieldProblem {
@@ -41,7 +30,7 @@ fn problem(pointer: &str, detail: impl Into<String>) -> FieldProblem {
 }
 
 /// Whether `id` can name a template folder.
-pub fn valid_id(id: &str) -> bool {
+pub(crate) fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
         && !id.starts_with('.')
@@ -56,7 +45,7 @@ pub fn valid_id(id: &str) -> bool {
 ///
 /// # Errors
 /// Every refused entry, located by its name in the zip.
-pub fn unpack(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, Vec<FieldProblem>> {
+pub(crate) fn unpack(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, Vec<FieldProblem>> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| vec![problem("", format!("the body is not a zip archive: {e}"))])?;
     if zip.len() > MAX_ENTRIES {
@@ -187,7 +176,11 @@ const STALE_STAGING: std::time::Duration = std::time::Duration::from_secs(600);
 /// Writes `files` as `dir/id`, replacing an existing folder atomically: a
 /// crash at any moment leaves the old or the new version live (never
 /// none), plus at most one hidden leftover that [`recover`] clears.
-fn install(dir: &Path, id: &str, files: &BTreeMap<String, Vec<u8>>) -> std::io::Result<()> {
+pub(crate) fn install(
+    dir: &Path,
+    id: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> std::io::Result<()> {
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let staging = dir.join(format!("{STAGING}{tag}"));
     let write = || -> std::io::Result<()> {
@@ -266,7 +259,7 @@ fn exchange(_a: &Path, _b: &Path) -> std::io::Result<bool> {
 
 /// What [`recover`] did to the templates folder.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Recovered {
+pub(crate) struct Recovered {
     /// Templates whose previous version was put back: an upload replacing
     /// them was interrupted between its two renames.
     pub restored: Vec<String>,
@@ -279,7 +272,7 @@ pub struct Recovered {
 /// back, the leftovers of deletions and of replacements that landed are
 /// removed, and so are staging folders untouched for ten minutes (younger
 /// ones may belong to an upload running in another instance).
-pub fn recover(dir: &Path) -> Recovered {
+pub(crate) fn recover(dir: &Path) -> Recovered {
     let mut out = Recovered::default();
     let Ok(read) = std::fs::read_dir(dir) else {
         return out;
@@ -324,133 +317,19 @@ pub fn recover(dir: &Path) -> Recovered {
     out
 }
 
-/// `PUT /v1/templates/{id}`: create or replace a template from a zip.
-pub(crate) async fn upload(
-    State(state): State<AppState>,
-    principal: Principal,
-    UrlPath(id): UrlPath<String>,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Response, ApiError> {
-    principal.require(Scope::Admin)?;
-    let body = body.map_err(|e| ApiError::new(e.status(), "body_too_large", e.body_text()))?;
-    if !valid_id(&id) {
-        return Err(ApiError::invalid(
-            "bad template id",
-            vec![problem(
-                "id",
-                "1 to 64 of A-Z a-z 0-9 . _ -, not starting with `.`",
-            )],
-        ));
+/// Removes a template folder: renamed away first (the template is gone
+/// then), its files removed after; what a crash leaves is only disk space,
+/// which [`recover`] reclaims at the next start.
+///
+/// # Errors
+/// When the folder cannot be renamed.
+pub(crate) fn remove(dir: &Path, id: &str) -> std::io::Result<()> {
+    let trash = dir.join(format!("{DELETED}{}", uuid::Uuid::new_v4().simple()));
+    std::fs::rename(dir.join(id), &trash)?;
+    if let Err(e) = std::fs::remove_dir_all(&trash) {
+        tracing::warn!(folder = %trash.display(), error = %e, "could not remove a deleted template's files");
     }
-    let dir = state.inner.templates.dir().to_path_buf();
-    let id2 = id.clone();
-    let installed = tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
-        let files = unpack(&body).map_err(|errors| {
-            ApiError::invalid("the archive was refused; nothing was written", errors)
-        })?;
-        match Template::from_files(&id2, files.clone()) {
-            Ok(_) => {}
-            Err(TemplateError::Invalid { diagnostics, .. }) => {
-                return Err(ApiError::invalid(
-                    format!(
-                        "the template has {} error(s); nothing was written",
-                        diagnostics.error_count()
-                    ),
-                    diagnostics
-                        .iter()
-                        .filter(|d| d.is_error())
-                        .map(|d| problem(&d.file, d.to_string()))
-                        .collect(),
-                ));
-            }
-            Err(e) => return Err(ApiError::internal(&e)),
-        }
-        install(&dir, &id2, &files).map_err(|e| ApiError::internal(&e))
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e))?;
-    installed?;
-    let change = state.inner.templates.reload(&id);
-    let entry = state
-        .inner
-        .templates
-        .get(&id)
-        .ok_or_else(|| ApiError::internal(&"an installed template did not load"))?;
-    let status = match change {
-        Some(Change::Created) => StatusCode::CREATED,
-        _ => StatusCode::OK,
-    };
-    if let Some(change) = change {
-        let ty = match change {
-            Change::Created => "template.created",
-            Change::Updated => "template.updated",
-        };
-        record(
-            &state,
-            &Event::new(ty, json!({"id": id, "object": "template"})),
-            None,
-        )
-        .await?;
-        if change == Change::Updated {
-            super::apns::template_changed(&state, &id).await?;
-        }
-    }
-    tracing::info!(template = %id, "template uploaded");
-    let warnings: Vec<Value> = entry.problems.iter().map(diagnostic_json).collect();
-    Ok((
-        status,
-        Json(json!({"id": id, "status": "ready", "problems": warnings})),
-    )
-        .into_response())
-}
-
-/// Query of `DELETE /v1/templates/{id}`.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct DeleteQuery {
-    #[serde(default)]
-    force: bool,
-}
-
-/// `DELETE /v1/templates/{id}`: refused with 409 while passes use it,
-/// unless `?force=true` (those passes can then no longer be downloaded).
-pub(crate) async fn delete(
-    State(state): State<AppState>,
-    principal: Principal,
-    UrlPath(id): UrlPath<String>,
-    query: Result<Query<DeleteQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<StatusCode, ApiError> {
-    principal.require(Scope::Admin)?;
-    let Query(q) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    if !valid_id(&id) || state.inner.templates.get(&id).is_none() {
-        return Err(ApiError::not_found("template", &id));
-    }
-    let used = state.inner.store.count_passes_of(&id).await?;
-    if used > 0 && !q.force {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "template_in_use",
-            format!("{used} pass(es) use this template; delete them first or pass ?force=true"),
-        ));
-    }
-    let dir = state.inner.templates.dir().to_path_buf();
-    let id2 = id.clone();
-    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        let trash = dir.join(format!("{DELETED}{}", uuid::Uuid::new_v4().simple()));
-        std::fs::rename(dir.join(&id2), &trash)?;
-        // The template is gone once renamed; what is left is only disk
-        // space, which `recover` reclaims at the next start.
-        if let Err(e) = std::fs::remove_dir_all(&trash) {
-            tracing::warn!(folder = %trash.display(), error = %e, "could not remove a deleted template's files");
-        }
-        Ok(())
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e))?
-    .map_err(|e| ApiError::internal(&e))?;
-    state.inner.templates.reload(&id);
-    tracing::info!(template = %id, "template deleted");
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 #[cfg(test)]

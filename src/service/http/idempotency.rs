@@ -11,11 +11,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::Digest as _;
 
-use super::auth::{hex, Principal};
-use super::db::IdempotentAnswer;
-use super::error::ApiError;
-use super::jobs::MAX_BATCH_BODY_BYTES;
-use super::AppState;
+use crate::service::domain::idempotency::{self, Answer};
+use crate::service::domain::keys::{hex, Principal};
+use crate::service::error::ApiError;
+use crate::service::http::routes::jobs::MAX_BATCH_BODY_BYTES;
+use crate::service::state::AppState;
 
 /// Longest accepted Idempotency-Key.
 const MAX_KEY_LEN: usize = 255;
@@ -68,9 +68,8 @@ pub(crate) async fn idempotency(
     h.update(b"\n");
     h.update(&bytes);
     let hash = hex(&h.finalize());
-    let store = &state.inner.store;
-    match store.claim_idempotency(&principal, &key, &hash).await {
-        Err(e) => return ApiError::from(e).into_response(),
+    match idempotency::claim(&state, &principal, &key, &hash).await {
+        Err(e) => return e.into_response(),
         Ok(Some(seen)) if seen.request_hash != hash => {
             return ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -95,7 +94,7 @@ pub(crate) async fn idempotency(
         .await;
     let status = res.status();
     if status.is_server_error() {
-        if let Err(e) = store.release_idempotency(&principal, &key).await {
+        if let Err(e) = idempotency::release(&state, &principal, &key).await {
             tracing::warn!(error = %e, "cannot release an idempotency key");
         }
         return res;
@@ -112,20 +111,20 @@ pub(crate) async fn idempotency(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
-    let answer = IdempotentAnswer {
+    let answer = Answer {
         request_hash: hash,
         status: i64::from(status.as_u16()),
         content_type: text(header::CONTENT_TYPE),
         location: text(header::LOCATION),
         body: Some(String::from_utf8_lossy(&bytes).into_owned()),
     };
-    if let Err(e) = store.finish_idempotency(&principal, &key, &answer).await {
+    if let Err(e) = idempotency::finish(&state, &principal, &key, &answer).await {
         tracing::warn!(error = %e, "cannot store an idempotent answer");
     }
     Response::from_parts(parts, HttpBody::from(bytes))
 }
 
-fn replay(seen: &IdempotentAnswer) -> Response {
+fn replay(seen: &Answer) -> Response {
     let status = u16::try_from(seen.status)
         .ok()
         .and_then(|s| StatusCode::from_u16(s).ok())

@@ -1,17 +1,16 @@
 //! Credentials: API keys (`X-API-Key: pfk_<id>_<secret>`, stored as the
-//! SHA-256 of the secret) and bearer JWTs (HS256 secret or RS256 public key
-//! from configuration; `exp` and `scope` checked). Scopes: `read` ⊂ `write`
-//! ⊂ `admin`.
+//! SHA-256 of the secret), user tokens (`Bearer pfu_<id>_<secret>`) and
+//! bearer JWTs (HS256 secret or RS256 public key from configuration; `exp`
+//! and `scope` checked). Scopes: `read` ⊂ `write` ⊂ `admin`.
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
 use base64::Engine as _;
+use http::{header, HeaderValue, StatusCode};
 use sha2::Digest as _;
 
-use super::db::{now_ms, KeyRecord, Store, StoreError};
-use super::error::ApiError;
-use super::AppState;
+use crate::service::clock::now_ms;
+use crate::service::config::JwtAuth;
+use crate::service::db::{self, KeyRecord, Store, StoreError};
+use crate::service::error::ApiError;
 
 /// What a credential may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -102,7 +101,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     })
 }
 
-fn secret_hash(secret: &str) -> String {
+pub(crate) fn secret_hash(secret: &str) -> String {
     hex(&sha2::Sha256::digest(secret.as_bytes()))
 }
 
@@ -130,42 +129,6 @@ pub async fn create_key(store: &Store, name: &str, scopes: &[Scope]) -> Result<N
         record,
         token: ApiKeyToken(format!("pfk_{id}_{secret}")),
     })
-}
-
-/// Bearer-token verification settings.
-#[derive(Clone)]
-pub struct JwtAuth {
-    key: jsonwebtoken::DecodingKey,
-    algorithm: jsonwebtoken::Algorithm,
-}
-
-impl std::fmt::Debug for JwtAuth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JwtAuth")
-            .field("algorithm", &self.algorithm)
-            .finish_non_exhaustive()
-    }
-}
-
-impl JwtAuth {
-    /// HS256 with a shared secret.
-    pub fn hs256(secret: &[u8]) -> Self {
-        Self {
-            key: jsonwebtoken::DecodingKey::from_secret(secret),
-            algorithm: jsonwebtoken::Algorithm::HS256,
-        }
-    }
-
-    /// RS256 with a PEM public key.
-    ///
-    /// # Errors
-    /// When the PEM is not an RSA public key.
-    pub fn rs256(public_pem: &[u8]) -> Result<Self, jsonwebtoken::errors::Error> {
-        Ok(Self {
-            key: jsonwebtoken::DecodingKey::from_rsa_pem(public_pem)?,
-            algorithm: jsonwebtoken::Algorithm::RS256,
-        })
-    }
 }
 
 /// Who is calling and what they may do.
@@ -213,13 +176,6 @@ impl Principal {
     }
 }
 
-fn unauthorized(detail: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail).with_header(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer realm=\"passforge\""),
-    )
-}
-
 #[derive(serde::Deserialize)]
 struct Claims {
     #[serde(default)]
@@ -228,44 +184,37 @@ struct Claims {
     scope: Option<String>,
 }
 
-impl FromRequestParts<AppState> for Principal {
-    type Rejection = ApiError;
+/// A credential as the request carries it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Credential<'a> {
+    /// `X-API-Key`.
+    ApiKey(&'a str),
+    /// `Authorization: Bearer` (a JWT or a user token).
+    Bearer(&'a str),
+}
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(p) = parts.extensions.get::<Self>() {
-            return Ok(p.clone());
-        }
-        let p = authenticate(parts, state).await?;
-        parts.extensions.insert(p.clone());
-        Ok(p)
+/// Checks a credential.
+///
+/// # Errors
+/// 401 when it is not valid.
+pub(crate) async fn authenticate(
+    credential: Credential<'_>,
+    store: &Store,
+    jwt: Option<&JwtAuth>,
+) -> Result<Principal, ApiError> {
+    match credential {
+        Credential::ApiKey(key) => api_key(key, store).await,
+        Credential::Bearer(token) if token.starts_with("pfu_") => user_token(token, store).await,
+        Credential::Bearer(token) => bearer(token, jwt),
     }
 }
 
-/// Checks the request's credentials.
-pub(crate) async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
-    if let Some(key) = parts.headers.get("x-api-key") {
-        let key = key
-            .to_str()
-            .map_err(|_| unauthorized("the X-API-Key header is not valid text"))?;
-        return api_key(key, &state.inner.store).await;
-    }
-    if let Some(h) = parts.headers.get(header::AUTHORIZATION) {
-        let h = h
-            .to_str()
-            .map_err(|_| unauthorized("the Authorization header is not valid text"))?;
-        let Some(token) = h.strip_prefix("Bearer ").map(str::trim) else {
-            return Err(unauthorized(
-                "the Authorization header must be `Bearer <JWT>`",
-            ));
-        };
-        if token.starts_with("pfu_") {
-            return user_token(token, state).await;
-        }
-        return bearer(token, state.inner.config.jwt.as_ref());
-    }
-    Err(unauthorized(
-        "send an API key in the X-API-Key header (create one with `passforge keys create`) or a bearer JWT",
-    ))
+/// 401 with `WWW-Authenticate`.
+pub(crate) fn unauthorized(detail: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail).with_header(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"passforge\""),
+    )
 }
 
 async fn api_key(key: &str, store: &Store) -> Result<Principal, ApiError> {
@@ -306,42 +255,25 @@ pub(crate) fn new_user_token() -> Result<(String, String, ApiKeyToken), StoreErr
     Ok((id.clone(), hash, ApiKeyToken(format!("pfu_{id}_{secret}"))))
 }
 
-async fn user_token(token: &str, state: &AppState) -> Result<Principal, ApiError> {
-    use sqlx::Row as _;
+async fn user_token(token: &str, store: &Store) -> Result<Principal, ApiError> {
     let bad = || unauthorized("the user token is not valid, expired or was revoked");
     let rest = token.strip_prefix("pfu_").ok_or_else(bad)?;
     let (id, secret) = rest.split_once('_').ok_or_else(bad)?;
-    let row = sqlx::query(
-        "SELECT user_id, secret_hash, expires_at, revoked_at FROM user_tokens WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(state.inner.store.pool())
-    .await
-    .map_err(|e| ApiError::from(StoreError::from(e)))?
-    .ok_or_else(bad)?;
-    let get = |c: &str| {
-        row.try_get::<String, _>(c)
-            .map_err(|e| ApiError::from(StoreError::from(e)))
-    };
-    let stored = get("secret_hash")?;
+    let row = db::users::token(&mut *store.conn().await?, id)
+        .await?
+        .ok_or_else(bad)?;
     let hash = secret_hash(secret);
-    let expires: i64 = row
-        .try_get("expires_at")
-        .map_err(|e| ApiError::from(StoreError::from(e)))?;
-    let revoked: Option<i64> = row
-        .try_get("revoked_at")
-        .map_err(|e| ApiError::from(StoreError::from(e)))?;
-    if hash.len() != stored.len()
-        || !openssl::memcmp::eq(hash.as_bytes(), stored.as_bytes())
-        || revoked.is_some()
-        || expires <= now_ms()
+    if hash.len() != row.secret_hash.len()
+        || !openssl::memcmp::eq(hash.as_bytes(), row.secret_hash.as_bytes())
+        || row.revoked_at.is_some()
+        || row.expires_at <= now_ms()
     {
         return Err(bad());
     }
     Ok(Principal {
         id: format!("user:{id}"),
         scopes: Vec::new(),
-        user_id: Some(get("user_id")?),
+        user_id: Some(row.user_id),
     })
 }
 

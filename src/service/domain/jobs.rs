@@ -1,0 +1,415 @@
+//! Batch jobs: a job's items are split into chunks of [`CHUNK_ITEMS`]; a
+//! worker in every instance sharing the database claims chunks (a retry
+//! queue run by `outbox::runner`) and issues their items, so a large job
+//! spreads over every instance. Each item's pass id is assigned when the
+//! job is created, so an item re-run after a crash finds its pass instead
+//! of issuing a second one.
+
+use std::io::Seek as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::StatusCode;
+use serde_json::{json, Map, Value};
+
+use crate::service::clock::{now_ms, rfc3339};
+use crate::service::db::jobs::JobRow;
+use crate::service::db::{self, ChunkItem, Claimed, Lease, Queue, StoreError};
+use crate::service::domain::passes::{self, NewPass};
+use crate::service::error::{ApiError, FieldProblem};
+use crate::service::outbox::retry::{self, Attempt, Decision, Policy};
+use crate::service::outbox::runner::{self, Handler, Settings};
+use crate::service::state::AppState;
+
+/// Items per chunk (the unit an instance claims).
+pub(crate) const CHUNK_ITEMS: usize = 50;
+
+/// How long a claimed chunk belongs to its instance.
+const LEASE: Duration = Duration::from_secs(120);
+
+/// Failed items listed in a job's view.
+const MAX_LISTED_ERRORS: i64 = 100;
+
+/// Waits before a failed chunk's next attempt; the last repeats: a chunk
+/// is retried until it finishes.
+const CHUNK_RETRIES: [Duration; 4] = [
+    Duration::from_secs(1),
+    Duration::from_secs(5),
+    Duration::from_secs(30),
+    Duration::from_secs(60),
+];
+
+/// A failed item of a job.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ItemError {
+    /// The item's index in the request.
+    index: i64,
+    /// The HTTP status creating it would have answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
+    /// The problem code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
+    /// What went wrong.
+    detail: String,
+    /// Located problems (`/items/<index>/…`).
+    #[serde(default)]
+    errors: Vec<FieldProblem>,
+}
+
+/// A job as the API shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct JobView {
+    /// `job_…`
+    id: String,
+    /// Always `job`.
+    object: &'static str,
+    /// The template of every item.
+    template_id: String,
+    /// `queued`, `running` or `completed`.
+    #[schema(pattern = "^(queued|running|completed)$")]
+    status: String,
+    /// Items.
+    total: i64,
+    /// Items issued.
+    succeeded: i64,
+    /// Items failed.
+    failed: i64,
+    /// Done items / total, 0 to 1.
+    progress: f64,
+    /// The first failed items.
+    errors: Vec<ItemError>,
+    /// When it was queued.
+    #[schema(format = DateTime)]
+    created_at: String,
+    /// When it completed.
+    #[schema(format = DateTime)]
+    finished_at: Option<String>,
+    /// A zip of its passes, once completed.
+    #[schema(format = "uri")]
+    download_url: String,
+}
+
+impl JobView {
+    /// Whether every item was processed.
+    pub(crate) fn completed(&self) -> bool {
+        self.status == "completed"
+    }
+}
+
+/// Queues a job of `items` (each a new pass request without `templateId`).
+///
+/// # Errors
+/// 422 when the template is not live.
+pub(crate) async fn create(
+    state: &AppState,
+    template_id: &str,
+    items: &[Value],
+) -> Result<JobView, ApiError> {
+    let mut errors = Vec::new();
+    if let Err(e) = state.inner.templates.live(template_id) {
+        errors.push(FieldProblem::new("/templateId", e.detail));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(
+            format!("the batch has {} problem(s); see errors", errors.len()),
+            errors,
+        ));
+    }
+    let id = format!("job_{}", uuid::Uuid::now_v7().simple());
+    let inputs: Vec<String> = items.iter().map(Value::to_string).collect();
+    let mut tx = state.inner.store.begin().await?;
+    db::jobs::insert_job(&mut tx, &id, template_id, &inputs, CHUNK_ITEMS, now_ms()).await?;
+    db::commit(tx).await?;
+    state.wake_jobs();
+    tracing::info!(job = %id, items = items.len(), "batch job queued");
+    get(state, &id).await
+}
+
+/// A job's view.
+///
+/// # Errors
+/// 404.
+pub(crate) async fn get(state: &AppState, id: &str) -> Result<JobView, ApiError> {
+    let mut c = state.inner.store.conn().await?;
+    let job: JobRow = db::jobs::job(&mut c, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("job", id))?;
+    let errors = db::jobs::failures(&mut c, id, MAX_LISTED_ERRORS)
+        .await?
+        .into_iter()
+        .map(|(index, error)| {
+            let e: Value = error
+                .and_then(|e| serde_json::from_str(&e).ok())
+                .unwrap_or_else(|| json!({"detail": "failed"}));
+            ItemError {
+                index,
+                status: e["status"].as_u64().and_then(|s| u16::try_from(s).ok()),
+                code: e["code"].as_str().map(str::to_owned),
+                detail: e["detail"].as_str().unwrap_or("failed").to_owned(),
+                errors: serde_json::from_value(e["errors"].clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let base = &state.inner.config.public_url;
+    #[allow(clippy::cast_precision_loss)]
+    let progress = if job.total > 0 {
+        (job.succeeded + job.failed) as f64 / job.total as f64
+    } else {
+        1.0
+    };
+    Ok(JobView {
+        id: job.id.clone(),
+        object: "job",
+        template_id: job.template_id,
+        status: job.status,
+        total: job.total,
+        succeeded: job.succeeded,
+        failed: job.failed,
+        progress,
+        errors,
+        created_at: rfc3339(job.created_at),
+        finished_at: job.finished_at.map(rfc3339),
+        download_url: format!("{base}/v1/jobs/{}/download", job.id),
+    })
+}
+
+/// A new pass request from a job item (its JSON as queued).
+fn item_request(template_id: &str, input: &str) -> Result<NewPass, StoreError> {
+    let v: Map<String, Value> =
+        serde_json::from_str(input).map_err(|e| StoreError::Corrupt(format!("job item: {e}")))?;
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    Ok(NewPass {
+        template_id: template_id.to_owned(),
+        serial_number: text("serialNumber"),
+        custom_fields: v
+            .get("customFields")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default(),
+        relevant_date: text("relevantDate"),
+        expiration_date: text("expirationDate"),
+        user_id: text("userId"),
+    })
+}
+
+/// Issues the unfinished items of one claimed chunk, each recorded only
+/// while the claim holds, then settles the chunk and the job's counts.
+/// `Ok(false)`: the claim ran out and another worker has the chunk.
+async fn run_chunk(
+    state: &AppState,
+    lease: &Lease,
+    job: &str,
+    chunk: i64,
+) -> Result<bool, StoreError> {
+    let store = &state.inner.store;
+    let (template_id, items) = {
+        let mut c = store.conn().await?;
+        db::jobs::mark_running(&mut c, job, now_ms()).await?;
+        let template_id = db::jobs::job(&mut c, job)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("job {job} is gone")))?
+            .template_id;
+        (
+            template_id,
+            db::jobs::pending_items(&mut c, job, chunk).await?,
+        )
+    };
+    for item in items {
+        if !store.holds(Queue::JobChunks, lease).await? {
+            return Ok(false);
+        }
+        let outcome = if store.pass(&item.pass_id).await?.is_some() {
+            // Issued before a crash, not yet recorded.
+            Ok(())
+        } else {
+            let new = item_request(&template_id, &item.input)?;
+            match passes::prepare(state, new, item.pass_id.clone(), "") {
+                Ok((record, template)) => passes::create(state, record, template).await.map(|_| ()),
+                Err(e) => Err(e),
+            }
+        };
+        let (status, error) = match outcome {
+            Ok(()) => ("succeeded", None),
+            Err(e) if e.status.is_server_error() => return Err(StoreError::Corrupt(e.detail)),
+            Err(e) => (
+                "failed",
+                Some(
+                    json!({
+                        "status": e.status.as_u16(),
+                        "code": e.code,
+                        "detail": e.detail,
+                        "errors": e.errors.iter().map(|p| json!({"pointer": format!("/items/{}{}", item.idx, p.pointer), "detail": p.detail})).collect::<Vec<_>>(),
+                    })
+                    .to_string(),
+                ),
+            ),
+        };
+        // Recorded only while the claim holds: a worker that lost its chunk
+        // never overwrites what the worker that took it over records.
+        let recorded = db::jobs::record_item(
+            &mut *store.conn().await?,
+            lease,
+            job,
+            item.idx,
+            status,
+            error.as_deref(),
+        )
+        .await?;
+        if !recorded {
+            return Ok(false);
+        }
+    }
+    let now = now_ms();
+    let mut tx = store.begin().await?;
+    let done = Decision::Finish("done").settlement(now, None, None);
+    if !db::settle(&mut tx, Queue::JobChunks, lease, &done).await? {
+        return Ok(false);
+    }
+    db::jobs::recount(&mut tx, job, now).await?;
+    db::commit(tx).await?;
+    Ok(true)
+}
+
+/// The batch chunk queue's handler.
+struct Chunks {
+    state: AppState,
+}
+
+impl Handler for Chunks {
+    type Item = ChunkItem;
+
+    fn settings(&self) -> Settings {
+        Settings {
+            name: "jobs",
+            lease: LEASE,
+            // One chunk per core at a time: issuing is CPU-bound.
+            capacity: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            in_order: false,
+            poll: Duration::from_secs(1),
+        }
+    }
+
+    fn store(&self) -> &db::Store {
+        &self.state.inner.store
+    }
+
+    fn due(&self) -> &tokio::sync::Notify {
+        &self.state.inner.jobs_due
+    }
+
+    async fn run(self: Arc<Self>, claimed: Claimed<ChunkItem>) {
+        let Claimed { lease, item } = claimed;
+        let (job, chunk) = (&item.job_id, item.chunk);
+        match run_chunk(&self.state, &lease, job, chunk).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(
+                    job,
+                    chunk,
+                    "a batch chunk outlived its claim; another worker has it"
+                );
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, job, chunk, attempt = lease.attempts, "batch chunk failed; it will be retried");
+                let policy = Policy {
+                    schedule: &CHUNK_RETRIES,
+                    forever: true,
+                };
+                let now = now_ms();
+                let retry = retry::decide(Attempt::Transient, lease.attempts, policy, now, 1.0)
+                    .settlement(now, None, Some(e.to_string()));
+                // Put back only while still ours: a worker whose claim ran
+                // out must not take the chunk from the one that has it now.
+                match self
+                    .state
+                    .inner
+                    .store
+                    .settle(Queue::JobChunks, &lease, &retry)
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(
+                        job,
+                        chunk,
+                        "a failed batch chunk belongs to another worker now"
+                    ),
+                    Err(e) => {
+                        tracing::warn!(error = %e, job, chunk, "cannot put a batch chunk back")
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs the job worker until `stop` turns true: up to one chunk per core at
+/// a time; the chunks in hand are finished before it stops.
+pub(crate) async fn run_worker(state: AppState, stop: tokio::sync::watch::Receiver<bool>) {
+    let handler = Arc::new(Chunks { state });
+    runner::run(handler, runner::worker_name("jobs"), stop).await;
+}
+
+/// A zip of a completed job's passes (`<serialNumber>.pkpass`, signed
+/// from their stored versions; passes deleted since are left out), in an
+/// anonymous temp file, rewound.
+///
+/// # Errors
+/// 404; 409 until the job has completed.
+pub(crate) async fn zip(state: &AppState, id: &str) -> Result<std::fs::File, ApiError> {
+    let job = get(state, id).await?;
+    if !job.completed() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "job_not_completed",
+            format!(
+                "the job is {}; download it once it has completed",
+                job.status
+            ),
+        ));
+    }
+    let ids = db::jobs::issued_passes(&mut *state.inner.store.conn().await?, id).await?;
+    let mut records = Vec::with_capacity(ids.len());
+    for pass_id in ids {
+        if let Some(p) = state.inner.store.pass(&pass_id).await? {
+            records.push(p);
+        }
+    }
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || -> Result<std::fs::File, ApiError> {
+        use rayon::prelude::*;
+        let mut file = tempfile::tempfile().map_err(|e| ApiError::internal(&e))?;
+        let mut zip = zip::ZipWriter::new(&mut file);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .unix_permissions(0o644);
+        for chunk in records.chunks(64) {
+            let signed: Vec<Result<(String, crate::apple::Pkpass), ApiError>> = chunk
+                .par_iter()
+                .map(|r| {
+                    let template = state.inner.templates.live(&r.template_id)?;
+                    let issued = passes::sign_record(&state, &template, r, true, false)?;
+                    let pkpass = issued.pkpass.ok_or_else(|| {
+                        ApiError::internal(&"the pass was issued without its Apple side")
+                    })?;
+                    Ok((r.serial_number.clone(), pkpass))
+                })
+                .collect();
+            for s in signed {
+                let (serial, pkpass) = s?;
+                zip.start_file(format!("{serial}.pkpass"), options)
+                    .map_err(|e| ApiError::internal(&e))?;
+                pkpass
+                    .write_to(&mut zip)
+                    .map_err(|e| ApiError::internal(&e))?;
+            }
+        }
+        zip.finish().map_err(|e| ApiError::internal(&e))?;
+        file.rewind().map_err(|e| ApiError::internal(&e))?;
+        Ok(file)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+}

@@ -1,0 +1,39 @@
+//! What the service does, without HTTP: operations on passes, templates,
+//! links, connections, users, keys, webhooks and batch jobs. An operation
+//! takes the shared state and plain values, changes the database in one
+//! transaction and returns what it changed; its side effects (webhook
+//! events, pushes, Google updates) are values (`outbox::Effect`) written in
+//! the same transaction ([`commit`]). No axum here, and no SQL: that is
+//! `db`'s.
+
+pub(crate) mod apple;
+pub(crate) mod callbacks;
+pub(crate) mod connections;
+pub(crate) mod idempotency;
+pub(crate) mod jobs;
+pub(crate) mod keys;
+pub(crate) mod links;
+pub(crate) mod passes;
+pub(crate) mod templates;
+pub(crate) mod users;
+pub(crate) mod webhooks;
+
+use crate::service::db::{self, StoreError, Tx};
+use crate::service::outbox::{self, Effect, Written};
+use crate::service::state::AppState;
+
+/// Writes `effects` into `tx` (the transaction of the change that causes
+/// them), commits, and wakes the workers that have new work.
+///
+/// # Errors
+/// [`StoreError`]; nothing is committed then.
+pub(crate) async fn commit(
+    state: &AppState,
+    mut tx: Tx,
+    effects: &[Effect],
+) -> Result<Written, StoreError> {
+    let written = outbox::write(&mut tx, effects).await?;
+    db::commit(tx).await?;
+    state.wake(&written);
+    Ok(written)
+}

@@ -1,0 +1,658 @@
+//! Passes: create (signed once to validate), read, list, change (a new
+//! version, pushed), void, notify, delete, and the signed `.pkpass` or
+//! Google save link of the current version.
+//!
+//! Every change re-renders and re-signs before it is written, so a change
+//! that would make an invalid pass is refused and the stored version kept.
+//! A version's time is its signing time, so a version always gives the same
+//! bytes. Side effects (the webhook event, pushes, the Google update) are
+//! values written with the change.
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use serde_json::{Map, Value};
+
+use crate::issue::{IssueError, IssuedPass, Issuer, Stamp};
+use crate::model::diag::pointer_segment;
+use crate::model::{AuthToken, SerialNumber};
+use crate::service::clock::{now_ms, rfc3339};
+use crate::service::db;
+pub(crate) use crate::service::db::{PassQuery, PassRecord, PassStatus};
+use crate::service::domain::commit;
+use crate::service::error::{ApiError, FieldProblem};
+use crate::service::outbox::{Effect, NOTIFY_LIMIT_PER_DAY};
+use crate::service::state::AppState;
+use crate::template::{PassOverrides, RenderError, Template};
+
+/// A pass as the API and its events show it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PassView {
+    /// Pass id (UUIDv7: ids sort by creation).
+    id: String,
+    /// Always `pass`.
+    #[schema(example = "pass")]
+    object: &'static str,
+    /// The template it is issued from.
+    template_id: String,
+    /// Its serial number.
+    serial_number: String,
+    /// `active` or `voided`.
+    #[schema(value_type = String, pattern = "^(active|voided)$")]
+    status: &'static str,
+    /// Custom field values (normalized: defaults filled in, types fixed).
+    #[schema(value_type = Object)]
+    custom_fields: Map<String, Value>,
+    /// Label overrides by field.
+    #[schema(value_type = Object)]
+    labels: Map<String, Value>,
+    /// Replaces the template's `relevantDate`.
+    #[schema(format = DateTime)]
+    relevant_date: Option<String>,
+    /// Replaces the template's `expirationDate`.
+    #[schema(format = DateTime)]
+    expiration_date: Option<String>,
+    /// The app's user it belongs to.
+    user_id: Option<String>,
+    /// From 1, increased by every change.
+    version: i64,
+    /// When it was created.
+    #[schema(format = DateTime)]
+    created_at: String,
+    /// When its current version was made (its signing time).
+    #[schema(format = DateTime)]
+    updated_at: String,
+    /// `GET` this for the signed `.pkpass`.
+    #[schema(format = "uri")]
+    download_url: String,
+    /// `GET` this for the Google save link.
+    #[schema(format = "uri")]
+    google_url: String,
+}
+
+/// The API's view of a stored pass.
+pub(crate) fn view(state: &AppState, p: &PassRecord) -> PassView {
+    let base = &state.inner.config.public_url;
+    PassView {
+        id: p.id.clone(),
+        object: "pass",
+        template_id: p.template_id.clone(),
+        serial_number: p.serial_number.clone(),
+        status: p.status.as_str(),
+        custom_fields: p.custom_fields.clone(),
+        labels: p
+            .overrides
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone().into()))
+            .collect(),
+        relevant_date: p.overrides.relevant_date.clone(),
+        expiration_date: p.overrides.expiration_date.clone(),
+        user_id: p.user_id.clone(),
+        version: p.version,
+        created_at: rfc3339(p.created_at),
+        updated_at: rfc3339(p.updated_at),
+        download_url: format!("{base}/v1/passes/{}/download", p.id),
+        google_url: format!("{base}/v1/passes/{}/google", p.id),
+    }
+}
+
+/// The view as JSON (event data).
+fn view_json(state: &AppState, p: &PassRecord) -> Value {
+    serde_json::to_value(view(state, p)).unwrap_or_default()
+}
+
+/// A new pass as requested.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NewPass {
+    /// The template.
+    pub(crate) template_id: String,
+    /// Its serial number (random when none).
+    pub(crate) serial_number: Option<String>,
+    /// Field → value, or `{value, label}`.
+    pub(crate) custom_fields: Map<String, Value>,
+    /// `relevantDate` (W3C date-time).
+    pub(crate) relevant_date: Option<String>,
+    /// `expirationDate` (W3C date-time).
+    pub(crate) expiration_date: Option<String>,
+    /// The app's user.
+    pub(crate) user_id: Option<String>,
+}
+
+/// Label overrides from a request: field → new label (`None` removes it).
+type Labels = Vec<(String, Option<String>)>;
+
+/// Splits `customFields` into values and label overrides: each member is a
+/// value or `{value, label}` (problems located under `at`).
+fn split_fields(
+    fields: &Map<String, Value>,
+    at: &str,
+    errors: &mut Vec<FieldProblem>,
+) -> (Map<String, Value>, Labels) {
+    let mut values = Map::new();
+    let mut labels = Vec::new();
+    for (k, v) in fields {
+        let here = format!("{at}/{}", pointer_segment(k));
+        match v {
+            Value::Object(o) if o.contains_key("value") => {
+                for extra in o.keys().filter(|x| *x != "value" && *x != "label") {
+                    errors.push(FieldProblem::new(
+                        format!("{here}/{extra}"),
+                        "unknown member; a field is {value, label}",
+                    ));
+                }
+                match o.get("label") {
+                    None => {}
+                    Some(Value::Null) => labels.push((k.clone(), None)),
+                    Some(Value::String(l)) => labels.push((k.clone(), Some(l.clone()))),
+                    Some(other) => errors.push(FieldProblem::new(
+                        format!("{here}/label"),
+                        format!("expected a string, got {other}"),
+                    )),
+                }
+                values.insert(k.clone(), o.get("value").cloned().unwrap_or(Value::Null));
+            }
+            v => {
+                values.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    (values, labels)
+}
+
+/// Checks a new pass's template and custom fields against that template
+/// (every missing, unknown or mistyped field, each label override), adding
+/// the problems located under `at` (`""` for a request body, `/items/3`
+/// for a batch item). Works on the body as sent, so that these problems
+/// are reported with the body's other problems in one answer.
+pub(crate) fn check_fields(
+    state: &AppState,
+    template_id: Option<&str>,
+    custom_fields: Option<&Value>,
+    at: &str,
+    errors: &mut Vec<FieldProblem>,
+) {
+    let Some(id) = template_id else { return };
+    let template = match state.inner.templates.live(id) {
+        Ok(t) => t,
+        Err(e) => {
+            errors.push(FieldProblem::new(format!("{at}/templateId"), e.detail));
+            return;
+        }
+    };
+    let empty = Map::new();
+    let fields = match custom_fields {
+        None => &empty,
+        Some(Value::Object(m)) => m,
+        // The body's structure check reports it.
+        Some(_) => return,
+    };
+    let (values, labels) = split_fields(fields, &format!("{at}/customFields"), errors);
+    for (k, _) in &labels {
+        if template.label_targets(k).is_empty() && template.schema().contains(k) {
+            errors.push(FieldProblem::new(
+                format!("{at}/customFields/{}/label", pointer_segment(k)),
+                "this template shows the field in no pass field of its own (no `\"value\": \"{{ name }}\"`), so it has no label to override",
+            ));
+        }
+    }
+    if let Err(fields) = template.schema().validate(&values) {
+        errors.extend(fields.into_iter().map(|f| {
+            FieldProblem::new(
+                format!("{at}/customFields/{}", pointer_segment(&f.field)),
+                f.message,
+            )
+        }));
+    }
+}
+
+/// A date-time request value, or a problem at `pointer`.
+fn date_time(v: Option<String>, pointer: &str, errors: &mut Vec<FieldProblem>) -> Option<String> {
+    let s = v?;
+    if chrono::DateTime::parse_from_rfc3339(&s).is_err() {
+        errors.push(FieldProblem::new(
+            pointer,
+            "expected a W3C date-time with a time zone, e.g. 2027-06-12T19:00:00+01:00",
+        ));
+        return None;
+    }
+    Some(s)
+}
+
+/// The record to issue for `new`, with pass id `id`.
+///
+/// # Errors
+/// 422 with every located problem (under `at`).
+pub(crate) fn prepare(
+    state: &AppState,
+    new: NewPass,
+    id: String,
+    at: &str,
+) -> Result<(PassRecord, Arc<Template>), ApiError> {
+    let mut errors = Vec::new();
+    let fields = Value::Object(new.custom_fields.clone());
+    check_fields(
+        state,
+        Some(&new.template_id),
+        Some(&fields),
+        at,
+        &mut errors,
+    );
+    let (values, labels) = split_fields(
+        &new.custom_fields,
+        &format!("{at}/customFields"),
+        &mut Vec::new(),
+    );
+    let serial = match new.serial_number.as_deref().map(SerialNumber::parse) {
+        None => SerialNumber::random().as_str().to_owned(),
+        Some(Ok(s)) => s.as_str().to_owned(),
+        Some(Err(e)) => {
+            errors.push(FieldProblem::new(
+                format!("{at}/serialNumber"),
+                e.to_string(),
+            ));
+            String::new()
+        }
+    };
+    let relevant_date = date_time(
+        new.relevant_date,
+        &format!("{at}/relevantDate"),
+        &mut errors,
+    );
+    let expiration_date = date_time(
+        new.expiration_date,
+        &format!("{at}/expirationDate"),
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(ApiError::problems(errors));
+    }
+    let template = state.inner.templates.live(&new.template_id)?;
+    let now = now_ms();
+    let record = PassRecord {
+        id,
+        template_id: new.template_id,
+        serial_number: serial,
+        auth_token: AuthToken::random().expose().to_owned(),
+        status: PassStatus::Active,
+        custom_fields: values,
+        overrides: PassOverrides {
+            labels: labels
+                .into_iter()
+                .filter_map(|(k, l)| Some((k, l?)))
+                .collect(),
+            relevant_date,
+            expiration_date,
+            voided: false,
+            message: None,
+        },
+        user_id: new.user_id,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    Ok((record, template))
+}
+
+/// Signs (Apple and/or Google) a stored pass's current version, off the
+/// async workers.
+///
+/// # Errors
+/// 422 when the values make no valid pass, 500 when signing fails.
+pub(crate) async fn issue_record(
+    state: &AppState,
+    template: Arc<Template>,
+    record: &PassRecord,
+    apple: bool,
+    google: bool,
+) -> Result<IssuedPass, ApiError> {
+    let state = state.clone();
+    let record = record.clone();
+    tokio::task::spawn_blocking(move || sign_record(&state, &template, &record, apple, google))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+}
+
+/// Signs a stored pass's current version (blocking): the version's time is
+/// the signing time, so a version always gives the same bytes.
+///
+/// # Errors
+/// 422 when the values make no valid pass, 500 when signing fails.
+pub(crate) fn sign_record(
+    state: &AppState,
+    template: &Template,
+    record: &PassRecord,
+    apple: bool,
+    google: bool,
+) -> Result<IssuedPass, ApiError> {
+    let cfg = &state.inner.config;
+    let signing_time =
+        chrono::DateTime::from_timestamp(record.updated_at.div_euclid(1000), 0).unwrap_or_default();
+    let stamp = Stamp::new(&record.serial_number, &record.auth_token, signing_time)
+        .map_err(|e| ApiError::internal(&e))?;
+    let issuer = Issuer::new(template, &cfg.identity)
+        .web_service_url(cfg.web_service_url.as_deref())
+        .apple(apple)
+        .google(if google { cfg.google.as_ref() } else { None });
+    let mut overrides = record.overrides.clone();
+    overrides.voided = record.status == PassStatus::Voided;
+    issuer
+        .issue_with(&record.custom_fields, &stamp, &overrides)
+        .map_err(issue_error)
+}
+
+/// Maps a render or signing failure to 422 (the caller's data) or 500.
+fn issue_error(e: IssueError) -> ApiError {
+    match e {
+        IssueError::Render(RenderError::Fields(fields)) => ApiError::problems(
+            fields
+                .into_iter()
+                .map(|f| {
+                    FieldProblem::new(
+                        format!("/customFields/{}", pointer_segment(&f.field)),
+                        f.message,
+                    )
+                })
+                .collect(),
+        ),
+        IssueError::Render(e @ (RenderError::Expression { .. } | RenderError::Invalid(_))) => {
+            ApiError::invalid(
+                format!("these values make an invalid pass: {e}"),
+                Vec::new(),
+            )
+        }
+        IssueError::Google(e) => ApiError::invalid(
+            format!("these values cannot be mapped to Google Wallet: {e}"),
+            Vec::new(),
+        ),
+        e => ApiError::internal(&e),
+    }
+}
+
+/// Issues (Apple and, when configured, Google) and stores a new pass with
+/// its `pass.created` event.
+///
+/// # Errors
+/// 422 when the values make no valid pass; 409 for a taken serial number.
+pub(crate) async fn create(
+    state: &AppState,
+    record: PassRecord,
+    template: Arc<Template>,
+) -> Result<(PassRecord, IssuedPass), ApiError> {
+    let google = state.inner.config.google.is_some();
+    let issued = issue_record(state, template, &record, true, google).await?;
+    // Store the normalized values (defaults filled in, types fixed).
+    let record = PassRecord {
+        custom_fields: issued.rendered.fields.clone(),
+        ..record
+    };
+    let mut tx = state.inner.store.begin().await?;
+    db::insert_pass(&mut tx, &record).await?;
+    commit(
+        state,
+        tx,
+        &[Effect::event("pass.created", view_json(state, &record))],
+    )
+    .await?;
+    state.inner.metrics.passes_issued();
+    tracing::info!(pass = %record.id, template = %record.template_id, "pass created");
+    Ok((record, issued))
+}
+
+/// One pass.
+///
+/// # Errors
+/// 404 when there is none.
+pub(crate) async fn get(state: &AppState, id: &str) -> Result<PassRecord, ApiError> {
+    state
+        .inner
+        .store
+        .pass(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("pass", id))
+}
+
+/// A page of passes.
+///
+/// # Errors
+/// [`ApiError`] for a database failure.
+pub(crate) async fn list(state: &AppState, q: &PassQuery) -> Result<Vec<PassRecord>, ApiError> {
+    Ok(state.inner.store.passes(q).await?)
+}
+
+/// The side effects of a new version: its event, a push to every device
+/// that has the pass, and (with Google configured) an update of its Google
+/// object carrying a new message.
+pub(crate) fn version_effects(
+    state: &AppState,
+    old: &PassRecord,
+    new: &PassRecord,
+    event: &'static str,
+) -> Vec<Effect> {
+    let cfg = &state.inner.config;
+    let mut effects = vec![
+        Effect::event(event, view_json(state, new)),
+        Effect::Push {
+            pass_id: new.id.clone(),
+            topic: cfg.identity.pass_type_id().as_str().to_owned(),
+        },
+    ];
+    if cfg.google.is_some() {
+        effects.push(Effect::GoogleUpdate {
+            pass_id: new.id.clone(),
+            message: (new.overrides.message != old.overrides.message)
+                .then(|| new.overrides.message.clone())
+                .flatten(),
+        });
+    }
+    effects
+}
+
+/// Stores `new` as the next version of `old`, re-signing it first so a
+/// change that would make an invalid pass is refused and nothing is written.
+async fn save_version(
+    state: &AppState,
+    old: &PassRecord,
+    mut new: PassRecord,
+    event: &'static str,
+) -> Result<PassRecord, ApiError> {
+    let template = state.inner.templates.live(&new.template_id)?;
+    new.version = old.version + 1;
+    // Versions are at least a second apart in signing time: Wallet compares
+    // Last-Modified at second resolution.
+    new.updated_at = now_ms().max(old.updated_at + 1000);
+    let issued = issue_record(state, template, &new, true, false).await?;
+    new.custom_fields = issued.rendered.fields;
+    let mut tx = state.inner.store.begin().await?;
+    if !db::update_pass(&mut tx, &new, old.version).await? {
+        return Err(ApiError::conflict(
+            "concurrent_update",
+            "the pass changed while this request ran; read it again and retry",
+        ));
+    }
+    commit(state, tx, &version_effects(state, old, &new, event)).await?;
+    Ok(new)
+}
+
+/// A change of a pass: `customFields` members replace the stored ones
+/// (null removes one; `{value, label}` sets a label, a null label removes
+/// it); the dates and `userId` replace theirs (null removes).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PassChange {
+    /// Field changes.
+    pub(crate) custom_fields: Option<Map<String, Value>>,
+    /// New `relevantDate` (`Some(None)` removes it).
+    pub(crate) relevant_date: Option<Option<String>>,
+    /// New `expirationDate` (`Some(None)` removes it).
+    pub(crate) expiration_date: Option<Option<String>>,
+    /// New user (`Some(None)` detaches).
+    pub(crate) user_id: Option<Option<String>>,
+}
+
+/// Applies a change as a new version (pushed).
+///
+/// # Errors
+/// 404, 409 on a concurrent change, 422 with every problem.
+pub(crate) async fn update(
+    state: &AppState,
+    id: &str,
+    change: PassChange,
+) -> Result<PassRecord, ApiError> {
+    let old = get(state, id).await?;
+    let mut errors = Vec::new();
+    let mut new = old.clone();
+    if let Some(cf) = &change.custom_fields {
+        let (values, labels) = split_fields(cf, "/customFields", &mut errors);
+        for (k, v) in values {
+            if v.is_null() {
+                new.custom_fields.remove(&k);
+                new.overrides.labels.remove(&k);
+            } else {
+                new.custom_fields.insert(k, v);
+            }
+        }
+        for (k, l) in labels {
+            match l {
+                Some(l) => new.overrides.labels.insert(k, l),
+                None => new.overrides.labels.remove(&k),
+            };
+        }
+    }
+    if let Some(d) = change.relevant_date {
+        new.overrides.relevant_date =
+            d.and_then(|d| date_time(Some(d), "/relevantDate", &mut errors));
+    }
+    if let Some(d) = change.expiration_date {
+        new.overrides.expiration_date =
+            d.and_then(|d| date_time(Some(d), "/expirationDate", &mut errors));
+    }
+    if let Some(u) = change.user_id {
+        new.user_id = u;
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::problems(errors));
+    }
+    let new = save_version(state, &old, new, "pass.updated").await?;
+    tracing::info!(pass = %new.id, version = new.version, "pass updated");
+    Ok(new)
+}
+
+/// Voids a pass (a new version); voiding a voided pass changes nothing.
+///
+/// # Errors
+/// 404, 409 on a concurrent change.
+pub(crate) async fn void(state: &AppState, id: &str) -> Result<PassRecord, ApiError> {
+    let old = get(state, id).await?;
+    if old.status == PassStatus::Voided {
+        return Ok(old);
+    }
+    let new = PassRecord {
+        status: PassStatus::Voided,
+        ..old.clone()
+    };
+    let new = save_version(state, &old, new, "pass.voided").await?;
+    tracing::info!(pass = %new.id, "pass voided");
+    Ok(new)
+}
+
+/// Longest push message.
+pub(crate) const MAX_MESSAGE_CHARS: usize = 500;
+
+/// Puts `message` into the pass's message field (a new version) and pushes
+/// it, so the lock screen shows it. The flag: Google's daily limit of
+/// notifications was reached (the message is added without one).
+///
+/// # Errors
+/// 404, 409 on a concurrent change.
+pub(crate) async fn notify(
+    state: &AppState,
+    id: &str,
+    message: String,
+) -> Result<(PassRecord, bool), ApiError> {
+    let old = get(state, id).await?;
+    let mut new = old.clone();
+    new.overrides.message = Some(message);
+    let limited = state.inner.config.google.is_some()
+        && db::google::notifying_messages_since(
+            &mut *state.inner.store.conn().await?,
+            id,
+            now_ms() - 24 * 3600 * 1000,
+        )
+        .await?
+            >= NOTIFY_LIMIT_PER_DAY;
+    let new = save_version(state, &old, new, "pass.updated").await?;
+    tracing::info!(pass = %new.id, "push notification queued");
+    Ok((new, limited))
+}
+
+/// Deletes a pass (`pass.deleted`).
+///
+/// # Errors
+/// 404.
+pub(crate) async fn delete(state: &AppState, id: &str) -> Result<(), ApiError> {
+    let old = get(state, id).await?;
+    let event = serde_json::json!({"id": old.id, "object": "pass", "serialNumber": old.serial_number, "templateId": old.template_id, "deleted": true});
+    let mut tx = state.inner.store.begin().await?;
+    if !db::delete_pass(&mut tx, id).await? {
+        return Err(ApiError::not_found("pass", id));
+    }
+    commit(state, tx, &[Effect::event("pass.deleted", event)]).await?;
+    tracing::info!(pass = %id, "pass deleted");
+    Ok(())
+}
+
+/// The signed `.pkpass` bytes of a pass's current version.
+///
+/// # Errors
+/// 404 when its template is gone; 500 when signing fails.
+pub(crate) async fn pkpass(state: &AppState, p: &PassRecord) -> Result<Vec<u8>, ApiError> {
+    let template = state.inner.templates.live(&p.template_id)?;
+    let issued = issue_record(state, template, p, true, false).await?;
+    issued
+        .pkpass
+        .as_ref()
+        .map(crate::apple::Pkpass::to_vec)
+        .ok_or_else(|| ApiError::internal(&"the pass was issued without its Apple side"))
+}
+
+/// A pass's Google Wallet save link.
+///
+/// # Errors
+/// 409 when Google is not configured; 404.
+pub(crate) async fn google_save(
+    state: &AppState,
+    p: &PassRecord,
+) -> Result<crate::issue::GoogleSave, ApiError> {
+    if state.inner.config.google.is_none() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "provider_not_configured",
+            "Google Wallet is not configured on this server (set --google-issuer-id and --google-service-account)",
+        ));
+    }
+    let template = state.inner.templates.live(&p.template_id)?;
+    issue_record(state, template, p, false, true)
+        .await?
+        .google
+        .ok_or_else(|| ApiError::internal(&"google output missing"))
+}
+
+/// A pass's installations per platform (active and failing).
+///
+/// # Errors
+/// [`ApiError`] for a database failure.
+pub(crate) async fn installs(state: &AppState, id: &str) -> Result<(i64, i64), ApiError> {
+    let mut apple = 0;
+    let mut google = 0;
+    for (platform, n) in
+        db::apple::install_counts(&mut *state.inner.store.conn().await?, id).await?
+    {
+        match platform.as_str() {
+            "apple" => apple = n,
+            "google" => google = n,
+            _ => {}
+        }
+    }
+    Ok((apple, google))
+}

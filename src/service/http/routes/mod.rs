@@ -1,0 +1,61 @@
+//! One file per resource: its routes (each a handler with its
+//! `#[utoipa::path]`), and its typed request and response structs.
+
+pub(crate) mod apple;
+pub(crate) mod connections;
+pub(crate) mod jobs;
+pub(crate) mod links;
+pub(crate) mod passes;
+pub(crate) mod system;
+pub(crate) mod templates;
+pub(crate) mod users;
+pub(crate) mod webhooks;
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// Bytes of another media type (a `.pkpass`, a PNG, a zip) in the API
+/// document.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub(crate) struct Binary(#[allow(dead_code)] Vec<u8>);
+
+/// Whether a request's page size is allowed.
+pub(crate) fn check_limit(
+    limit: Option<u32>,
+    max: u32,
+) -> Result<u32, crate::service::error::ApiError> {
+    let limit = limit.unwrap_or(20);
+    if limit == 0 || limit > max {
+        return Err(crate::service::error::ApiError::problems(vec![
+            crate::service::error::FieldProblem::new("limit", format!("must be 1 to {max}")),
+        ]));
+    }
+    Ok(limit)
+}
+
+/// An HTTP date (RFC 9110 IMF-fixdate) for Unix milliseconds.
+pub(crate) fn http_date(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string()
+}
+
+/// Whether `If-Modified-Since` in `headers` is at or after `secs`.
+pub(crate) fn not_modified_since(headers: &HeaderMap, secs: i64) -> bool {
+    headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|v| chrono::NaiveDateTime::parse_from_str(v, "%a, %d %b %Y %H:%M:%S GMT").ok())
+        .is_some_and(|since| since.and_utc().timestamp() >= secs)
+}
+
+/// A `.pkpass` answer.
+pub(crate) fn pkpass_answer(bytes: Vec<u8>, mut headers: HeaderMap) -> Response {
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/vnd.apple.pkpass"),
+    );
+    (StatusCode::OK, headers, bytes).into_response()
+}

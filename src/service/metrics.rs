@@ -1,0 +1,106 @@
+//! Counters for `/metrics` (Prometheus text exposition).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// (method, route, status) → (count, seconds).
+type RequestCounts = BTreeMap<(String, String, u16), (u64, f64)>;
+
+/// Request counters for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<RequestCounts>,
+    passes_issued: AtomicU64,
+    deliveries: Mutex<BTreeMap<&'static str, u64>>,
+    pushes: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl Metrics {
+    /// Counts one issued pass.
+    pub fn passes_issued(&self) {
+        self.passes_issued.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one webhook delivery attempt by outcome.
+    pub fn webhook_delivery(&self, outcome: &'static str) {
+        if let Ok(mut m) = self.deliveries.lock() {
+            *m.entry(outcome).or_insert(0) += 1;
+        }
+    }
+
+    /// Counts one APNs push attempt by outcome.
+    pub fn push(&self, outcome: &'static str) {
+        if let Ok(mut m) = self.pushes.lock() {
+            *m.entry(outcome).or_insert(0) += 1;
+        }
+    }
+
+    /// Counts one answered request.
+    pub(crate) fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        if let Ok(mut m) = self.requests.lock() {
+            let e = m
+                .entry((method.to_owned(), route.to_owned(), status))
+                .or_insert((0, 0.0));
+            e.0 += 1;
+            e.1 += seconds;
+        }
+    }
+
+    /// Prometheus text exposition.
+    pub fn render(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::new();
+        s.push_str("# HELP passforge_http_requests_total HTTP requests by route and status.\n");
+        s.push_str("# TYPE passforge_http_requests_total counter\n");
+        let requests = self.requests.lock().map(|m| m.clone()).unwrap_or_default();
+        for ((method, route, status), (n, _)) in &requests {
+            let _ = writeln!(
+                s,
+                "passforge_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
+            );
+        }
+        s.push_str(
+            "# HELP passforge_http_request_duration_seconds_sum Time spent answering, by route.\n",
+        );
+        s.push_str("# TYPE passforge_http_request_duration_seconds_sum counter\n");
+        for ((method, route, status), (_, secs)) in &requests {
+            let _ = writeln!(
+                s,
+                "passforge_http_request_duration_seconds_sum{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {secs:.6}"
+            );
+        }
+        s.push_str(
+            "# HELP passforge_webhook_deliveries_total Webhook delivery attempts by outcome.\n",
+        );
+        s.push_str("# TYPE passforge_webhook_deliveries_total counter\n");
+        let deliveries = self
+            .deliveries
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default();
+        for (outcome, n) in &deliveries {
+            let _ = writeln!(
+                s,
+                "passforge_webhook_deliveries_total{{outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        s.push_str("# HELP passforge_apns_pushes_total APNs push attempts by outcome.\n");
+        s.push_str("# TYPE passforge_apns_pushes_total counter\n");
+        let pushes = self.pushes.lock().map(|m| m.clone()).unwrap_or_default();
+        for (outcome, n) in &pushes {
+            let _ = writeln!(
+                s,
+                "passforge_apns_pushes_total{{outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        s.push_str("# HELP passforge_passes_issued_total Passes created.\n");
+        s.push_str("# TYPE passforge_passes_issued_total counter\n");
+        let _ = writeln!(
+            s,
+            "passforge_passes_issued_total {}",
+            self.passes_issued.load(Ordering::Relaxed)
+        );
+        s
+    }
+}
