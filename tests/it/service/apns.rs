@@ -246,6 +246,93 @@ async fn dead_tokens_are_removed_and_busy_ones_retried() {
 }
 
 #[tokio::test]
+async fn a_410_removes_only_registrations_older_than_apns_knew_the_token_dead() {
+    // APNs reports both tokens dead; for `renewed` it learned so in 2001,
+    // long before the device registered it (again): that registration stays.
+    let gone = device_token(0x6011E);
+    let renewed = device_token(0x4E11E);
+    let script = json!({"tokens": {
+        gone.clone(): {"status": 410, "reason": "Unregistered"},
+        renewed.clone(): {"status": 410, "reason": "Unregistered", "timestamp": 1_000_000_000_000_i64}
+    }, "default": {"status": 200}});
+    let Some(fake) = FakeApns::start(&script) else {
+        return;
+    };
+    let h = apns_harness(&fake).await;
+    let admin = h.key(&[Scope::Admin]).await;
+    let (server, stop) = serve(&h.state);
+    let (id, serial, token) = issued_pass(&h, &admin).await;
+    for (device, push) in [("d-gone", &gone), ("d-renewed", &renewed)] {
+        let (status, _, _) = apple(
+            &h,
+            Method::POST,
+            &registration(device, &serial),
+            Some(&token),
+            Some(json!({"pushToken": push})),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (status, _) = h
+        .json(
+            Method::PATCH,
+            &format!("/v1/passes/{id}"),
+            &admin,
+            Some(json!({"customFields": {"seat": "T1"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    fake.wait(&gone, 1).await;
+    fake.wait(&renewed, 1).await;
+    h.drained(Queue::Pushes, &id).await;
+    // The dead token's registration is removed right after its push settles.
+    for _ in 0..200 {
+        let (_, l) = h
+            .json(
+                Method::GET,
+                &format!("/v1/connections?passId={id}&state=removed"),
+                &admin,
+                None,
+            )
+            .await;
+        if !l["data"].as_array().expect("data").is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let (_, list) = h
+        .json(
+            Method::GET,
+            &format!("/v1/connections?passId={id}"),
+            &admin,
+            None,
+        )
+        .await;
+    let states: std::collections::BTreeMap<String, String> = list["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|c| {
+            (
+                c["deviceLibraryIdentifier"]
+                    .as_str()
+                    .expect("device")
+                    .to_owned(),
+                c["state"].as_str().expect("state").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(states["d-gone"], "removed", "{list}");
+    assert_ne!(
+        states["d-renewed"], "removed",
+        "registered after APNs' timestamp: kept ({list})"
+    );
+    stop.send(()).expect("stop");
+    server.await.expect("join").expect("served");
+}
+
+#[tokio::test]
 async fn a_thousand_devices_are_pushed_over_one_or_two_connections() {
     let Some(fake) = FakeApns::start(&json!({"default": {"status": 200}})) else {
         return;

@@ -203,3 +203,118 @@ async fn links_serve_each_wallet_and_walk_their_lifecycle() {
     stop.send(()).expect("stop");
     server.await.expect("join").expect("served");
 }
+
+#[tokio::test]
+async fn a_pass_link_sends_link_issued_once_however_often_it_is_opened() {
+    let h = harness().await;
+    let key = h.key(&[Scope::Write]).await;
+    let (status, pass) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &key,
+            Some(ticket(&unique("LI"), "u")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{pass}");
+    let (status, link) = h
+        .json(
+            Method::POST,
+            "/v1/links",
+            &key,
+            Some(json!({"passId": pass["id"], "maxClaims": 10})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{link}");
+    let id = link["id"].as_str().expect("id").to_owned();
+    let path = link["url"]
+        .as_str()
+        .expect("url")
+        .strip_prefix("http://127.0.0.1:8080")
+        .expect("path")
+        .to_owned();
+    let ipad = IPHONE.replace("iPhone", "iPad");
+    let mac = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15";
+    for (uri, ua) in [
+        (path.clone(), IPHONE),
+        (path.clone(), ipad.as_str()),
+        (path.clone(), mac),
+        (path.clone(), ANDROID),
+        (format!("{path}/google"), DESKTOP),
+        (format!("{path}/apple"), DESKTOP),
+    ] {
+        let (status, _, _) = open_link(&h, &uri, ua).await;
+        assert!(
+            status == StatusCode::OK || status == StatusCode::FOUND,
+            "{uri} ({ua}): {status}"
+        );
+    }
+    // Events are written with the request that causes them: counted in the
+    // database, no delivery to wait for.
+    let count = |ty: &'static str| {
+        let id = id.clone();
+        let h = &h;
+        async move {
+            let pool = sqlx::AnyPool::connect(&h.db_url).await.expect("database");
+            let n: i64 = sqlx::Row::get(
+                &sqlx::query("SELECT COUNT(*) AS n FROM events WHERE type = $1 AND data LIKE $2")
+                    .bind(ty)
+                    .bind(format!("%\"{id}\"%"))
+                    .fetch_one(&pool)
+                    .await
+                    .expect("count"),
+                "n",
+            );
+            pool.close().await;
+            n
+        }
+    };
+    assert_eq!(
+        count("link.opened").await,
+        1,
+        "opened once: pending → opened"
+    );
+    assert_eq!(
+        count("link.issued").await,
+        1,
+        "one pass handed out: one link.issued"
+    );
+    let (_, l) = h
+        .json(Method::GET, &format!("/v1/links/{id}"), &key, None)
+        .await;
+    assert_eq!(l["status"], "issued", "{l}");
+}
+
+#[tokio::test]
+async fn unknown_and_gone_links_answer_html_to_browsers_and_problems_otherwise() {
+    let h = harness().await;
+    let (status, headers, body) = h
+        .send(
+            Method::GET,
+            "/l/no-such-code",
+            Some(("accept", "text/html,application/xhtml+xml")),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(headers[header::CONTENT_TYPE]
+        .to_str()
+        .expect("type")
+        .starts_with("text/html"));
+    assert!(String::from_utf8_lossy(&body).contains("does not exist"));
+    for uri in [
+        "/l/no-such-code",
+        "/l/no-such-code/apple",
+        "/l/no-such-code/qr.png",
+    ] {
+        let (status, headers, body) = h.send(Method::GET, uri, None, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+        assert_eq!(
+            headers[header::CONTENT_TYPE],
+            "application/problem+json",
+            "{uri}"
+        );
+        let p: Value = serde_json::from_slice(&body).expect("problem");
+        assert_eq!(p["code"], "link_not_found", "{uri}");
+    }
+}
