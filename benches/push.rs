@@ -151,25 +151,18 @@ async fn main() -> Result<(), Error> {
         .token
         .expose()
         .to_owned();
-    let config = ServiceConfig {
-        public_url: "http://127.0.0.1".into(),
-        web_service_url: Some("http://127.0.0.1/apple".into()),
-        identity: passforge::apple::test_identity::load()?,
-        google: None,
-        jwt: None,
-        rate_limit: RateLimit {
-            per_minute: u32::MAX / 2,
-            burst: u32::MAX / 2,
-        },
-        webhooks: passforge::service::WebhookConfig::default(),
-        google_api: passforge::service::GoogleApiConfig::default(),
-        google_callbacks: None,
-        apns: ApnsConfig {
-            base_url: format!("https://127.0.0.1:{port}"),
-            ca_pem: Some(std::fs::read(d.join("ca.pem"))?),
-            poll_interval: Duration::from_millis(20),
-            ..ApnsConfig::default()
-        },
+    let mut config =
+        ServiceConfig::new("http://127.0.0.1", passforge::apple::test_identity::load()?);
+    config.web_service_url = Some("http://127.0.0.1/apple".into());
+    config.rate_limit = RateLimit {
+        per_minute: u32::MAX / 2,
+        burst: u32::MAX / 2,
+    };
+    config.apns = ApnsConfig {
+        base_url: format!("https://127.0.0.1:{port}"),
+        ca_pem: Some(std::fs::read(d.join("ca.pem"))?),
+        poll_interval: Duration::from_millis(20),
+        ..ApnsConfig::default()
     };
     let state = AppState::new(store, &root.join("templates"), config);
     let body = serde_json::json!({"templateId": "event-ticket", "customFields": {"attendee": "Bench", "seat": "A1", "doorsOpen": "2027-06-12T19:00:00+01:00"}});

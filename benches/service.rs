@@ -75,25 +75,17 @@ async fn main() -> Result<(), Error> {
     .await?;
     let key = create_key(&store, "bench", &[Scope::Write]).await?;
     let key = key.token.expose().to_owned();
-    let config = ServiceConfig {
-        public_url: "http://127.0.0.1".into(),
-        web_service_url: None,
-        identity: passforge::apple::test_identity::load()?,
-        google: Some(GoogleConfig {
-            issuer_id: IssuerId::parse(test_service_account::ISSUER_ID)?,
-            service_account: test_service_account::load()?,
-            origins: Vec::new(),
-            public_url: Some("http://127.0.0.1".into()),
-        }),
-        jwt: None,
-        rate_limit: RateLimit {
-            per_minute: u32::MAX / 2,
-            burst: u32::MAX / 2,
-        },
-        webhooks: passforge::service::WebhookConfig::default(),
-        google_api: passforge::service::GoogleApiConfig::default(),
-        google_callbacks: None,
-        apns: passforge::service::ApnsConfig::default(),
+    let mut config =
+        ServiceConfig::new("http://127.0.0.1", passforge::apple::test_identity::load()?);
+    config.google = Some(GoogleConfig {
+        issuer_id: IssuerId::parse(test_service_account::ISSUER_ID)?,
+        service_account: test_service_account::load()?,
+        origins: Vec::new(),
+        public_url: Some("http://127.0.0.1".into()),
+    });
+    config.rate_limit = RateLimit {
+        per_minute: u32::MAX / 2,
+        burst: u32::MAX / 2,
     };
     let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
     let state = AppState::new(store, &templates, config);

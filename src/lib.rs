@@ -4,7 +4,7 @@
 //! Apple Wallet `.pkpass` bundles and Google Wallet save links, in parallel.
 //!
 //! ```no_run
-//! use passforge::{apple::SigningIdentity, issue::{Issuer, Stamp}, template::load_dir};
+//! use passforge::{load_dir, Issuer, SigningIdentity, Stamp};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let template = load_dir("templates/event-ticket".as_ref())?;
 //! let identity = SigningIdentity::from_pem(
@@ -64,6 +64,12 @@
 
 pub mod apple;
 pub mod data;
+
+pub use apple::{Pkpass, SigningIdentity};
+pub use google::GoogleConfig;
+pub use issue::{IssueError, IssuedPass, Issuer, Stamp};
+pub use model::{AuthToken, Diagnostic, SerialNumber};
+pub use template::{load_dir, Template, TemplateError};
 pub mod google;
 pub mod issue;
 pub mod model;

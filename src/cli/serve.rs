@@ -236,32 +236,32 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
         }
         None => None,
     };
-    let config = ServiceConfig {
-        public_url,
-        web_service_url,
-        identity: signing.identity,
-        google: Some(google),
-        jwt,
-        rate_limit: RateLimit {
+    let config = {
+        let mut config = ServiceConfig::new(public_url, signing.identity);
+        config.web_service_url = web_service_url;
+        config.google = Some(google);
+        config.jwt = jwt;
+        config.rate_limit = RateLimit {
             per_minute: args.rate_limit_per_minute,
             burst: args.rate_limit_burst,
-        },
-        webhooks: passforge::service::WebhookConfig {
+        };
+        config.webhooks = passforge::service::WebhookConfig {
             allow_private_networks: args.webhooks_allow_private_networks,
             ..passforge::service::WebhookConfig::default()
-        },
-        google_callbacks,
-        google_api: passforge::service::GoogleApiConfig {
+        };
+        config.google_callbacks = google_callbacks;
+        config.google_api = passforge::service::GoogleApiConfig {
             base_url: args.google_api_url.clone(),
             token_url: args.google_token_url.clone(),
             ..passforge::service::GoogleApiConfig::default()
-        },
-        apns: passforge::service::ApnsConfig {
+        };
+        config.apns = passforge::service::ApnsConfig {
             base_url: args.apns_url.clone(),
             auth: apns_auth,
             ca_pem: apns_ca,
             ..passforge::service::ApnsConfig::default()
-        },
+        };
+        config
     };
     runtime()?.block_on(async {
         let store = Store::connect(&args.database.database_url)

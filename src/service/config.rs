@@ -8,8 +8,11 @@ use crate::apple::SigningIdentity;
 use crate::google::GoogleConfig;
 pub use crate::service::ratelimit::RateLimit;
 
-/// Everything the service needs besides the database.
+/// Everything the service needs besides the database. Made with
+/// [`ServiceConfig::new`]; set the rest by field (more may come, so it is
+/// not built as a struct literal outside this crate).
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct ServiceConfig {
     /// Base URL clients reach the service at (links in answers).
     pub public_url: String,
@@ -32,6 +35,26 @@ pub struct ServiceConfig {
     /// Google Wallet callback verification (`/google/callbacks` answers 404
     /// without it).
     pub google_callbacks: Option<CallbackConfig>,
+}
+
+impl ServiceConfig {
+    /// A service reached at `public_url` that signs with `identity`: no web
+    /// service URL in passes (so no pushes), no Google Wallet, API keys
+    /// only, the default rate limit, webhook, APNs and Google REST settings.
+    pub fn new(public_url: impl Into<String>, identity: SigningIdentity) -> Self {
+        Self {
+            public_url: public_url.into(),
+            web_service_url: None,
+            identity,
+            google: None,
+            jwt: None,
+            rate_limit: RateLimit::default(),
+            webhooks: WebhookConfig::default(),
+            apns: ApnsConfig::default(),
+            google_api: GoogleApiConfig::default(),
+            google_callbacks: None,
+        }
+    }
 }
 
 /// How the sender authenticates to APNs.

@@ -4,6 +4,7 @@ mod batch;
 mod broken;
 mod cli;
 mod examples;
+mod front_door;
 mod google;
 mod rows;
 mod samples;

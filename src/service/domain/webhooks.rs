@@ -142,6 +142,14 @@ pub(crate) async fn insert_endpoint(
     Ok((id, secret))
 }
 
+/// The problem of an endpoint URL, if it has one (see
+/// [`crate::service::netguard::check_url`]).
+pub(crate) fn url_problem(state: &AppState, url: &str) -> Option<FieldProblem> {
+    check_url(url, state.inner.config.webhooks.allow_private_networks)
+        .err()
+        .map(|e| FieldProblem::new("/url", e))
+}
+
 /// Checks and creates an endpoint; its view with the secret.
 ///
 /// # Errors

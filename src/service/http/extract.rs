@@ -169,7 +169,7 @@ impl<T: DeserializeOwned> Checked<T> {
         if !problems.is_empty() {
             return Err(ApiError::problems(problems));
         }
-        serde_json::from_value(self.raw)
+        serde_json::from_value(integral(self.raw))
             .map_err(|e| ApiError::problems(vec![FieldProblem::new("", e.to_string())]))
     }
 
@@ -208,6 +208,22 @@ where
             problems,
             _t: PhantomData,
         })
+    }
+}
+
+/// `value` with every number that is a whole number written as a float
+/// (`60.0`) made an integer: JSON Schema counts it as one (the schema check
+/// accepted it), serde's integers do not.
+fn integral(value: Value) -> Value {
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            #[allow(clippy::cast_possible_truncation, clippy::float_cmp)]
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Value::from(f as i64),
+            _ => Value::Number(n),
+        },
+        Value::Array(a) => Value::Array(a.into_iter().map(integral).collect()),
+        Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, integral(v))).collect()),
+        v => v,
     }
 }
 
@@ -283,7 +299,8 @@ where
 {
     type Rejection = ApiError;
 
-    /// No body (no `Content-Type`) is `None`; anything else is checked.
+    /// No body (no `Content-Type`) or a JSON `null` is `None`; anything
+    /// else is checked.
     async fn from_request(req: Request, state: &S) -> Result<Option<Self>, ApiError> {
         if req
             .headers()
@@ -292,8 +309,7 @@ where
         {
             return Ok(None);
         }
-        <Self as FromRequest<S>>::from_request(req, state)
-            .await
-            .map(Some)
+        let checked = <Self as FromRequest<S>>::from_request(req, state).await?;
+        Ok((!checked.raw.is_null()).then_some(checked))
     }
 }

@@ -91,8 +91,57 @@ fn add(responses: &mut Map<String, Value>, status: &str, description: &str) {
     }
 }
 
+/// Links from each create to what can be done with what it created (the
+/// created `id` fills the `{id}` of every operation under the resource's
+/// path): clients and generators such as schemathesis follow them.
+fn link_creates(doc: &mut Value) {
+    let Some(paths) = doc.get("paths").and_then(Value::as_object).cloned() else {
+        return;
+    };
+    // (create path, its success status, the path its id is the `{id}` of)
+    let mut creates: Vec<(String, String, String)> = Vec::new();
+    for (path, item) in &paths {
+        let Some(post) = item.get("post") else {
+            continue;
+        };
+        for status in ["201", "202"] {
+            if post["responses"].get(status).is_some() {
+                let target = if path == "/v1/passes/batch" {
+                    "/v1/jobs".to_owned()
+                } else {
+                    path.clone()
+                };
+                creates.push((path.clone(), status.to_owned(), format!("{target}/{{id}}")));
+            }
+        }
+    }
+    for (path, status, prefix) in creates {
+        let mut links = Map::new();
+        for (target, item) in &paths {
+            if !(target == &prefix || target.starts_with(&format!("{prefix}/"))) {
+                continue;
+            }
+            let Some(item) = item.as_object() else {
+                continue;
+            };
+            for op in item.values() {
+                if let Some(id) = op["operationId"].as_str() {
+                    links.insert(
+                        id.to_owned(),
+                        json!({"operationId": id, "parameters": {"id": "$response.body#/id"}}),
+                    );
+                }
+            }
+        }
+        if !links.is_empty() {
+            doc["paths"][&path]["post"]["responses"][&status]["links"] = Value::Object(links);
+        }
+    }
+}
+
 /// What the layers add to each operation (see the module's text).
 fn complete(doc: &mut Value) {
+    link_creates(doc);
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };

@@ -81,38 +81,38 @@ fn unique(prefix: &str) -> String {
 }
 
 fn test_config(rate_limit: RateLimit) -> ServiceConfig {
-    ServiceConfig {
-        public_url: "http://127.0.0.1:8080".into(),
-        web_service_url: Some("http://127.0.0.1:8080/apple".into()),
-        identity: passforge::apple::test_identity::load().expect("test identity"),
-        google: Some(GoogleConfig {
-            issuer_id: IssuerId::parse(test_service_account::ISSUER_ID).expect("issuer"),
-            service_account: test_service_account::load().expect("account"),
-            origins: Vec::new(),
-            public_url: Some("http://127.0.0.1:8080".into()),
-        }),
-        jwt: Some(JwtAuth::hs256(JWT_SECRET)),
-        rate_limit,
-        webhooks: fast_webhooks(),
-        google_callbacks: None,
-        // Only the tests with a stand-in send pushes and Google updates: on a
-        // shared PostgreSQL database any instance's sender would take them.
-        google_api: passforge::service::GoogleApiConfig {
-            enabled: false,
-            base_url: "http://127.0.0.1:9".into(),
-            token_url: "http://127.0.0.1:9/token".into(),
-            retry_schedule: vec![std::time::Duration::from_millis(100); 2],
-            poll_interval: std::time::Duration::from_millis(50),
-            timeout: std::time::Duration::from_secs(5),
-        },
-        apns: ApnsConfig {
-            enabled: false,
-            base_url: "https://127.0.0.1:9".into(),
-            retry_schedule: vec![std::time::Duration::from_millis(200); 4],
-            poll_interval: std::time::Duration::from_millis(50),
-            ..ApnsConfig::default()
-        },
-    }
+    let mut config = ServiceConfig::new(
+        "http://127.0.0.1:8080",
+        passforge::apple::test_identity::load().expect("test identity"),
+    );
+    config.web_service_url = Some("http://127.0.0.1:8080/apple".into());
+    config.google = Some(GoogleConfig {
+        issuer_id: IssuerId::parse(test_service_account::ISSUER_ID).expect("issuer"),
+        service_account: test_service_account::load().expect("account"),
+        origins: Vec::new(),
+        public_url: Some("http://127.0.0.1:8080".into()),
+    });
+    config.jwt = Some(JwtAuth::hs256(JWT_SECRET));
+    config.rate_limit = rate_limit;
+    config.webhooks = fast_webhooks();
+    // Only the tests with a stand-in send pushes and Google updates: on a
+    // shared PostgreSQL database any instance's sender would take them.
+    config.google_api = passforge::service::GoogleApiConfig {
+        enabled: false,
+        base_url: "http://127.0.0.1:9".into(),
+        token_url: "http://127.0.0.1:9/token".into(),
+        retry_schedule: vec![std::time::Duration::from_millis(100); 2],
+        poll_interval: std::time::Duration::from_millis(50),
+        timeout: std::time::Duration::from_secs(5),
+    };
+    config.apns = ApnsConfig {
+        enabled: false,
+        base_url: "https://127.0.0.1:9".into(),
+        retry_schedule: vec![std::time::Duration::from_millis(200); 4],
+        poll_interval: std::time::Duration::from_millis(50),
+        ..ApnsConfig::default()
+    };
+    config
 }
 
 /// Another service instance on the database at `url`, with the example templates.

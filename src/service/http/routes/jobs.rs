@@ -62,6 +62,13 @@ pub(crate) struct BatchItem {
 /// A batch of passes of one template.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({
+    "templateId": "event-ticket",
+    "items": [
+        {"customFields": {"attendee": "Ada Lovelace", "seat": "A1", "doorsOpen": "2027-06-12T19:00:00+01:00"}},
+        {"customFields": {"attendee": "Grace Hopper", "seat": "A2", "doorsOpen": "2027-06-12T19:00:00+01:00"}}
+    ]
+}))]
 pub(crate) struct BatchCreate {
     /// The template of every item.
     template_id: String,

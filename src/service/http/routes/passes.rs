@@ -37,6 +37,16 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 /// A new pass.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({
+    "templateId": "event-ticket",
+    "serialNumber": "TICKET-0042",
+    "customFields": {
+        "attendee": {"value": "Ada Lovelace", "label": "GUEST"},
+        "seat": "A1",
+        "doorsOpen": "2027-06-12T19:00:00+01:00"
+    },
+    "relevantDate": "2027-06-12T18:00:00+01:00"
+}))]
 pub(crate) struct PassCreate {
     /// The template (`GET /v1/templates`).
     template_id: String,
@@ -340,6 +350,7 @@ pub(crate) async fn void(
 /// A message for the lock screen.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"message": "Doors open at 19:00 at gate B"}))]
 pub(crate) struct PushMessage {
     /// The text to show, 1 to 500 characters.
     #[schema(min_length = 1, max_length = 500)]

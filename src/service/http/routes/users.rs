@@ -36,6 +36,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 /// A new user.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"externalId": "customer-1234"}))]
 pub(crate) struct UserCreate {
     /// Your app's id for the person, 1 to 200 characters (unique).
     #[schema(min_length = 1, max_length = 200)]
@@ -144,7 +145,7 @@ pub(crate) struct TokenCreate {
 #[utoipa::path(post, path = "/users/{id}/tokens", tag = "users", operation_id = "createUserToken",
     summary = "A user-scoped token (it reaches /v1/me/… only), shown once",
     params(("id" = String, Path, description = "The user id")),
-    request_body(content = TokenCreate, description = "Optional"),
+    request_body(content = Option<TokenCreate>, description = "Optional: without a body the token lives a day"),
     responses(
         (status = 201, description = "The token", body = UserTokenView),
         (status = 404, description = "No such user"),

@@ -29,19 +29,61 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 /// A new endpoint.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"url": "https://hooks.example.com/passforge", "events": ["pass.created", "pass.updated"]}))]
 pub(crate) struct WebhookCreate {
     /// The https URL to POST events to.
     #[schema(format = "uri")]
     url: String,
-    /// The event types it receives: `pass.created`, `pass.updated`,
-    /// `pass.voided`, `pass.deleted`, `template.created`,
-    /// `template.updated`, `connection.created`, `connection.deleted`,
-    /// `user.created`, `user.deleted`, `link.opened`, `link.issued`,
-    /// `link.completed`.
-    #[schema(min_items = 1)]
+    /// The event types it receives.
+    #[schema(min_items = 1, value_type = Vec<EventType>)]
     events: Vec<String>,
     /// Free text.
     description: Option<String>,
+}
+
+/// An event type.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // the schema of `WebhookCreate::events`; values are checked by domain::webhooks
+pub(crate) enum EventType {
+    /// A pass was created.
+    #[schema(rename = "pass.created")]
+    PassCreated,
+    /// A pass has a new version.
+    #[schema(rename = "pass.updated")]
+    PassUpdated,
+    /// A pass was voided.
+    #[schema(rename = "pass.voided")]
+    PassVoided,
+    /// A pass was deleted.
+    #[schema(rename = "pass.deleted")]
+    PassDeleted,
+    /// A template folder appeared.
+    #[schema(rename = "template.created")]
+    TemplateCreated,
+    /// A live template has a new version.
+    #[schema(rename = "template.updated")]
+    TemplateUpdated,
+    /// A wallet installed a pass.
+    #[schema(rename = "connection.created")]
+    ConnectionCreated,
+    /// An installation was removed.
+    #[schema(rename = "connection.deleted")]
+    ConnectionDeleted,
+    /// A user was created.
+    #[schema(rename = "user.created")]
+    UserCreated,
+    /// A user was deleted.
+    #[schema(rename = "user.deleted")]
+    UserDeleted,
+    /// A link was opened.
+    #[schema(rename = "link.opened")]
+    LinkOpened,
+    /// A link handed out a pass.
+    #[schema(rename = "link.issued")]
+    LinkIssued,
+    /// A wallet installed a pass a link handed out.
+    #[schema(rename = "link.completed")]
+    LinkCompleted,
 }
 
 /// `POST /v1/webhooks`
@@ -58,7 +100,15 @@ pub(crate) async fn create(
     body: Checked<WebhookCreate>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::Admin)?;
-    let b = body.typed()?;
+    // The URL's own problem is reported with the body's other problems.
+    let more = body
+        .raw()
+        .get("url")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|u| webhooks::url_problem(&state, u))
+        .into_iter()
+        .collect();
+    let b = body.typed_with(more)?;
     let v = webhooks::create(&state, &b.url, &b.events, b.description.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
