@@ -73,6 +73,7 @@ pub fn take_serial_number(
 
 /// One issued pass.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct IssuedPass {
     /// Its serial number.
     pub serial_number: SerialNumber,
@@ -86,6 +87,7 @@ pub struct IssuedPass {
 
 /// A pass's Google Wallet side.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct GoogleSave {
     /// `<issuerId>.<suffix>` of the object.
     pub object_id: String,

@@ -189,21 +189,12 @@ async fn send(
                 timestamp,
             }
         }
-        Err(e) => {
-            let mut s = e.to_string();
-            let mut src = std::error::Error::source(&e);
-            while let Some(inner) = src {
-                s.push_str(": ");
-                s.push_str(&inner.to_string());
-                src = inner.source();
-            }
-            Answer {
-                status: None,
-                reason: Some(s),
-                apns_id: None,
-                timestamp: None,
-            }
-        }
+        Err(e) => Answer {
+            status: None,
+            reason: Some(super::error_chain(&e)),
+            apns_id: None,
+            timestamp: None,
+        },
     }
 }
 

@@ -9,3 +9,16 @@ pub(crate) mod google;
 pub(crate) mod webhooks;
 
 pub use webhooks::signature_headers;
+
+/// An error with its causes, `outer: inner: …` (reqwest's own message
+/// leaves out why a connection failed).
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}

@@ -143,16 +143,11 @@ async fn post(
     for (k, v) in headers {
         req = req.header(k, v);
     }
-    let res = req.body(body).send().await.map_err(|e| {
-        let mut s = e.to_string();
-        let mut src = std::error::Error::source(&e);
-        while let Some(inner) = src {
-            s.push_str(": ");
-            s.push_str(&inner.to_string());
-            src = inner.source();
-        }
-        s
-    })?;
+    let res = req
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| super::error_chain(&e))?;
     Ok(res.status().as_u16())
 }
 

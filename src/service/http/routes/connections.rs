@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::check_limit;
+use super::{check_limit, page};
 use crate::service::domain::connections::{self, ConnectionQuery, ConnectionView};
 use crate::service::domain::keys::{Principal, Scope};
 use crate::service::error::{ApiError, FieldProblem};
@@ -118,7 +118,7 @@ pub(crate) async fn list(
     if !problems.is_empty() {
         return Err(ApiError::problems(problems));
     }
-    let mut data = connections::list(
+    let data = connections::list(
         &state,
         &ConnectionQuery {
             after: q.starting_after,
@@ -143,13 +143,7 @@ pub(crate) async fn list(
         },
     )
     .await?;
-    let has_more = data.len() > limit as usize;
-    data.truncate(limit as usize);
-    let next = if has_more {
-        data.last().map(|c| c.id.clone())
-    } else {
-        None
-    };
+    let (data, has_more, next) = page(data, limit, |c| c.id.clone());
     Ok(Json(ConnectionList {
         data: data.iter().map(connections::view).collect(),
         has_more,

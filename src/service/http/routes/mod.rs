@@ -59,3 +59,18 @@ pub(crate) fn pkpass_answer(bytes: Vec<u8>, mut headers: HeaderMap) -> Response 
     );
     (StatusCode::OK, headers, bytes).into_response()
 }
+
+/// One page of `rows` fetched with `limit + 1`: at most `limit` rows,
+/// whether more follow, and the cursor (`id` of the last row) for the next
+/// page.
+pub(crate) fn page<T>(
+    mut rows: Vec<T>,
+    limit: u32,
+    id: impl Fn(&T) -> String,
+) -> (Vec<T>, bool, Option<String>) {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let has_more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = if has_more { rows.last().map(id) } else { None };
+    (rows, has_more, next)
+}

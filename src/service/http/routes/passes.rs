@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{check_limit, http_date, not_modified_since, pkpass_answer, Binary};
+use super::{check_limit, http_date, not_modified_since, page, pkpass_answer, Binary};
 use crate::service::domain::keys::{Principal, Scope};
 use crate::service::domain::passes::{
     self, NewPass, PassChange, PassQuery, PassRecord, PassStatus, PassView, MAX_MESSAGE_CHARS,
@@ -241,7 +241,7 @@ pub(crate) async fn list(
         StatusParam::Active => PassStatus::Active,
         StatusParam::Voided => PassStatus::Voided,
     });
-    let mut page = passes::list(
+    let rows = passes::list(
         &state,
         &PassQuery {
             after: q.starting_after,
@@ -252,15 +252,9 @@ pub(crate) async fn list(
         },
     )
     .await?;
-    let has_more = page.len() > limit as usize;
-    page.truncate(limit as usize);
-    let next = if has_more {
-        page.last().map(|p| p.id.clone())
-    } else {
-        None
-    };
+    let (rows, has_more, next) = page(rows, limit, |p| p.id.clone());
     Ok(Json(PassList {
-        data: page.iter().map(|p| passes::view(&state, p)).collect(),
+        data: rows.iter().map(|p| passes::view(&state, p)).collect(),
         has_more,
         next_starting_after: next,
     }))

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::check_limit;
+use super::{check_limit, page};
 use crate::service::domain::keys::{Principal, Scope};
 use crate::service::domain::webhooks::{self, DeliveryView, WebhookView};
 use crate::service::error::ApiError;
@@ -214,17 +214,10 @@ pub(crate) async fn deliveries(
     principal.require(Scope::Admin)?;
     let limit = check_limit(q.limit, 100)?;
     let after = q.starting_after.unwrap_or_default();
-    let mut rows = webhooks::deliveries(&state, &id, &after, i64::from(limit) + 1).await?;
-    let has_more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let data: Vec<DeliveryView> = rows.iter().map(webhooks::delivery_view).collect();
-    let next = if has_more {
-        rows.last().map(|d| d.id.clone())
-    } else {
-        None
-    };
+    let rows = webhooks::deliveries(&state, &id, &after, i64::from(limit) + 1).await?;
+    let (rows, has_more, next) = page(rows, limit, |d| d.id.clone());
     Ok(Json(DeliveryList {
-        data,
+        data: rows.iter().map(webhooks::delivery_view).collect(),
         has_more,
         next_starting_after: next,
     }))
