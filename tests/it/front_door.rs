@@ -67,16 +67,27 @@ fn embed_service_nests_the_router_runs_the_workers_and_stops() {
         .and_then(|h| h.strip_prefix("X-API-Key: "))
         .unwrap_or_else(|| panic!("{curl}"))
         .to_owned();
-    let get = |path: &str, key: Option<&str>| -> (u16, String) {
+    let request = |method: &str,
+                   path: &str,
+                   auth: Option<&str>,
+                   body: Option<&str>|
+     -> (u16, String) {
         let addr = base.strip_prefix("http://").expect("http");
         let mut s = std::net::TcpStream::connect(addr).expect("connect");
-        let auth = key
-            .map(|k| format!("X-API-Key: {k}\r\n"))
-            .unwrap_or_default();
+        let auth = auth.map(|a| format!("{a}\r\n")).unwrap_or_default();
+        let body = body.unwrap_or("");
+        let kind = if body.is_empty() {
+            ""
+        } else {
+            "Content-Type: application/json\r\n"
+        };
         std::io::Write::write_all(
             &mut s,
-            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n")
-                .as_bytes(),
+            format!(
+                "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}{kind}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
         )
         .expect("write");
         let mut text = String::new();
@@ -88,6 +99,9 @@ fn embed_service_nests_the_router_runs_the_workers_and_stops() {
             .unwrap_or(0);
         (status, text)
     };
+    let api_key = format!("X-API-Key: {key}");
+    let get =
+        |path: &str, key: Option<&str>| request("GET", path, key.map(|_| api_key.as_str()), None);
     let (status, text) = get("/", None);
     assert_eq!(status, 200, "{text}");
     assert!(text.contains("my application"), "{text}");
@@ -98,6 +112,33 @@ fn embed_service_nests_the_router_runs_the_workers_and_stops() {
     assert_eq!(status, 401, "passforge's guard runs inside the app");
     let (status, text) = get("/wallet/openapi.json", None);
     assert_eq!(status, 200, "{text}");
+    // A user token reaches /v1/me/… under the app's prefix too.
+    let json_of = |text: &str| -> serde_json::Value {
+        serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap_or("")).expect("json body")
+    };
+    let (status, text) = request(
+        "POST",
+        "/wallet/v1/users",
+        Some(&api_key),
+        Some(r#"{"externalId": "embedded-1"}"#),
+    );
+    assert_eq!(status, 201, "{text}");
+    let user = json_of(&text)["id"].as_str().expect("id").to_owned();
+    let (status, text) = request(
+        "POST",
+        &format!("/wallet/v1/users/{user}/tokens"),
+        Some(&api_key),
+        None,
+    );
+    assert_eq!(status, 201, "{text}");
+    let bearer = format!(
+        "Authorization: Bearer {}",
+        json_of(&text)["token"].as_str().expect("token")
+    );
+    let (status, text) = request("GET", "/wallet/v1/me/passes", Some(&bearer), None);
+    assert_eq!(status, 200, "{text}");
+    let (status, _) = request("GET", "/wallet/v1/templates", Some(&bearer), None);
+    assert_eq!(status, 403, "a user token reaches only /v1/me/…");
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     let exit = child.wait().expect("wait");
     let mut err = String::new();

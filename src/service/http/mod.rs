@@ -113,19 +113,19 @@ async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Respo
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    if principal.user_id.is_some() {
-        let path = parts
-            .extensions
-            .get::<axum::extract::OriginalUri>()
-            .map_or_else(|| parts.uri.path().to_owned(), |u| u.path().to_owned());
-        if !path.starts_with("/v1/me/") {
-            return ApiError::new(
-                StatusCode::FORBIDDEN,
-                "user_token",
-                "a user token reaches only /v1/me/passes, /v1/me/passes/{id}/download and /v1/me/connections",
-            )
-            .into_response();
-        }
+    // The route matched (its template), wherever an app nests this router.
+    let me_route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map_or_else(|| parts.uri.path(), MatchedPath::as_str)
+        .contains("/v1/me/");
+    if principal.user_id.is_some() && !me_route {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "user_token",
+            "a user token reaches only /v1/me/passes, /v1/me/passes/{id}/download and /v1/me/connections",
+        )
+        .into_response();
     }
     let decision = state.inner.limiter.check(&principal.id);
     let headers = decision.headers();
