@@ -344,13 +344,13 @@ fn main() {
     let (bg, mint) = ([12, 92, 74], [140, 230, 190]);
     write(&dir, "icon", &icon(bg, mint));
     write_transparent(&dir, "logo", &transparent(logo(white, mint)));
-    write(&dir, "strip", &banner(375, 123, [20, 120, 96], bg, mint));
+    write(&dir, "strip", &banner(375, 144, [20, 120, 96], bg, mint));
 
     let dir = root.join("coupon");
     let (bg, coral) = ([200, 60, 50], [255, 210, 120]);
     write(&dir, "icon", &icon(bg, coral));
     write_transparent(&dir, "logo", &transparent(logo(white, coral)));
-    write(&dir, "strip", &banner(375, 123, [230, 90, 70], bg, coral));
+    write(&dir, "strip", &banner(375, 144, [230, 90, 70], bg, coral));
 
     let dir = root.join("generic");
     let (bg, teal) = ([40, 44, 52], [80, 200, 210]);

@@ -140,6 +140,34 @@ fn sniff_format(b: &[u8]) -> &'static str {
     }
 }
 
+/// Why an image of `w`×`h` px does not fit the shape of its slot, if it
+/// does not: strips, backgrounds and footers fill an area of a fixed shape
+/// (more than 15% off is cropped or squeezed visibly); a thumbnail may be
+/// from 2:3 to 3:2.
+fn aspect_problem(base: &str, style: Option<&str>, w: u32, h: u32) -> Option<String> {
+    if w == 0 || h == 0 {
+        return None;
+    }
+    let ratio = f64::from(w) / f64::from(h);
+    let (sw, sh) = match base {
+        "strip" if style == Some("eventTicket") => (375, 98),
+        "strip" => (375, 144),
+        "background" => (180, 220),
+        "footer" => (286, 15),
+        "thumbnail" => {
+            return (!(2.0 / 3.0 - 0.01..=1.5 + 0.01).contains(&ratio)).then(|| {
+                format!("{w}x{h} px ({ratio:.2}:1); Wallet shows thumbnails from 2:3 to 3:2 (90x90 pt at most) and crops the rest")
+            });
+        }
+        _ => return None,
+    };
+    let want = f64::from(sw) / f64::from(sh);
+    let off = (ratio / want - 1.0).abs();
+    (off > 0.15).then(|| {
+        format!("{w}x{h} px ({ratio:.2}:1); Wallet shows a {base} in a {sw}x{sh} pt area ({want:.2}:1), so this one is cropped or squeezed: make it {sw}x{sh} pt (@2x {}x{} px)", sw * 2, sh * 2)
+    })
+}
+
 /// Checks images and localizations. `style` is the pass style when known.
 pub fn check_files<'a>(
     files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
@@ -239,6 +267,18 @@ pub fn check_files<'a>(
                 if *w > mw * s || *h > mh * s {
                     report.diagnostics.push(Diagnostic::warning(name.as_str(), Location::File, "image.too_large", format!("{w}x{h} px exceeds the {mw}x{mh} pt area ({}x{} px at @{scale}x); Wallet scales it down", mw * s, mh * s)));
                 }
+            }
+        }
+        // The shape Wallet gives the slot: a picture of another shape is
+        // cropped or squeezed on the phone.
+        if let Some((_, (name, w, h))) = scales.iter().next_back() {
+            if let Some(problem) = aspect_problem(base, style, *w, *h) {
+                report.diagnostics.push(Diagnostic::warning(
+                    name.as_str(),
+                    Location::File,
+                    "image.aspect_ratio",
+                    problem,
+                ));
             }
         }
         if let Some((_, w1, h1)) = scales.get(&1) {
@@ -385,6 +425,48 @@ mod tests {
         assert!(errors[1].1.starts_with("not an image"), "{errors:?}");
         assert_eq!(errors[2].0, "thumbnail.png");
         assert!(errors[2].1.starts_with("a damaged PNG"), "{errors:?}");
+    }
+
+    #[test]
+    fn images_of_the_wrong_shape_for_their_slot_are_warnings() {
+        let square_strip = png(150, 150);
+        let good_strip = png(375, 144);
+        let tall_thumb = png(40, 90);
+        let good_thumb = png(90, 90);
+        let icon = png(29, 29);
+        let r = check_files(
+            [
+                ("icon.png", icon.as_slice()),
+                ("strip.png", square_strip.as_slice()),
+                ("thumbnail.png", tall_thumb.as_slice()),
+            ],
+            Some("coupon"),
+        );
+        let aspect: Vec<&str> = r
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "image.aspect_ratio")
+            .map(|d| d.file.as_str())
+            .collect();
+        assert_eq!(
+            aspect,
+            ["strip.png", "thumbnail.png"],
+            "{:?}",
+            r.diagnostics
+        );
+        let r = check_files(
+            [
+                ("icon.png", icon.as_slice()),
+                ("strip.png", good_strip.as_slice()),
+                ("thumbnail.png", good_thumb.as_slice()),
+            ],
+            Some("coupon"),
+        );
+        assert!(
+            !r.diagnostics.iter().any(|d| d.code == "image.aspect_ratio"),
+            "{:?}",
+            r.diagnostics
+        );
     }
 
     #[test]

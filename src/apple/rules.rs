@@ -157,6 +157,24 @@ impl Checker {
         ));
     }
 
+    /// A key passforge does not know: kept and reported; a warning with the
+    /// key it is probably a misspelling of (Wallet ignores it), else info.
+    fn unknown_key<'k>(&mut self, at: &str, key: &str, known: impl Iterator<Item = &'k str>) {
+        match nearest(key, known) {
+            Some(k) => self.warn(
+                at,
+                "pass.misspelled_key",
+                format!("`{key}` is not a key Wallet knows (it is kept, and Wallet ignores it); did you mean `{k}`?"),
+            ),
+            None => self.out.push(Diagnostic::info(
+                FILE,
+                Location::Pointer(at.to_owned()),
+                "pass.unknown_key",
+                format!("`{key}` is not a key passforge knows; it is kept as it is"),
+            )),
+        }
+    }
+
     /// A string that can be checked now (not a placeholder in a template).
     fn concrete<'v>(&self, v: &'v Value) -> Option<&'v str> {
         match v.as_str() {
@@ -427,15 +445,127 @@ pub fn check_pass_json(v: &Value, mode: Mode) -> Vec<Diagnostic> {
             || STRING_KEYS.contains(&key.as_str())
             || OTHER_KEYS.contains(&key.as_str());
         if !known {
-            c.out.push(Diagnostic::info(
-                FILE,
-                Location::Pointer(format!("/{}", pointer_segment(key))),
-                "pass.unknown_key",
-                format!("`{key}` is not a key passforge knows; it is kept as it is"),
-            ));
+            let at = format!("/{}", pointer_segment(key));
+            let all = STYLES
+                .iter()
+                .chain(&COLOR_KEYS)
+                .chain(&BOOL_KEYS)
+                .chain(&STRING_KEYS)
+                .chain(&OTHER_KEYS);
+            c.unknown_key(&at, key, all.copied());
         }
     }
+    if mode == Mode::Template {
+        contrast(&mut c, root);
+    }
     c.out
+}
+
+/// How different two keys are: the edit distance (insertions, deletions,
+/// substitutions and swaps of neighbours, as in `lable`), ignoring case.
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// The known key `key` is most likely a misspelling of: within two edits
+/// (one for keys of up to five letters), the nearest.
+fn nearest<'k>(key: &str, known: impl Iterator<Item = &'k str>) -> Option<&'k str> {
+    let limit = if key.chars().count() <= 5 { 1 } else { 2 };
+    known
+        .map(|k| (distance(key, k), k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// WCAG 2 relative luminance of an `rgb(r, g, b)` color.
+fn luminance(s: &str) -> Option<f64> {
+    let inner = s.trim().strip_prefix("rgb(")?.strip_suffix(')')?;
+    let parts: Vec<u8> = inner
+        .split(',')
+        .map(|p| p.trim().parse().ok())
+        .collect::<Option<_>>()?;
+    let [r, g, b] = parts[..] else { return None };
+    let lin = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.039_28 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    Some(0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b))
+}
+
+/// The WCAG contrast ratio of two colors (1 to 21).
+fn contrast_ratio(a: f64, b: f64) -> f64 {
+    let (hi, lo) = if a > b { (a, b) } else { (b, a) };
+    (hi + 0.05) / (lo + 0.05)
+}
+
+/// Text colors too close to the background color to read: values under
+/// 4.5:1 (WCAG AA for normal text), labels under 3:1.
+fn contrast(c: &mut Checker, root: &serde_json::Map<String, Value>) {
+    let color = |k: &str| {
+        root.get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !is_dynamic(s))
+            .and_then(luminance)
+    };
+    let Some(bg) = color("backgroundColor") else {
+        return;
+    };
+    for (key, min, what) in [
+        ("foregroundColor", 4.5, "field values"),
+        ("labelColor", 3.0, "labels"),
+    ] {
+        if let Some(fg) = color(key) {
+            let ratio = contrast_ratio(fg, bg);
+            if ratio < min {
+                c.warn(
+                    &format!("/{key}"),
+                    "pass.low_contrast",
+                    format!("{what} in this color are hard to read on backgroundColor: contrast {ratio:.1}:1, under the {min}:1 WCAG asks for; pick a lighter or darker color"),
+                );
+            }
+        }
+    }
+}
+
+/// About how many characters of a field's value Wallet shows on an
+/// iPhone before it cuts the text off, by field group and number of fields
+/// in the group (estimates from Wallet's layouts: a row's width is shared
+/// by its fields).
+fn value_capacity(group: &str, boarding: bool, fields: usize) -> Option<usize> {
+    let n = fields.max(1);
+    match group {
+        "headerFields" => Some((16 / n).max(6)),
+        "primaryFields" if boarding => Some(9),
+        "primaryFields" => Some(20),
+        "secondaryFields" | "auxiliaryFields" => Some((40 / n).max(8)),
+        _ => None,
+    }
 }
 
 fn check_style(
@@ -568,12 +698,25 @@ fn check_style(
             }
             for k in fo.keys() {
                 if !FIELD_KEYS.contains(&k.as_str()) {
-                    c.out.push(Diagnostic::info(
-                        FILE,
-                        Location::Pointer(format!("{at}/{}", pointer_segment(k))),
-                        "pass.unknown_key",
-                        format!("`{k}` is not a field key passforge knows; it is kept as it is"),
-                    ));
+                    let here = format!("{at}/{}", pointer_segment(k));
+                    c.unknown_key(&here, k, FIELD_KEYS.iter().copied());
+                }
+            }
+            if c.mode == Mode::Template {
+                if let Some(cap) = value_capacity(group, style == "boardingPass", fields.len()) {
+                    for (key, cap) in [("value", cap), ("label", cap + cap / 2)] {
+                        let Some(text) = fo.get(key).and_then(Value::as_str) else {
+                            continue;
+                        };
+                        let len = text.chars().count();
+                        if !is_dynamic(text) && len > cap {
+                            c.warn(
+                                &format!("{at}/{key}"),
+                                "pass.text_truncated",
+                                format!("{text:?} has {len} characters; a {group} {key} in a group of {} shows about {cap} on an iPhone before Wallet cuts it off: shorten it, or put fewer fields in the group", fields.len()),
+                            );
+                        }
+                    }
                 }
             }
         }
@@ -674,6 +817,95 @@ mod tests {
                 "pass.bad_barcode"
             ]
         );
+    }
+
+    #[test]
+    fn misspelled_keys_name_the_key_they_meant() {
+        let mut v = base();
+        v["backgroundColour"] = json!("rgb(0, 0, 0)");
+        v["generic"]["primaryFields"][0]["lable"] = json!("NAME");
+        v["somethingNew"] = json!(1);
+        let d = check_pass_json(&v, Mode::Template);
+        let misspelled: Vec<&str> = d
+            .iter()
+            .filter(|d| d.code == "pass.misspelled_key")
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(misspelled.len(), 2, "{d:?}");
+        assert!(
+            misspelled
+                .iter()
+                .any(|m| m.contains("did you mean `backgroundColor`")),
+            "{misspelled:?}"
+        );
+        assert!(
+            misspelled
+                .iter()
+                .any(|m| m.contains("did you mean `label`")),
+            "{misspelled:?}"
+        );
+        assert!(
+            d.iter()
+                .any(|d| d.code == "pass.unknown_key" && d.message.contains("somethingNew")),
+            "a key near no known key stays an info line"
+        );
+        assert!(!codes(&base(), Mode::Template).contains(&"pass.misspelled_key"));
+        assert_eq!(distance("backgroundColour", "backgroundColor"), 1);
+        assert_eq!(
+            nearest("logoTxt", STRING_KEYS.iter().copied()),
+            Some("logoText")
+        );
+        assert_eq!(nearest("voidd", BOOL_KEYS.iter().copied()), Some("voided"));
+        assert_eq!(nearest("zzz", BOOL_KEYS.iter().copied()), None);
+    }
+
+    #[test]
+    fn text_that_wallet_cuts_off_is_a_warning_in_templates() {
+        let mut v = base();
+        v["generic"]["secondaryFields"] = json!([
+            {"key": "a", "label": "A", "value": "A value far too long for a third of a row"},
+            {"key": "b", "label": "B", "value": "short"},
+            {"key": "c", "label": "C", "value": "{{ name }} and a long tail after it"}
+        ]);
+        let d = check_pass_json(&v, Mode::Template);
+        let cut: Vec<String> = d
+            .iter()
+            .filter(|d| d.code == "pass.text_truncated")
+            .map(|d| match &d.location {
+                Location::Pointer(p) => p.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(cut, ["/generic/secondaryFields/0/value"], "{d:?}");
+        assert!(
+            !codes(&v, Mode::Pass).contains(&"pass.text_truncated"),
+            "templates only"
+        );
+        assert!(!codes(&base(), Mode::Template).contains(&"pass.text_truncated"));
+    }
+
+    #[test]
+    fn text_colors_too_close_to_the_background_are_warnings() {
+        let mut v = base();
+        v["backgroundColor"] = json!("rgb(255, 255, 255)");
+        v["foregroundColor"] = json!("rgb(200, 200, 200)");
+        v["labelColor"] = json!("rgb(240, 240, 240)");
+        let d = check_pass_json(&v, Mode::Template);
+        let low: Vec<String> = d
+            .iter()
+            .filter(|d| d.code == "pass.low_contrast")
+            .map(|d| match &d.location {
+                Location::Pointer(p) => p.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(low, ["/foregroundColor", "/labelColor"], "{d:?}");
+        v["foregroundColor"] = json!("rgb(17, 24, 39)");
+        v["labelColor"] = json!("rgb(107, 114, 128)");
+        assert!(!codes(&v, Mode::Template).contains(&"pass.low_contrast"));
+        let black = luminance("rgb(0, 0, 0)").expect("black");
+        let white = luminance("rgb(255, 255, 255)").expect("white");
+        assert!((contrast_ratio(black, white) - 21.0).abs() < 0.01);
     }
 
     #[test]

@@ -290,3 +290,72 @@ fn configuration_mistakes_exit_2_with_a_hint() {
     assert_eq!(code(&o), 2, "clap usage error");
     assert!(!tmp.path().join("a").exists() && !tmp.path().join("b").exists());
 }
+
+#[test]
+fn validate_warns_of_what_only_a_phone_would_show() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = dir.path().join("lint");
+    write_template(
+        &t,
+        &serde_json::json!({
+            "formatVersion": 1, "passTypeIdentifier": "pass.x.y", "teamIdentifier": "T",
+            "organizationName": "Lint Co", "description": "A pass that shows badly",
+            "backgroundColour": "rgb(255, 255, 255)",
+            "backgroundColor": "rgb(255, 255, 255)",
+            "foregroundColor": "rgb(210, 210, 210)",
+            "generic": {
+                "primaryFields": [{"key": "name", "value": "{{ name }}"}],
+                "secondaryFields": [
+                    {"key": "a", "label": "A", "value": "A value much too long for a third of the row"},
+                    {"key": "b", "label": "B", "value": "b"},
+                    {"key": "c", "label": "C", "value": "c"}
+                ],
+                "auxiliaryFields": [
+                    {"key": "d", "value": "1"}, {"key": "e", "value": "2"}, {"key": "f", "value": "3"},
+                    {"key": "g", "value": "4"}, {"key": "h", "value": "5"}
+                ]
+            }
+        }),
+        &serde_json::json!({"name": {"type": "string"}}),
+    );
+    // A thumbnail twice as tall as it is wide.
+    let img = image::RgbaImage::from_pixel(40, 90, image::Rgba([1, 2, 3, 255]));
+    img.save(t.join("thumbnail.png")).expect("png");
+    let out = passforge(dir.path(), &["validate", t.to_str().expect("utf-8")]);
+    let err = stderr(&out);
+    for (code, where_) in [
+        ("pass.misspelled_key", "pass.json#/backgroundColour"),
+        (
+            "pass.text_truncated",
+            "pass.json#/generic/secondaryFields/0/value",
+        ),
+        ("pass.too_many_fields", "pass.json#/generic/auxiliaryFields"),
+        ("pass.low_contrast", "pass.json#/foregroundColor"),
+        ("image.aspect_ratio", "thumbnail.png"),
+    ] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with("warning:") && l.contains(where_) && l.contains(code)),
+            "{code} at {where_} in:\n{err}"
+        );
+    }
+    assert!(err.contains("did you mean `backgroundColor`"), "{err}");
+    assert_eq!(code(&out), 0, "warnings do not fail a template: {err}");
+
+    // The example templates show none of these.
+    for example in [
+        "boarding-pass",
+        "coupon",
+        "event-ticket",
+        "generic",
+        "store-card",
+    ] {
+        let path = root().join("templates").join(example);
+        let out = passforge(dir.path(), &["validate", path.to_str().expect("utf-8")]);
+        assert!(
+            !stderr(&out).contains("warning:"),
+            "{example}: {}",
+            stderr(&out)
+        );
+    }
+}
