@@ -73,6 +73,8 @@ pub use template::{load_dir, Template, TemplateError};
 pub mod google;
 pub mod issue;
 pub mod model;
+#[cfg(feature = "preview")]
+pub mod preview;
 #[cfg(feature = "server")]
 pub mod service;
 pub mod template;

@@ -3,13 +3,11 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
-use chrono::{SubsecRound as _, Utc};
-use passforge::issue::{take_serial_number, Issuer, Stamp};
-use passforge::model::{AuthToken, SerialNumber};
-use passforge::template::{load_dir, TemplateError};
+use passforge::issue::Issuer;
+use passforge::template::load_dir;
 
 use super::config::ConfigArgs;
-use super::{dir_prefix, print_diagnostics, Outcome};
+use super::{stamp_for, template_or_report, Outcome};
 
 /// `passforge google …`
 #[derive(Debug, clap::Subcommand)]
@@ -41,18 +39,7 @@ pub(crate) fn run(cmd: GoogleCommand) -> anyhow::Result<Outcome> {
     let GoogleCommand::Jwt(args) = cmd;
     let signing = args.config.apple()?;
     let google = args.config.google()?;
-    let template = match load_dir(&args.template) {
-        Ok(t) => t,
-        Err(TemplateError::Invalid { name, diagnostics }) => {
-            print_diagnostics(diagnostics.iter(), &dir_prefix(&args.template), false);
-            bail!(
-                "template {name:?} in {} has {} error(s)",
-                args.template.display(),
-                diagnostics.error_count()
-            );
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let template = template_or_report(&args.template, load_dir(&args.template), false, "")?;
     let text = std::fs::read(&args.data)
         .with_context(|| format!("cannot read {}", args.data.display()))?;
     let serde_json::Value::Object(mut row) = serde_json::from_slice(&text)
@@ -63,16 +50,7 @@ pub(crate) fn run(cmd: GoogleCommand) -> anyhow::Result<Outcome> {
             args.data.display()
         );
     };
-    let serial = match take_serial_number(&mut row) {
-        Ok(Some(s)) => s,
-        Ok(None) => SerialNumber::random(),
-        Err(e) => bail!("{}: {e}", args.data.display()),
-    };
-    let stamp = Stamp {
-        serial_number: serial,
-        authentication_token: AuthToken::random(),
-        signing_time: Utc::now().trunc_subsecs(0),
-    };
+    let stamp = stamp_for(&mut row).with_context(|| format!("{}", args.data.display()))?;
     let issuer = Issuer::new(&template, &signing.identity)
         .web_service_url(signing.web_service_url.as_deref())
         .apple(false)

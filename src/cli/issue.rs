@@ -13,13 +13,13 @@ use passforge::apple::{write_pkpasses, Pkpass, MAX_BUNDLE_PASSES};
 use passforge::data::{self, DataFormat, Row};
 use passforge::issue::{take_serial_number, IssueError, IssuedPass, Issuer, Stamp};
 use passforge::model::{AuthToken, SerialNumber};
-use passforge::template::{load_dir, RenderError, TemplateError};
+use passforge::template::{load_dir, RenderError};
 use rayon::prelude::*;
 
 use super::config::ConfigArgs;
 use super::report::Reporter;
 use super::zip_temp::ZipTemp;
-use super::{dir_prefix, print_diagnostics, Outcome};
+use super::{dir_prefix, print_diagnostics, template_or_report, Outcome};
 
 /// Arguments of `passforge issue`.
 #[derive(Debug, clap::Args)]
@@ -376,22 +376,12 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
         .as_ref()
         .map(|_| args.config.google())
         .transpose()?;
-    let template = match template {
-        Ok(t) => t,
-        Err(TemplateError::Invalid { name, diagnostics }) => {
-            print_diagnostics(
-                diagnostics.iter(),
-                &dir_prefix(&args.template),
-                args.verbose,
-            );
-            bail!(
-                "template {name:?} in {} has {} error(s); nothing was issued",
-                args.template.display(),
-                diagnostics.error_count()
-            );
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let template = template_or_report(
+        &args.template,
+        template,
+        args.verbose,
+        "; nothing was issued",
+    )?;
     print_diagnostics(
         template.diagnostics().iter(),
         &dir_prefix(&args.template),

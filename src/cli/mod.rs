@@ -7,6 +7,8 @@ mod certs;
 mod config;
 mod google;
 mod issue;
+#[cfg(feature = "preview")]
+mod preview;
 mod report;
 #[cfg(feature = "server")]
 mod serve;
@@ -47,6 +49,9 @@ enum Command {
     /// Google Wallet save links.
     #[command(subcommand)]
     Google(google::GoogleCommand),
+    /// Pictures of one pass as Wallet shows it (front, back, Google card).
+    #[cfg(feature = "preview")]
+    Preview(Box<preview::PreviewArgs>),
     /// Run the HTTP service (JSON API) on a SQLite or PostgreSQL database.
     #[cfg(feature = "server")]
     Serve(Box<serve::ServeArgs>),
@@ -76,6 +81,8 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         Command::Certs(cmd) => certs::run(cmd),
         Command::Google(cmd) => google::run(cmd),
         Command::Bench(args) => bench::run(&args),
+        #[cfg(feature = "preview")]
+        Command::Preview(args) => preview::run(&args),
         #[cfg(feature = "server")]
         Command::Serve(args) => serve::run(&args),
         #[cfg(feature = "server")]
@@ -114,6 +121,46 @@ fn print_diagnostics<'a>(
             eprintln!("{d}");
         }
     }
+}
+
+/// A template folder's load result for a command: the template, or every
+/// problem printed (file names under `dir`) and an error saying what
+/// `command` did not do (e.g. "nothing was issued").
+fn template_or_report(
+    dir: &std::path::Path,
+    loaded: Result<passforge::template::Template, passforge::template::TemplateError>,
+    verbose: bool,
+    consequence: &str,
+) -> anyhow::Result<passforge::template::Template> {
+    match loaded {
+        Ok(t) => Ok(t),
+        Err(passforge::template::TemplateError::Invalid { name, diagnostics }) => {
+            print_diagnostics(diagnostics.iter(), &dir_prefix(dir), verbose);
+            anyhow::bail!(
+                "template {name:?} in {} has {} error(s){consequence}",
+                dir.display(),
+                diagnostics.error_count()
+            );
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The stamp of a one-off pass from a row: its `serialNumber` column if it
+/// has one (taken out of the row), else a random serial; a fresh
+/// authentication token; signed now.
+fn stamp_for(
+    row: &mut serde_json::Map<String, serde_json::Value>,
+) -> anyhow::Result<passforge::issue::Stamp> {
+    use chrono::SubsecRound as _;
+    let serial_number = passforge::issue::take_serial_number(row)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .unwrap_or_else(passforge::model::SerialNumber::random);
+    Ok(passforge::issue::Stamp {
+        serial_number,
+        authentication_token: passforge::model::AuthToken::random(),
+        signing_time: chrono::Utc::now().trunc_subsecs(0),
+    })
 }
 
 /// Worker threads for `issue` and `bench`: the `--threads` given, else one

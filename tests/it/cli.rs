@@ -359,3 +359,56 @@ fn validate_warns_of_what_only_a_phone_would_show() {
         );
     }
 }
+
+#[cfg(feature = "preview")]
+#[test]
+fn preview_draws_the_front_back_and_google_card_of_a_row() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let template = root().join("templates/event-ticket");
+    let row = dir.path().join("row.json");
+    std::fs::write(
+        &row,
+        r#"{"attendee": "Grace Hopper", "seat": "B7", "doorsOpen": "2027-06-12T19:00:00+01:00"}"#,
+    )
+    .expect("row");
+    let path = |p: &Path| p.to_str().expect("utf-8").to_owned();
+    // `passforge preview --template <event-ticket> <more…>`
+    let preview = |more: &[&str]| {
+        let t = path(&template);
+        let mut args = vec!["preview", "--template", t.as_str()];
+        args.extend_from_slice(more);
+        passforge(dir.path(), &args)
+    };
+    let (row, front, back, google, front_svg) = (
+        path(&row),
+        path(&dir.path().join("front.png")),
+        path(&dir.path().join("back.svg")),
+        path(&dir.path().join("google.png")),
+        path(&dir.path().join("front.svg")),
+    );
+    let out = preview(&[
+        "--data", &row, "--out", &front, "--back", &back, "--google", &google,
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    for png in [&front, &google] {
+        let img = image::open(png).expect("a PNG that decodes");
+        assert_eq!(img.width(), 680, "{png}: 2x a 340 pt picture");
+    }
+    let svg = std::fs::read_to_string(&back).expect("svg");
+    assert!(svg.starts_with("<svg") && svg.contains(">TERMS<"), "{svg}");
+    let out = preview(&["--data", &row, "--out", &front_svg, "--lang", "fr"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let svg = std::fs::read_to_string(&front_svg).expect("svg");
+    assert!(
+        svg.contains("Grace Hopper") && svg.contains(">B7<"),
+        "the row's values"
+    );
+    assert!(svg.contains("Participant"), "the French labels (fr.lproj)");
+    let out = preview(&["--out", &front, "--lang", "xx"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no xx.lproj (it has: en, fr)"),
+        "{}",
+        stderr(&out)
+    );
+}
