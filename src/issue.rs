@@ -196,7 +196,12 @@ impl Issuer<'_> {
         self.render_with(fields, stamp, None)
     }
 
-    fn render_with(
+    /// Renders only, with per-pass changes on top of the template (as
+    /// [`Issuer::issue_with`] would sign them) when `overrides` is given.
+    ///
+    /// # Errors
+    /// [`RenderError`] naming the bad field or location.
+    pub fn render_with(
         &self,
         fields: &Map<String, Value>,
         stamp: &Stamp,

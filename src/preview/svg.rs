@@ -68,11 +68,23 @@ pub(crate) fn is_dark(color: &str) -> bool {
     })
 }
 
+/// `s` as XML text: markup characters escaped, and characters XML 1.0
+/// cannot hold (controls other than tab and newline, U+FFFE, U+FFFF)
+/// dropped, so any field value makes a picture.
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c.is_control() || c == '\u{fffe}' || c == '\u{ffff}' => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn data_uri(png: &[u8]) -> String {

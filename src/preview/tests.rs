@@ -275,3 +275,18 @@ fn labels_and_values_are_localized_formatted_escaped_and_cut_as_wallet_does() {
     assert!(svg.contains("…<"), "cut off with an ellipsis");
     assert!(!svg.contains("far too long to fit a third of a row<"));
 }
+
+#[test]
+fn any_text_makes_a_picture_even_characters_xml_cannot_hold() {
+    let pass = serde_json::json!({
+        "organizationName": "O\u{0}", "description": "D", "logoText": "bell\u{7}\u{1b}[0m",
+        "generic": {"primaryFields": [{"key": "n", "label": "N\u{ffff}", "value": "A\u{1}da"}]}
+    });
+    let svg = front(&pass, &Images::default(), None);
+    assert!(
+        svg.contains(">Ada<"),
+        "the value without its control character"
+    );
+    assert!(svg.contains(">bell[0m<"), "{svg}");
+    png(&svg, 1.0).expect("a PNG: the SVG is well-formed XML");
+}

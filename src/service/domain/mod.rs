@@ -14,6 +14,8 @@ pub(crate) mod jobs;
 pub(crate) mod keys;
 pub(crate) mod links;
 pub(crate) mod passes;
+#[cfg(feature = "preview")]
+pub(crate) mod preview;
 pub(crate) mod templates;
 pub(crate) mod users;
 pub(crate) mod webhooks;

@@ -343,7 +343,7 @@ pub(crate) fn sign_record(
 }
 
 /// Maps a render or signing failure to 422 (the caller's data) or 500.
-fn issue_error(e: IssueError) -> ApiError {
+pub(crate) fn issue_error(e: IssueError) -> ApiError {
     match e {
         IssueError::Render(RenderError::Fields(fields)) => ApiError::problems(
             fields
@@ -625,11 +625,7 @@ pub(crate) async fn google_save(
     p: &PassRecord,
 ) -> Result<crate::issue::GoogleSave, ApiError> {
     if state.inner.config.google.is_none() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "provider_not_configured",
-            "Google Wallet is not configured on this server (set --google-issuer-id and --google-service-account)",
-        ));
+        return Err(google_not_configured());
     }
     let template = state.inner.templates.live(&p.template_id)?;
     issue_record(state, template, p, false, true)
@@ -655,4 +651,13 @@ pub(crate) async fn installs(state: &AppState, id: &str) -> Result<(i64, i64), A
         }
     }
     Ok((apple, google))
+}
+
+/// 409: this server has no Google Wallet configuration.
+pub(crate) fn google_not_configured() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "provider_not_configured",
+        "Google Wallet is not configured on this server (set --google-issuer-id and --google-service-account)",
+    )
 }

@@ -46,6 +46,10 @@ pub(crate) fn table(state: Option<&AppState>) -> OpenApiRouter<AppState> {
         .merge(routes::connections::routes())
         .merge(routes::users::routes())
         .merge(routes::webhooks::routes());
+    #[cfg(feature = "preview")]
+    {
+        v1 = v1.merge(routes::preview::routes());
+    }
     if let Some(state) = state {
         v1 = v1
             .route_layer(middleware::from_fn_with_state(

@@ -13,6 +13,8 @@ mod google;
 mod jobs;
 mod links;
 mod passes;
+#[cfg(feature = "preview")]
+mod preview;
 mod templates;
 mod users;
 mod webhooks;

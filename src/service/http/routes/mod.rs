@@ -6,6 +6,8 @@ pub(crate) mod connections;
 pub(crate) mod jobs;
 pub(crate) mod links;
 pub(crate) mod passes;
+#[cfg(feature = "preview")]
+pub(crate) mod preview;
 pub(crate) mod system;
 pub(crate) mod templates;
 pub(crate) mod users;
