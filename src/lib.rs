@@ -77,6 +77,8 @@ pub mod model;
 pub mod preview;
 #[cfg(feature = "server")]
 pub mod service;
+#[cfg(feature = "studio")]
+pub mod studio;
 pub mod template;
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ mod preview;
 mod report;
 #[cfg(feature = "server")]
 mod serve;
+#[cfg(feature = "studio")]
+mod studio;
 mod validate;
 mod zip_temp;
 
@@ -52,6 +54,10 @@ enum Command {
     /// Pictures of one pass as Wallet shows it (front, back, Google card).
     #[cfg(feature = "preview")]
     Preview(Box<preview::PreviewArgs>),
+    /// A local page that shows every template as Wallet shows it and
+    /// redraws when a file is saved.
+    #[cfg(feature = "studio")]
+    Studio(Box<studio::StudioArgs>),
     /// Run the HTTP service (JSON API) on a SQLite or PostgreSQL database.
     #[cfg(feature = "server")]
     Serve(Box<serve::ServeArgs>),
@@ -83,6 +89,8 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         Command::Bench(args) => bench::run(&args),
         #[cfg(feature = "preview")]
         Command::Preview(args) => preview::run(&args),
+        #[cfg(feature = "studio")]
+        Command::Studio(args) => studio::run(&args),
         #[cfg(feature = "server")]
         Command::Serve(args) => serve::run(&args),
         #[cfg(feature = "server")]

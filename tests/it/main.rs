@@ -2,6 +2,8 @@
 
 mod batch;
 mod broken;
+#[cfg(feature = "studio")]
+mod browser;
 mod cli;
 mod examples;
 mod front_door;
@@ -10,4 +12,6 @@ mod rows;
 mod samples;
 #[cfg(feature = "server")]
 mod service;
+#[cfg(feature = "studio")]
+mod studio;
 mod support;

@@ -340,3 +340,16 @@ pub(crate) fn issue_cli(template: &str, data: &str, out: &str, extra: &[&str]) -
     args.extend_from_slice(extra);
     passforge(&root(), &args)
 }
+
+/// Copies a folder tree.
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir") {
+        let e = e.expect("entry");
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+        }
+    }
+}

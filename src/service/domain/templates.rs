@@ -82,7 +82,9 @@ pub(crate) fn watch(state: &AppState) -> notify::Result<()> {
         .map_err(|e| notify::Error::generic(&format!("no async runtime: {e}")))?;
     let weak = std::sync::Arc::downgrade(&state.inner);
     let watcher = state.inner.templates.watch(move |id, change| {
-        let Some(inner) = weak.upgrade() else { return };
+        let (Some(change), Some(inner)) = (change, weak.upgrade()) else {
+            return;
+        };
         let state = AppState { inner };
         let id = id.to_owned();
         handle.spawn(async move {

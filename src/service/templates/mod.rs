@@ -223,13 +223,16 @@ impl Templates {
 
     /// Watches the folder: a template folder added, edited or removed is
     /// reloaded about 200 ms after its last change (editors write in
-    /// several steps). The watch stops when the returned watcher is dropped.
+    /// several steps), and `on_change` hears of it with what went live
+    /// (`None`: nothing did: the edit failed, the folder went away, or
+    /// nothing changed). The watch stops when the returned watcher is
+    /// dropped.
     ///
     /// # Errors
     /// When the folder cannot be watched.
     pub fn watch(
         self: &Arc<Self>,
-        on_change: impl Fn(&str, Change) + Send + 'static,
+        on_change: impl Fn(&str, Option<Change>) + Send + 'static,
     ) -> notify::Result<notify::RecommendedWatcher> {
         use notify::Watcher as _;
         let (tx, rx) = std::sync::mpsc::channel::<String>();
@@ -265,9 +268,8 @@ impl Templates {
                     }
                     let Some(me) = me.upgrade() else { return };
                     for id in ids {
-                        if let Some(change) = me.reload(&id) {
-                            on_change(&id, change);
-                        }
+                        let change = me.reload(&id);
+                        on_change(&id, change);
                     }
                 }
             })

@@ -33,8 +33,8 @@ use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
 use crate::support::{
-    google_claims, own_verify, passforge_env, root, shared_validate_google, shared_verify, stderr,
-    stdout, write_template, zip_member,
+    copy_dir, google_claims, own_verify, passforge_env, root, shared_validate_google,
+    shared_verify, stderr, stdout, write_template, zip_member,
 };
 
 const JWT_SECRET: &[u8] = b"test-only-jwt-secret-0123456789abcdef";
@@ -880,19 +880,6 @@ async fn issued_pass(h: &Harness, key: &str) -> (String, String, String) {
 
 fn registration(device: &str, serial: &str) -> String {
     format!("/apple/v1/devices/{device}/registrations/{PASS_TYPE_ID}/{serial}")
-}
-
-/// Copies a folder (one level of subfolders, as templates have).
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read dir") {
-        let e = e.expect("entry");
-        if e.file_type().expect("type").is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
-        }
-    }
 }
 
 // ---- Google Wallet updates against a local stand-in ----
