@@ -21,7 +21,7 @@ pub const STYLES: [&str; 5] = [
     "generic",
     "storeCard",
 ];
-const FIELD_GROUPS: [&str; 6] = [
+pub(crate) const FIELD_GROUPS: [&str; 6] = [
     "headerFields",
     "primaryFields",
     "secondaryFields",

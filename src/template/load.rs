@@ -40,7 +40,13 @@ pub fn load_dir(dir: &Path) -> Result<Template, TemplateError> {
         .or_else(|| dir.file_name())
         .map_or_else(
             || "template".to_owned(),
-            |n| n.to_string_lossy().trim_end_matches(".pass").to_owned(),
+            |n| {
+                let n = n.to_string_lossy();
+                n.strip_suffix(".pkpasstemplate")
+                    .or_else(|| n.strip_suffix(".pass"))
+                    .unwrap_or(&n)
+                    .to_owned()
+            },
         );
     let mut files = BTreeMap::new();
     let mut notes = Vec::new();
@@ -122,6 +128,9 @@ impl Template {
         notes: Vec<Diagnostic>,
     ) -> Result<Self, TemplateError> {
         let mut diags: Vec<Diagnostic> = notes;
+        if super::designer::is_designer_bundle(&files) {
+            super::designer::adopt(&mut files, &mut diags);
+        }
 
         // template.json (optional).
         let mut meta = TemplateMeta {

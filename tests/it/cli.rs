@@ -412,3 +412,93 @@ fn preview_draws_the_front_back_and_google_card_of_a_row() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_pass_designer_bundle_issues_passes_as_designed_or_filled_by_a_row() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Made the way Pass Designer saves a bundle: pass.json, its images at
+    // Apple's sizes, and Pass Designer's tooling.json.
+    let bundle = dir.path().join("Gala.pkpasstemplate");
+    std::fs::create_dir(&bundle).expect("mkdir");
+    for image in [
+        "icon.png",
+        "icon@2x.png",
+        "icon@3x.png",
+        "logo.png",
+        "logo@2x.png",
+        "logo@3x.png",
+    ] {
+        std::fs::copy(
+            root().join("templates/event-ticket").join(image),
+            bundle.join(image),
+        )
+        .expect("image");
+    }
+    std::fs::write(
+        bundle.join("pass.json"),
+        serde_json::to_vec_pretty(&serde_json::json!({
+            "formatVersion": 1,
+            "passTypeIdentifier": "pass.com.example.designer",
+            "teamIdentifier": "DESIGNER01",
+            "serialNumber": "DESIGNED",
+            "organizationName": "Opera House",
+            "description": "Gala ticket",
+            "backgroundColor": "rgb(30, 30, 60)",
+            "foregroundColor": "rgb(255, 255, 255)",
+            "labelColor": "rgb(200, 200, 255)",
+            "barcodes": [{"format": "PKBarcodeFormatQR", "message": "GALA", "messageEncoding": "iso-8859-1"}],
+            "eventTicket": {
+                "primaryFields": [{"key": "event", "label": "EVENT", "value": "Winter Gala"}],
+                "secondaryFields": [{"key": "guests", "label": "GUESTS", "value": 2}],
+                "backFields": [{"key": "terms", "label": "TERMS", "value": "No refunds."}]
+            }
+        }))
+        .expect("json"),
+    )
+    .expect("pass.json");
+    std::fs::write(
+        bundle.join("tooling.json"),
+        r#"{"version": 1, "editor": "Pass Designer", "canvas": {"selected": "front"}}"#,
+    )
+    .expect("tooling.json");
+    let rows = dir.path().join("rows.jsonl");
+    std::fs::write(
+        &rows,
+        "{\"serialNumber\": \"AS-DESIGNED\"}\n{\"serialNumber\": \"FILLED\", \"event\": \"Spring Gala\", \"guests\": 4}\n",
+    )
+    .expect("rows");
+    let out = dir.path().join("out");
+    let o = issue_cli(
+        bundle.to_str().expect("utf-8"),
+        rows.to_str().expect("utf-8"),
+        out.to_str().expect("utf-8"),
+        &[],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let passes = pkpasses_in(&out);
+    assert_eq!(passes.len(), 2, "{}", stderr(&o));
+    verify_all(&passes);
+    let designed = pass_json(&out.join("AS-DESIGNED.pkpass"));
+    assert_eq!(
+        designed["eventTicket"]["primaryFields"][0]["value"],
+        "Winter Gala"
+    );
+    assert_eq!(designed["eventTicket"]["secondaryFields"][0]["value"], 2);
+    let filled = pass_json(&out.join("FILLED.pkpass"));
+    assert_eq!(
+        filled["eventTicket"]["primaryFields"][0]["value"],
+        "Spring Gala"
+    );
+    assert_eq!(filled["eventTicket"]["secondaryFields"][0]["value"], 4);
+    assert_eq!(
+        filled["eventTicket"]["backFields"][0]["value"],
+        "No refunds."
+    );
+    let zipped = std::fs::read(out.join("FILLED.pkpass")).expect("pkpass");
+    let z = zip::ZipArchive::new(std::io::Cursor::new(zipped)).expect("zip");
+    let names: Vec<String> = z
+        .file_names()
+        .map(|n| n.expect("a name").into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n == "tooling.json"), "{names:?}");
+}
