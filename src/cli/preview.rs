@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 use passforge::issue::Issuer;
-use passforge::preview::{png, preview, Images};
+use passforge::preview::{png, preview, Images, Lang};
 use passforge::template::{load_dir, PassOverrides};
 
 use super::config::ConfigArgs;
@@ -107,8 +107,8 @@ pub(crate) fn run(args: &PreviewArgs) -> anyhow::Result<Outcome> {
         ),
         None => None,
     };
-    let strings = match &args.lang {
-        Some(lang) => Some(template.strings().get(lang).with_context(|| {
+    let lang = match &args.lang {
+        Some(lang) => Some(Lang::of(&template, lang).with_context(|| {
             format!(
                 "the template has no {lang}.lproj (it has: {})",
                 template
@@ -124,7 +124,7 @@ pub(crate) fn run(args: &PreviewArgs) -> anyhow::Result<Outcome> {
     let pictures = preview(
         &rendered.pass_json,
         &Images::of(&template),
-        strings,
+        lang,
         google_pass.as_ref(),
     );
     write(&args.out, &picture(&args.out, &pictures.front)?)?;

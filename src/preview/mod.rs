@@ -153,17 +153,42 @@ fn png_size(b: &[u8]) -> Option<(u32, u32)> {
     (w > 0 && h > 0).then_some((w, h))
 }
 
+/// A localization to show a pass in: its `.lproj` name (`fr`, `pt-BR`),
+/// which also picks how dates and numbers are written, and its strings.
+#[derive(Debug, Clone, Copy)]
+pub struct Lang<'a> {
+    /// The `.lproj` folder's name.
+    pub code: &'a str,
+    /// Its `pass.strings`.
+    pub strings: &'a StringsTable,
+}
+
+impl<'a> Lang<'a> {
+    /// The template's localization `code` (one of its `.lproj` folders).
+    pub fn of(template: &'a Template, code: &'a str) -> Option<Self> {
+        template
+            .strings()
+            .get_key_value(code)
+            .map(|(code, strings)| Self { code, strings })
+    }
+}
+
+/// The language code of `lang` (English without one).
+fn code(lang: Option<Lang<'_>>) -> &str {
+    lang.map_or("en", |l| l.code)
+}
+
 /// The pictures of a rendered pass: front and back from its `pass.json`
-/// (localized with `strings` when given), the Google card from `google`.
+/// (in `lang` when given), the Google card from `google`.
 pub fn preview(
     pass: &Value,
     images: &Images,
-    strings: Option<&StringsTable>,
+    lang: Option<Lang<'_>>,
     google: Option<&GooglePass>,
 ) -> Preview {
     Preview {
-        front: front(pass, images, strings),
-        back: back(pass, strings),
+        front: front(pass, images, lang),
+        back: back(pass, lang),
         google: google.map(|g| google_card(g, images)),
     }
 }
@@ -178,8 +203,8 @@ fn style_of(pass: &Value) -> &'static str {
 }
 
 /// A text of the pass, localized.
-fn localized(s: &str, strings: Option<&StringsTable>) -> String {
-    strings
+fn localized(s: &str, lang: Option<Lang<'_>>) -> String {
+    lang.map(|l| l.strings)
         .and_then(|t| t.iter().find(|(k, _)| k == s).map(|(_, v)| v.clone()))
         .unwrap_or_else(|| s.to_owned())
 }
@@ -191,30 +216,30 @@ struct Shown {
     value: String,
 }
 
-fn fields(pass: &Value, style: &str, group: &str, strings: Option<&StringsTable>) -> Vec<Shown> {
+fn fields(pass: &Value, style: &str, group: &str, lang: Option<Lang<'_>>) -> Vec<Shown> {
     pass[style][group]
         .as_array()
         .map(|a| {
             a.iter()
                 .filter_map(Value::as_object)
-                .map(|f| shown(f, strings))
+                .map(|f| shown(f, lang))
                 .collect()
         })
         .unwrap_or_default()
 }
 
-fn shown(f: &Map<String, Value>, strings: Option<&StringsTable>) -> Shown {
+fn shown(f: &Map<String, Value>, lang: Option<Lang<'_>>) -> Shown {
     let label = f
         .get("label")
         .and_then(Value::as_str)
-        .map(|l| localized(l, strings))
+        .map(|l| localized(l, lang))
         .unwrap_or_default();
     let value = match f.get("value") {
         Some(Value::String(s)) => {
-            let s = localized(s, strings);
-            format::date(&s, f).unwrap_or(s)
+            let s = localized(s, lang);
+            format::date(&s, f, code(lang)).unwrap_or(s)
         }
-        Some(Value::Number(n)) => format::number(n, f),
+        Some(Value::Number(n)) => format::number(n, f, code(lang)),
         _ => String::new(),
     };
     Shown { label, value }
@@ -277,7 +302,7 @@ fn row(
 }
 
 /// The front of a pass as iPhone Wallet lays out its style.
-pub fn front(pass: &Value, images: &Images, strings: Option<&StringsTable>) -> String {
+pub fn front(pass: &Value, images: &Images, lang: Option<Lang<'_>>) -> String {
     let style = style_of(pass);
     let bg = color(pass, "backgroundColor", "rgb(255, 255, 255)");
     let fg = color(pass, "foregroundColor", "rgb(0, 0, 0)");
@@ -302,7 +327,7 @@ pub fn front(pass: &Value, images: &Images, strings: Option<&StringsTable>) -> S
         );
         logo_right = pad + lw + 8.0;
     }
-    let header = fields(pass, style, "headerFields", strings);
+    let header = fields(pass, style, "headerFields", lang);
     let header_width: f64 = header
         .iter()
         .map(|f| svg::text_width(&f.value, 16.0).max(svg::text_width(&f.label, 9.5)) + 10.0)
@@ -317,7 +342,7 @@ pub fn front(pass: &Value, images: &Images, strings: Option<&StringsTable>) -> S
             &fg,
             true,
             "start",
-            &localized(text, strings),
+            &localized(text, lang),
             room,
         );
     }
@@ -333,7 +358,7 @@ pub fn front(pass: &Value, images: &Images, strings: Option<&StringsTable>) -> S
 
     // The primary fields: on the strip, beside the thumbnail, or with the
     // transit glyph between them.
-    let primary = fields(pass, style, "primaryFields", strings);
+    let primary = fields(pass, style, "primaryFields", lang);
     let strip = matches!(style, "coupon" | "storeCard" | "eventTicket")
         .then(|| images.get("strip"))
         .flatten();
@@ -413,8 +438,8 @@ pub fn front(pass: &Value, images: &Images, strings: Option<&StringsTable>) -> S
 
     // Secondary and auxiliary rows (a boarding pass shows its auxiliary
     // fields first).
-    let secondary = fields(pass, style, "secondaryFields", strings);
-    let auxiliary = fields(pass, style, "auxiliaryFields", strings);
+    let secondary = fields(pass, style, "secondaryFields", lang);
+    let auxiliary = fields(pass, style, "auxiliaryFields", lang);
     let rows = if style == "boardingPass" {
         [auxiliary, secondary]
     } else {
@@ -479,7 +504,7 @@ pub fn front(pass: &Value, images: &Images, strings: Option<&StringsTable>) -> S
 }
 
 /// The back of a pass: its back fields, label above value.
-pub fn back(pass: &Value, strings: Option<&StringsTable>) -> String {
+pub fn back(pass: &Value, lang: Option<Lang<'_>>) -> String {
     let style = style_of(pass);
     let w = CARD_WIDTH;
     let pad = 14.0;
@@ -488,7 +513,7 @@ pub fn back(pass: &Value, strings: Option<&StringsTable>) -> String {
     let org = pass
         .get("organizationName")
         .and_then(Value::as_str)
-        .map(|o| localized(o, strings))
+        .map(|o| localized(o, lang))
         .unwrap_or_default();
     body.text(
         pad,
@@ -501,7 +526,7 @@ pub fn back(pass: &Value, strings: Option<&StringsTable>) -> String {
         w - 2.0 * pad,
     );
     y += 28.0;
-    for f in fields(pass, style, "backFields", strings) {
+    for f in fields(pass, style, "backFields", lang) {
         body.text(
             pad,
             y + 11.0,

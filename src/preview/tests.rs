@@ -267,7 +267,14 @@ fn labels_and_values_are_localized_formatted_escaped_and_cut_as_wallet_does() {
         }
     });
     let strings: StringsTable = vec![("member_label".into(), "MEMBRE".into())];
-    let svg = front(&pass, &Images::default(), Some(&strings));
+    let svg = front(
+        &pass,
+        &Images::default(),
+        Some(Lang {
+            code: "en",
+            strings: &strings,
+        }),
+    );
     assert!(svg.contains(">MEMBRE<"), "localized label");
     assert!(svg.contains(">Jun 12, 2027<"), "a medium date");
     assert!(svg.contains(">€15.00<"), "an amount in its currency");

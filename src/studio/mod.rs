@@ -26,7 +26,7 @@ use crate::apple::SigningIdentity;
 use crate::google::GoogleConfig;
 use crate::issue::{take_serial_number, Issuer, Stamp};
 use crate::model::{Diagnostic, Location};
-use crate::preview::{preview, Images};
+use crate::preview::{preview, Images, Lang};
 use crate::service::templates::{TemplateEntry, Templates};
 use crate::template::PassOverrides;
 
@@ -372,11 +372,11 @@ fn view(studio: &Studio, entry: &TemplateEntry, q: &ShowQuery) -> View {
     let google = issuer
         .google_pass(&values, &stamp, &PassOverrides::default())
         .ok();
-    let strings = q.lang.as_ref().and_then(|l| template.strings().get(l));
+    let lang = q.lang.as_deref().and_then(|code| Lang::of(template, code));
     let p = preview(
         &rendered.pass_json,
         &Images::of(template),
-        strings,
+        lang,
         google.as_ref(),
     );
     out.pictures = Some(Pictures {

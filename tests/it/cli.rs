@@ -404,6 +404,7 @@ fn preview_draws_the_front_back_and_google_card_of_a_row() {
         "the row's values"
     );
     assert!(svg.contains("Participant"), "the French labels (fr.lproj)");
+    assert!(svg.contains(">12 juin 2027 19"), "a French date and time");
     let out = preview(&["--out", &front, "--lang", "xx"]);
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     assert!(

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::issue::{Issuer, Stamp};
-use crate::preview::{back, front, google_card, png, Images};
+use crate::preview::{back, front, google_card, png, Images, Lang};
 use crate::service::domain::passes::{PassRecord, PassStatus};
 use crate::service::error::{ApiError, FieldProblem};
 use crate::service::state::AppState;
@@ -110,10 +110,10 @@ fn draw(
         .apple(false)
         .google(cfg.google.as_ref());
     let images = Images::of(template);
-    let strings = look
+    let lang = look
         .lang
-        .as_ref()
-        .and_then(|lang| template.strings().get(lang));
+        .as_deref()
+        .and_then(|code| Lang::of(template, code));
     let svg = match look.side {
         Side::Google => {
             let g = issuer
@@ -126,9 +126,9 @@ fn draw(
                 .render_with(fields, stamp, Some(overrides))
                 .map_err(|e| super::passes::issue_error(e.into()))?;
             if side == Side::Front {
-                front(&rendered.pass_json, &images, strings)
+                front(&rendered.pass_json, &images, lang)
             } else {
-                back(&rendered.pass_json, strings)
+                back(&rendered.pass_json, lang)
             }
         }
     };
