@@ -21,15 +21,20 @@ pub enum DataFormat {
     Jsonl,
     /// Comma-separated values with a header row.
     Csv,
+    /// One Pass Builder personalization payload (`.pb`, a `PassPackage`
+    /// protobuf message): one row (see [`crate::passbuilder`]).
+    PassBuilder,
 }
 
 impl DataFormat {
-    /// Guesses the format from a file extension (`.json`, `.jsonl`/`.ndjson`, `.csv`).
+    /// Guesses the format from a file extension (`.json`, `.jsonl`/`.ndjson`,
+    /// `.csv`, `.pb`).
     pub fn from_path(path: &Path) -> Option<Self> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "json" => Some(Self::Json),
             "jsonl" | "ndjson" => Some(Self::Jsonl),
             "csv" => Some(Self::Csv),
+            "pb" => Some(Self::PassBuilder),
             _ => None,
         }
     }
@@ -403,6 +408,53 @@ impl std::fmt::Debug for Rows {
     }
 }
 
+/// Rows from a folder of Pass Builder personalization payloads: one row
+/// per `*.pb` file, in file-name order, each read when its row is; a
+/// payload that cannot be read or decoded is that row's error, naming the
+/// file.
+///
+/// # Errors
+/// A [`DataError`] for the whole input when the folder cannot be listed or
+/// holds no `.pb` file.
+pub fn passbuilder_folder(dir: &Path) -> Result<Rows, DataError> {
+    let whole = |message: String| DataError {
+        row: None,
+        line: None,
+        message,
+    };
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| whole(format!("cannot list {}: {e}", dir.display())))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("pb")))
+        .collect();
+    if files.is_empty() {
+        return Err(whole(format!(
+            "{} holds no .pb personalization payload",
+            dir.display()
+        )));
+    }
+    files.sort();
+    let rows = files.into_iter().enumerate().map(|(i, path)| {
+        let name = path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let error = |message: String| DataError {
+            row: Some(i + 1),
+            line: None,
+            message: format!("{name}: {message}"),
+        };
+        let payload = std::fs::read(&path).map_err(|e| error(format!("cannot read: {e}")))?;
+        let values = crate::passbuilder::row(&payload).map_err(error)?;
+        Ok(Row {
+            number: i + 1,
+            line: None,
+            values,
+        })
+    });
+    Ok(Rows::new(None, rows))
+}
+
 /// Opens rows from a reader.
 ///
 /// # Errors
@@ -415,6 +467,25 @@ pub fn rows<R: Read + Send + 'static>(reader: R, format: DataFormat) -> Result<R
         message,
     };
     match format {
+        DataFormat::PassBuilder => {
+            let mut payload = Vec::new();
+            BufReader::new(reader)
+                .read_to_end(&mut payload)
+                .map_err(|e| whole(format!("cannot read: {e}")))?;
+            let values = crate::passbuilder::row(&payload).map_err(|e| DataError {
+                row: Some(1),
+                line: None,
+                message: format!("personalization payload: {e}"),
+            })?;
+            Ok(Rows::new(
+                None,
+                std::iter::once(Ok(Row {
+                    number: 1,
+                    line: None,
+                    values,
+                })),
+            ))
+        }
         DataFormat::Json => {
             let mut reader = BufReader::new(reader);
             let (first, line) =

@@ -73,6 +73,7 @@ pub use template::{load_dir, Template, TemplateError};
 pub mod google;
 pub mod issue;
 pub mod model;
+pub mod passbuilder;
 #[cfg(feature = "preview")]
 pub mod preview;
 #[cfg(feature = "server")]

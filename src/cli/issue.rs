@@ -101,6 +101,8 @@ enum Format {
     Json,
     Jsonl,
     Csv,
+    /// A Pass Builder personalization payload (protobuf), one pass.
+    Pb,
 }
 
 /// How an output is shown when a run issued no pass and it was not written.
@@ -396,21 +398,27 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
         args.verbose,
     );
 
-    let format = match args.format {
-        Some(Format::Json) => DataFormat::Json,
-        Some(Format::Jsonl) => DataFormat::Jsonl,
-        Some(Format::Csv) => DataFormat::Csv,
-        None => DataFormat::from_path(&args.data).with_context(|| {
-            format!(
-                "cannot tell the format of {} from its extension; use --format json|jsonl|csv",
-                args.data.display()
-            )
-        })?,
+    let rows = if args.data.is_dir() {
+        // A folder of Pass Builder personalization payloads, one pass each.
+        data::passbuilder_folder(&args.data)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", args.data.display()))?
+    } else {
+        let format = match args.format {
+            Some(Format::Json) => DataFormat::Json,
+            Some(Format::Jsonl) => DataFormat::Jsonl,
+            Some(Format::Csv) => DataFormat::Csv,
+            Some(Format::Pb) => DataFormat::PassBuilder,
+            None => DataFormat::from_path(&args.data).with_context(|| {
+                format!(
+                    "cannot tell the format of {} from its extension; use --format json|jsonl|csv|pb",
+                    args.data.display()
+                )
+            })?,
+        };
+        let file = File::open(&args.data)
+            .with_context(|| format!("cannot open the data file {}", args.data.display()))?;
+        data::rows(file, format).map_err(|e| anyhow::anyhow!("{}: {e}", args.data.display()))?
     };
-    let file = File::open(&args.data)
-        .with_context(|| format!("cannot open the data file {}", args.data.display()))?;
-    let rows =
-        data::rows(file, format).map_err(|e| anyhow::anyhow!("{}: {e}", args.data.display()))?;
     // A column that does not fit the template fails every row: say so once.
     if let Some(columns) = rows.columns() {
         let problems = template.schema().check_columns(columns);

@@ -502,4 +502,69 @@ fn a_pass_designer_bundle_issues_passes_as_designed_or_filled_by_a_row() {
         .map(|n| n.expect("a name").into_owned())
         .collect();
     assert!(!names.iter().any(|n| n == "tooling.json"), "{names:?}");
+
+    // A Pass Builder personalization payload (protobuf) fills its fields.
+    use passforge::passbuilder::write::{payload, FieldValue};
+    let pb = dir.path().join("payload.pb");
+    std::fs::write(
+        &pb,
+        payload(
+            "FROM-PB",
+            &[
+                ("event", FieldValue::Text("Autumn Gala")),
+                ("guests", FieldValue::Int(6)),
+            ],
+        ),
+    )
+    .expect("payload");
+    let from_pb = dir.path().join("from-pb");
+    let o = issue_cli(
+        bundle.to_str().expect("utf-8"),
+        pb.to_str().expect("utf-8"),
+        from_pb.to_str().expect("utf-8"),
+        &[],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let file = from_pb.join("FROM-PB.pkpass");
+    verify_all(std::slice::from_ref(&file));
+    let p = pass_json(&file);
+    assert_eq!(p["eventTicket"]["primaryFields"][0]["value"], "Autumn Gala");
+    assert_eq!(p["eventTicket"]["secondaryFields"][0]["value"], 6);
+
+    // A folder of payloads: one pass each, in file-name order.
+    let folder = dir.path().join("payloads");
+    std::fs::create_dir(&folder).expect("mkdir");
+    for (name, serial, event) in [("a.pb", "PB-A", "Ball A"), ("b.pb", "PB-B", "Ball B")] {
+        std::fs::write(
+            folder.join(name),
+            payload(serial, &[("event", FieldValue::Text(event))]),
+        )
+        .expect("payload");
+    }
+    let from_folder = dir.path().join("from-folder");
+    let o = issue_cli(
+        bundle.to_str().expect("utf-8"),
+        folder.to_str().expect("utf-8"),
+        from_folder.to_str().expect("utf-8"),
+        &[],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    verify_all(&pkpasses_in(&from_folder));
+    assert_eq!(
+        pass_json(&from_folder.join("PB-B.pkpass"))["eventTicket"]["primaryFields"][0]["value"],
+        "Ball B"
+    );
+
+    // One it cannot carry is refused by name, and nothing is written.
+    std::fs::write(&pb, [0x32, 0x01, 0x00]).expect("an image payload");
+    let refused = dir.path().join("refused");
+    let o = issue_cli(
+        bundle.to_str().expect("utf-8"),
+        pb.to_str().expect("utf-8"),
+        refused.to_str().expect("utf-8"),
+        &[],
+    );
+    assert_ne!(code(&o), 0);
+    assert!(stderr(&o).contains("image logo"), "{}", stderr(&o));
+    assert!(!refused.join("FROM-PB.pkpass").exists());
 }

@@ -140,6 +140,9 @@ async fn links_serve_each_wallet_and_walk_their_lifecycle() {
         .find(|(_, b)| String::from_utf8_lossy(b).contains("link.completed"))
         .expect("delivery");
     assert_signed(headers, bytes, &secret);
+    // Deliveries run concurrently: the earlier events may land after this one.
+    receiver.wait(1, &|v| v["type"] == "link.opened").await;
+    receiver.wait(1, &|v| v["type"] == "link.issued").await;
     let kinds: Vec<String> = receiver
         .events(&|_| true)
         .iter()
