@@ -459,7 +459,8 @@ fn a_pass_designer_bundle_issues_passes_as_designed_or_filled_by_a_row() {
     .expect("pass.json");
     std::fs::write(
         bundle.join("tooling.json"),
-        r#"{"version": 1, "editor": "Pass Designer", "canvas": {"selected": "front"}}"#,
+        // Pass Builder's `Tooling` (Sources/PassBuilder/PassPackage/Tooling).
+        r#"{"designerVersion": "1.0", "automaticallyGenerateCompatiblePass": true}"#,
     )
     .expect("tooling.json");
     let rows = dir.path().join("rows.jsonl");
