@@ -50,14 +50,19 @@ pub(crate) struct Look {
 /// Most pixels per point.
 pub(crate) const MAX_SCALE: u8 = 3;
 
-/// The stamp of a picture that is not of an issued pass.
-fn sample_stamp() -> Result<Stamp, ApiError> {
-    Stamp::new(
-        "PREVIEW",
-        "preview-authentication-token",
-        chrono::Utc::now(),
-    )
-    .map_err(|e| ApiError::internal(&e))
+/// The stamp of a picture that is not of an issued pass: the values'
+/// `serialNumber` (taken out of them) when they have one, else `PREVIEW`.
+fn sample_stamp(fields: &mut Map<String, Value>, origin: &str) -> Result<Stamp, ApiError> {
+    let serial = crate::issue::take_serial_number(fields)
+        .map_err(|e| {
+            ApiError::problems(vec![FieldProblem::new(
+                format!("{origin}/serialNumber"),
+                e.to_string(),
+            )])
+        })?
+        .map_or_else(|| "PREVIEW".to_owned(), |s| s.as_str().to_owned());
+    Stamp::new(&serial, "preview-authentication-token", chrono::Utc::now())
+        .map_err(|e| ApiError::internal(&e))
 }
 
 /// Checks `look` against `template` before any work: the scale and the
@@ -148,11 +153,7 @@ fn sample_row(state: &AppState, id: &str) -> Result<Map<String, Value>, ApiError
             .ok_or_else(|| ApiError::internal(&format!("{name}: unknown format")))?;
         let mut rows = crate::data::rows(file, format).map_err(|e| sample_error(name, &e))?;
         return match rows.next() {
-            Some(Ok(mut row)) => {
-                // A column of the pass, not a custom field.
-                row.values.remove("serialNumber");
-                Ok(row.values)
-            }
+            Some(Ok(row)) => Ok(row.values),
             Some(Err(e)) => Err(sample_error(name, &e)),
             None => Ok(Map::new()),
         };
@@ -184,15 +185,16 @@ pub(crate) async fn template_png(
     let state = state.clone();
     let id = id.to_owned();
     tokio::task::spawn_blocking(move || {
-        let (fields, origin) = match fields {
+        let (mut fields, origin) = match fields {
             Some(f) => (f, "fields"),
             None => (sample_row(&state, &id)?, "sample"),
         };
+        let stamp = sample_stamp(&mut fields, origin)?;
         draw(
             &state,
             &template,
             &fields,
-            &sample_stamp()?,
+            &stamp,
             &PassOverrides::default(),
             &look,
         )

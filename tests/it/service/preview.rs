@@ -75,8 +75,8 @@ async fn a_template_is_drawn_with_its_sample_or_given_values() {
     assert_eq!(width(&sample), 680, "2x a 340 pt picture");
     assert_eq!(
         scan(&sample).as_deref(),
-        Some("PREVIEW"),
-        "the QR code scans"
+        Some("TICKET-0001"),
+        "the QR code scans to the sample row's serial"
     );
     let etag = headers[header::ETAG].to_str().expect("etag").to_owned();
 
@@ -133,6 +133,11 @@ async fn a_template_is_drawn_with_its_sample_or_given_values() {
             "?fields=%7B%22doorsOpen%22%3A%22soon%22%7D",
             StatusCode::UNPROCESSABLE_ENTITY,
             "fields/doorsOpen",
+        ),
+        (
+            "?fields=%7B%22serialNumber%22%3A%22..%2Fx%22%7D",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "fields/serialNumber",
         ),
         ("?side=sideways", StatusCode::BAD_REQUEST, ""),
         ("?colour=red", StatusCode::BAD_REQUEST, ""),
