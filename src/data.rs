@@ -408,6 +408,30 @@ impl std::fmt::Debug for Rows {
     }
 }
 
+/// The first `limit` rows of a template folder's sample file
+/// (`sample.csv`, else `sample.jsonl`: the sample names the loader keeps
+/// out of passes); none when it has neither.
+///
+/// # Errors
+/// The file's name and what is wrong, when it cannot be read or a row is
+/// malformed.
+pub fn sample_rows(template_dir: &Path, limit: usize) -> Result<Vec<Map<String, Value>>, String> {
+    for (name, format) in [
+        ("sample.csv", DataFormat::Csv),
+        ("sample.jsonl", DataFormat::Jsonl),
+    ] {
+        let Ok(file) = std::fs::File::open(template_dir.join(name)) else {
+            continue;
+        };
+        return rows(file, format)
+            .map_err(|e| format!("{name}: {e}"))?
+            .take(limit)
+            .map(|r| r.map(|r| r.values).map_err(|e| format!("{name}: {e}")))
+            .collect();
+    }
+    Ok(Vec::new())
+}
+
 /// Rows from a folder of Pass Builder personalization payloads: one row
 /// per `*.pb` file, in file-name order, each read when its row is; a
 /// payload that cannot be read or decoded is that row's error, naming the

@@ -19,7 +19,8 @@ pub(crate) struct PreviewArgs {
     #[arg(long, value_name = "DIR")]
     template: PathBuf,
     /// One row of custom field values: a JSON object, or a CSV file (its
-    /// first row); default: the template's sample.csv, else no values.
+    /// first row); default: the first row of the template's sample.csv or
+    /// sample.jsonl, else no values.
     #[arg(long, value_name = "ROW")]
     data: Option<PathBuf>,
     /// The front, as a PNG (or SVG when the name ends in .svg).
@@ -40,20 +41,15 @@ pub(crate) struct PreviewArgs {
 
 /// The row to draw.
 fn row(args: &PreviewArgs) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
-    let path = match &args.data {
-        Some(p) => p.clone(),
-        None => {
-            let sample = args.template.join("sample.csv");
-            if !sample.exists() {
-                return Ok(serde_json::Map::new());
-            }
-            sample
-        }
+    let Some(path) = &args.data else {
+        return passforge::data::sample_rows(&args.template, 1)
+            .map(|rows| rows.into_iter().next().unwrap_or_default())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", args.template.display()));
     };
-    let format = passforge::data::DataFormat::from_path(&path)
+    let format = passforge::data::DataFormat::from_path(path)
         .with_context(|| format!("{}: use a .json, .jsonl or .csv file", path.display()))?;
     let file =
-        std::fs::File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut rows = passforge::data::rows(file, format)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     match rows.next() {

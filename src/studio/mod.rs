@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::extract::{Path as UrlPath, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::{Json, Router};
@@ -263,25 +263,6 @@ async fn show(
     }
 }
 
-/// The sample file's rows (at most [`MAX_ROWS`]), or why they cannot be read.
-fn sample_rows(dir: &Path) -> Result<Vec<Map<String, Value>>, String> {
-    for name in ["sample.csv", "sample.jsonl", "sample.json"] {
-        let path = dir.join(name);
-        let Ok(file) = std::fs::File::open(&path) else {
-            continue;
-        };
-        let Some(format) = crate::data::DataFormat::from_path(&path) else {
-            continue;
-        };
-        let rows = crate::data::rows(file, format).map_err(|e| format!("{name}: {e}"))?;
-        return rows
-            .take(MAX_ROWS)
-            .map(|r| r.map(|r| r.values).map_err(|e| format!("{name}: {e}")))
-            .collect();
-    }
-    Ok(Vec::new())
-}
-
 fn label(row: &Map<String, Value>, n: usize) -> String {
     let first: Vec<String> = row
         .values()
@@ -296,7 +277,8 @@ fn label(row: &Map<String, Value>, n: usize) -> String {
 
 fn view(studio: &Studio, entry: &TemplateEntry, q: &ShowQuery) -> View {
     let mut problems: Vec<Problem> = entry.problems.iter().map(problem).collect();
-    let samples = match sample_rows(&studio.templates.dir().join(&entry.id)) {
+    let samples = match crate::data::sample_rows(&studio.templates.dir().join(&entry.id), MAX_ROWS)
+    {
         Ok(rows) => rows,
         Err(e) => {
             problems.push(Problem {
@@ -389,7 +371,7 @@ fn view(studio: &Studio, entry: &TemplateEntry, q: &ShowQuery) -> View {
 
 /// Server-sent events: `change` with a template id whenever that folder
 /// was reloaded (whether or not the edit loaded).
-async fn events(State(studio): State<Arc<Studio>>, _headers: HeaderMap) -> impl IntoResponse {
+async fn events(State(studio): State<Arc<Studio>>) -> impl IntoResponse {
     let rx = studio.changes.subscribe();
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         loop {

@@ -327,19 +327,30 @@ pub(crate) fn sign_record(
     google: bool,
 ) -> Result<IssuedPass, ApiError> {
     let cfg = &state.inner.config;
-    let signing_time =
-        chrono::DateTime::from_timestamp(record.updated_at.div_euclid(1000), 0).unwrap_or_default();
-    let stamp = Stamp::new(&record.serial_number, &record.auth_token, signing_time)
-        .map_err(|e| ApiError::internal(&e))?;
+    let (stamp, overrides) = version_of(record)?;
     let issuer = Issuer::new(template, &cfg.identity)
         .web_service_url(cfg.web_service_url.as_deref())
         .apple(apple)
         .google(if google { cfg.google.as_ref() } else { None });
-    let mut overrides = record.overrides.clone();
-    overrides.voided = record.status == PassStatus::Voided;
     issuer
         .issue_with(&record.custom_fields, &stamp, &overrides)
         .map_err(issue_error)
+}
+
+/// A stored pass's current version as the issuer takes it: its stamp (the
+/// version's time is the signing time) and its changes on top of the
+/// template, voided included.
+///
+/// # Errors
+/// 500 when the stored serial or token is not one (a corrupt row).
+pub(crate) fn version_of(record: &PassRecord) -> Result<(Stamp, PassOverrides), ApiError> {
+    let signing_time =
+        chrono::DateTime::from_timestamp(record.updated_at.div_euclid(1000), 0).unwrap_or_default();
+    let stamp = Stamp::new(&record.serial_number, &record.auth_token, signing_time)
+        .map_err(|e| ApiError::internal(&e))?;
+    let mut overrides = record.overrides.clone();
+    overrides.voided = record.status == PassStatus::Voided;
+    Ok((stamp, overrides))
 }
 
 /// Maps a render or signing failure to 422 (the caller's data) or 500.

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::issue::{Issuer, Stamp};
 use crate::preview::{back, front, google_card, png, Images, Lang};
-use crate::service::domain::passes::{PassRecord, PassStatus};
+use crate::service::domain::passes::PassRecord;
 use crate::service::error::{ApiError, FieldProblem};
 use crate::service::state::AppState;
 use crate::template::{PassOverrides, Template};
@@ -140,32 +140,16 @@ fn draw(
     png(&svg, f32::from(look.scale)).map_err(|e| ApiError::internal(&e))
 }
 
-/// The first row of a template folder's `sample.csv` or `sample.jsonl`
-/// (none: no values).
+/// The first row of template `id`'s sample file (none: no values).
 fn sample_row(state: &AppState, id: &str) -> Result<Map<String, Value>, ApiError> {
-    let dir = state.inner.templates.dir().join(id);
-    for name in ["sample.csv", "sample.jsonl"] {
-        let path = dir.join(name);
-        let Ok(file) = std::fs::File::open(&path) else {
-            continue;
-        };
-        let format = crate::data::DataFormat::from_path(&path)
-            .ok_or_else(|| ApiError::internal(&format!("{name}: unknown format")))?;
-        let mut rows = crate::data::rows(file, format).map_err(|e| sample_error(name, &e))?;
-        return match rows.next() {
-            Some(Ok(row)) => Ok(row.values),
-            Some(Err(e)) => Err(sample_error(name, &e)),
-            None => Ok(Map::new()),
-        };
-    }
-    Ok(Map::new())
-}
-
-fn sample_error(name: &str, e: &dyn std::fmt::Display) -> ApiError {
-    ApiError::invalid(
-        format!("the template's {name} cannot be read: {e}; fix it or give `fields`"),
-        Vec::new(),
-    )
+    crate::data::sample_rows(&state.inner.templates.dir().join(id), 1)
+        .map(|rows| rows.into_iter().next().unwrap_or_default())
+        .map_err(|e| {
+            ApiError::invalid(
+                format!("cannot read the template's {e}; fix it or give `fields`"),
+                Vec::new(),
+            )
+        })
 }
 
 /// A PNG of template `id` filled with `fields` (default: the first row of
@@ -228,12 +212,7 @@ pub(crate) async fn pass_png(
     let state = state.clone();
     let record = record.clone();
     tokio::task::spawn_blocking(move || {
-        let signing_time = chrono::DateTime::from_timestamp(record.updated_at.div_euclid(1000), 0)
-            .unwrap_or_default();
-        let stamp = Stamp::new(&record.serial_number, &record.auth_token, signing_time)
-            .map_err(|e| ApiError::internal(&e))?;
-        let mut overrides = record.overrides.clone();
-        overrides.voided = record.status == PassStatus::Voided;
+        let (stamp, overrides) = super::passes::version_of(&record)?;
         draw(
             &state,
             &template,

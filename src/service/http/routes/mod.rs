@@ -44,6 +44,15 @@ pub(crate) fn http_date(ms: i64) -> String {
         .to_string()
 }
 
+/// Whether `If-None-Match` in `headers` is `*` or lists `etag`; `None`
+/// without the header.
+pub(crate) fn none_match(headers: &HeaderMap, etag: &str) -> Option<bool> {
+    headers.get(header::IF_NONE_MATCH).map(|h| {
+        h.to_str()
+            .is_ok_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    })
+}
+
 /// Whether `If-Modified-Since` in `headers` is at or after `secs`.
 pub(crate) fn not_modified_since(headers: &HeaderMap, secs: i64) -> bool {
     headers

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{check_limit, http_date, not_modified_since, page, pkpass_answer, Binary};
+use super::{check_limit, http_date, none_match, not_modified_since, page, pkpass_answer, Binary};
 use crate::service::domain::keys::{Principal, Scope};
 use crate::service::domain::passes::{
     self, NewPass, PassChange, PassQuery, PassRecord, PassStatus, PassView, MAX_MESSAGE_CHARS,
@@ -432,12 +432,8 @@ pub(crate) async fn download_answer(
 ) -> Result<Response, ApiError> {
     let etag = format!("\"{}-v{}\"", p.id, p.version);
     let secs = p.updated_at.div_euclid(1000);
-    let not_modified = match headers.get(header::IF_NONE_MATCH) {
-        Some(h) => h
-            .to_str()
-            .is_ok_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*")),
-        None => not_modified_since(headers, secs),
-    };
+    let not_modified =
+        none_match(headers, &etag).unwrap_or_else(|| not_modified_since(headers, secs));
     let mut out = HeaderMap::new();
     for (k, v) in [
         (header::ETAG, etag),

@@ -13,7 +13,7 @@ use sha2::{Digest as _, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::Binary;
+use super::{none_match, Binary};
 use crate::service::domain::keys::{Principal, Scope};
 use crate::service::domain::passes;
 use crate::service::domain::preview::{self, Look, Side};
@@ -94,11 +94,7 @@ async fn answer(
         out.insert(header::ETAG, v);
     }
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|h| h.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
-    if fresh {
+    if none_match(headers, &tag) == Some(true) {
         return Ok((StatusCode::NOT_MODIFIED, out).into_response());
     }
     let png = make.await?;
