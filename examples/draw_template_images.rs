@@ -202,6 +202,43 @@ fn logo(fg: Color, accent: Color) -> Art {
     }
 }
 
+/// A wordmark-like bar logo of `width`x`height` pt (poster primary and
+/// secondary logos): a dot and two bars.
+fn bar_logo(width: u32, height: u32, fg: Color, accent: Color) -> Art {
+    let (w, h) = (width as f32, height as f32);
+    Art {
+        width,
+        height,
+        top: [0, 0, 0],
+        bottom: [0, 0, 0],
+        corner: 0.0,
+        shapes: vec![
+            Shape::Circle {
+                cx: h * 0.5,
+                cy: h * 0.5,
+                r: h * 0.45,
+                color: accent,
+            },
+            Shape::Rect {
+                x: h * 1.2,
+                y: h * 0.2,
+                w: w * 0.55,
+                h: h * 0.25,
+                radius: h * 0.12,
+                color: fg,
+            },
+            Shape::Rect {
+                x: h * 1.2,
+                y: h * 0.58,
+                w: w * 0.35,
+                h: h * 0.22,
+                radius: h * 0.11,
+                color: accent,
+            },
+        ],
+    }
+}
+
 fn transparent(mut art: Art) -> RgbaImageArt {
     art.top = [0, 0, 0];
     RgbaImageArt(art)
@@ -382,6 +419,43 @@ fn main() {
                 },
             ],
         },
+    );
+    // iOS 18's poster event ticket: a full-bleed background (345x505 pt)
+    // and the primary and secondary logos drawn over it.
+    let dir = root.join("poster-event-ticket");
+    let (bg, rose) = ([24, 18, 48], [255, 99, 132]);
+    write(&dir, "icon", &icon(bg, rose));
+    write_transparent(&dir, "logo", &transparent(logo(white, rose)));
+    write(
+        &dir,
+        "background",
+        &banner(345, 505, [70, 30, 110], bg, rose),
+    );
+    write_transparent(
+        &dir,
+        "primaryLogo",
+        &transparent(bar_logo(126, 30, white, rose)),
+    );
+    write_transparent(
+        &dir,
+        "secondaryLogo",
+        &transparent(bar_logo(135, 12, white, rose)),
+    );
+
+    // iOS 27's poster generic style, with a generic fallback.
+    let dir = root.join("poster-generic");
+    let (bg, lime) = ([16, 42, 67], [190, 242, 100]);
+    write(&dir, "icon", &icon(bg, lime));
+    write_transparent(&dir, "logo", &transparent(logo(white, lime)));
+    write(
+        &dir,
+        "background",
+        &banner(345, 505, [30, 80, 110], bg, lime),
+    );
+    write_transparent(
+        &dir,
+        "primaryLogo",
+        &transparent(bar_logo(126, 30, white, lime)),
     );
     println!("images written under {}", root.display());
 }

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use crate::model::{Diagnostic, Location};
 use crate::template::strings::{parse_strings, StringsTable};
 
-const KNOWN_IMAGES: [&str; 7] = [
+const KNOWN_IMAGES: [&str; 10] = [
     "icon",
     "logo",
     "strip",
@@ -17,7 +17,54 @@ const KNOWN_IMAGES: [&str; 7] = [
     "thumbnail",
     "footer",
     "personalizationLogo",
+    "primaryLogo",
+    "secondaryLogo",
+    "artwork",
 ];
+
+/// The area an image fills, in points at @1x: Apple's current sizes as its
+/// Pass Builder declares them (icon 38x38, logo up to 160x50, strip
+/// 375x144, thumbnail 90x90, background 345x505, artwork 358x448, primary
+/// logo up to 126x30, secondary logo up to 135x12, footer up to 286x15),
+/// with the older published sizes Wallet still draws (icon 29x29, event
+/// ticket strip 375x98, blurred background 180x220) accepted beside them.
+fn max_pt(base: &str) -> Option<(u32, u32)> {
+    Some(match base {
+        "logo" => (160, 50),
+        "thumbnail" => (90, 90),
+        "background" => (345, 505),
+        "footer" => (286, 15),
+        "strip" => (375, 144),
+        "personalizationLogo" => (150, 40),
+        "primaryLogo" => (126, 30),
+        "secondaryLogo" => (135, 12),
+        "artwork" => (358, 448),
+        _ => return None,
+    })
+}
+
+/// The images each style shows (`posterGeneric` is iOS 27's poster style;
+/// the poster event ticket adds its logos and artwork to `eventTicket`).
+fn style_images(style: &str) -> &'static [&'static str] {
+    match style {
+        "boardingPass" => &["icon", "logo", "footer", "primaryLogo"],
+        "coupon" => &["icon", "logo", "strip", "primaryLogo"],
+        "eventTicket" => &[
+            "icon",
+            "logo",
+            "strip",
+            "background",
+            "thumbnail",
+            "primaryLogo",
+            "secondaryLogo",
+            "artwork",
+        ],
+        "generic" => &["icon", "logo", "thumbnail"],
+        "storeCard" => &["icon", "logo", "strip", "personalizationLogo"],
+        "posterGeneric" => &["icon", "logo", "primaryLogo", "background", "artwork"],
+        _ => &[],
+    }
+}
 
 /// What a file inside a pass is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,11 +196,12 @@ fn aspect_problem(base: &str, style: Option<&str>, w: u32, h: u32) -> Option<Str
         return None;
     }
     let ratio = f64::from(w) / f64::from(h);
-    let (sw, sh) = match base {
-        "strip" if style == Some("eventTicket") => (375, 98),
-        "strip" => (375, 144),
-        "background" => (180, 220),
-        "footer" => (286, 15),
+    let shapes: &[(u32, u32)] = match base {
+        "strip" if style == Some("eventTicket") => &[(375, 144), (375, 98)],
+        "strip" => &[(375, 144)],
+        "background" => &[(345, 505), (180, 220)],
+        "artwork" => &[(358, 448)],
+        "footer" => &[(286, 15)],
         "thumbnail" => {
             return (!(2.0 / 3.0 - 0.01..=1.5 + 0.01).contains(&ratio)).then(|| {
                 format!("{w}x{h} px ({ratio:.2}:1); Wallet shows thumbnails from 2:3 to 3:2 (90x90 pt at most) and crops the rest")
@@ -161,9 +209,10 @@ fn aspect_problem(base: &str, style: Option<&str>, w: u32, h: u32) -> Option<Str
         }
         _ => return None,
     };
+    let off = |(sw, sh): (u32, u32)| (ratio / (f64::from(sw) / f64::from(sh)) - 1.0).abs();
+    let (sw, sh) = shapes[0];
     let want = f64::from(sw) / f64::from(sh);
-    let off = (ratio / want - 1.0).abs();
-    (off > 0.15).then(|| {
+    shapes.iter().all(|s| off(*s) > 0.15).then(|| {
         format!("{w}x{h} px ({ratio:.2}:1); Wallet shows a {base} in a {sw}x{sh} pt area ({want:.2}:1), so this one is cropped or squeezed: make it {sw}x{sh} pt (@2x {}x{} px)", sw * 2, sh * 2)
     })
 }
@@ -172,6 +221,16 @@ fn aspect_problem(base: &str, style: Option<&str>, w: u32, h: u32) -> Option<Str
 pub fn check_files<'a>(
     files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
     style: Option<&str>,
+) -> FileReport {
+    check_files_for(files, style, false)
+}
+
+/// [`check_files`] for a pass that may also have iOS 27's `posterGeneric`
+/// style beside `style` (its images are then shown too).
+pub fn check_files_for<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    style: Option<&str>,
+    poster_generic: bool,
 ) -> FileReport {
     let mut report = FileReport::default();
     // (lproj, base) -> scale -> (name, width, height)
@@ -237,30 +296,18 @@ pub fn check_files<'a>(
     }
     let has_icon = images.contains_key(&(None, "icon".to_owned()));
     if !has_icon {
-        report.diagnostics.push(Diagnostic::error("icon.png", Location::File, "files.missing_icon", "no valid icon.png, icon@2x.png or icon@3x.png at the top level; Wallet requires an icon (29x29 pt)"));
+        report.diagnostics.push(Diagnostic::error("icon.png", Location::File, "files.missing_icon", "no valid icon.png, icon@2x.png or icon@3x.png at the top level; Wallet requires an icon (38x38 pt)"));
     }
-    let max_pt = |base: &str| -> Option<(u32, u32)> {
-        Some(match base {
-            "logo" => (160, 50),
-            "thumbnail" => (90, 90),
-            "background" => (180, 220),
-            "footer" => (286, 15),
-            "strip" if style == Some("eventTicket") => (375, 98),
-            "strip" => (375, 144),
-            "personalizationLogo" => (150, 40),
-            _ => return None,
-        })
-    };
     for ((_, base), scales) in &images {
         for (scale, (name, w, h)) in scales {
             let s = u32::from(*scale);
             if base == "icon" {
-                if (*w, *h) != (29 * s, 29 * s) {
+                if (*w, *h) != (38 * s, 38 * s) && (*w, *h) != (29 * s, 29 * s) {
                     report.diagnostics.push(Diagnostic::warning(
                         name.as_str(),
                         Location::File,
                         "image.icon_size",
-                        format!("icon is {w}x{h} px; expected {0}x{0} for @{scale}x", 29 * s),
+                        format!("icon is {w}x{h} px; expected {0}x{0} for @{scale}x (38x38 pt; the older 29x29 pt, {1}x{1} px, is accepted too)", 38 * s, 29 * s),
                     ));
                 }
             } else if let Some((mw, mh)) = max_pt(base) {
@@ -298,14 +345,12 @@ pub fn check_files<'a>(
         }
     }
     if let Some(style) = style {
-        let allowed: &[&str] = match style {
-            "boardingPass" => &["icon", "logo", "footer"],
-            "coupon" => &["icon", "logo", "strip"],
-            "eventTicket" => &["icon", "logo", "strip", "background", "thumbnail"],
-            "generic" => &["icon", "logo", "thumbnail"],
-            "storeCard" => &["icon", "logo", "strip", "personalizationLogo"],
-            _ => &[],
-        };
+        let mut allowed: Vec<&str> = style_images(style).to_vec();
+        if poster_generic {
+            allowed.extend(style_images("posterGeneric"));
+            allowed.sort_unstable();
+            allowed.dedup();
+        }
         for ((_, base), scales) in &images {
             if KNOWN_IMAGES.contains(&base.as_str()) && !allowed.contains(&base.as_str()) {
                 for (name, _, _) in scales.values() {

@@ -11,6 +11,10 @@ use serde_json::Value;
 use crate::model::{diag::pointer_segment, Diagnostic, Location};
 use crate::template::schema::parse_datetime;
 
+mod semantics;
+use semantics::EVENT_GUIDE_KEYS;
+pub(crate) use semantics::{poster_event_ready, tag_kind, Kind};
+
 const FILE: &str = "pass.json";
 
 /// The five pass styles, in Apple's spelling.
@@ -21,14 +25,29 @@ pub const STYLES: [&str; 5] = [
     "generic",
     "storeCard",
 ];
-pub(crate) const FIELD_GROUPS: [&str; 6] = [
+/// iOS 27's poster style, which sits beside one older style (`generic`,
+/// `storeCard`, `eventTicket` or `coupon`) that earlier iOS versions show.
+pub const POSTER_GENERIC: &str = "posterGeneric";
+const POSTER_GENERIC_FALLBACKS: [&str; 4] = ["generic", "storeCard", "eventTicket", "coupon"];
+pub(crate) const FIELD_GROUPS: [&str; 7] = [
     "headerFields",
     "primaryFields",
     "secondaryFields",
     "auxiliaryFields",
     "backFields",
     "additionalInfoFields",
+    "footerFields",
 ];
+
+/// The style Wallet shows on the iOS versions every pass supports: the one
+/// older style key, or `posterGeneric` when it stands alone.
+pub fn style_of(pass: &Value) -> Option<&'static str> {
+    STYLES
+        .iter()
+        .copied()
+        .find(|s| pass.get(*s).is_some())
+        .or_else(|| pass.get(POSTER_GENERIC).map(|_| POSTER_GENERIC))
+}
 const TRANSIT_TYPES: [&str; 5] = [
     "PKTransitTypeAir",
     "PKTransitTypeBoat",
@@ -36,17 +55,27 @@ const TRANSIT_TYPES: [&str; 5] = [
     "PKTransitTypeGeneric",
     "PKTransitTypeTrain",
 ];
-const BARCODE_FORMATS: [&str; 4] = [
+/// The barcode formats every iOS version draws.
+pub const BARCODE_FORMATS: [&str; 4] = [
     "PKBarcodeFormatQR",
     "PKBarcodeFormatPDF417",
     "PKBarcodeFormatAztec",
     "PKBarcodeFormatCode128",
 ];
-const COLOR_KEYS: [&str; 4] = [
+/// The linear formats iOS 27 added; older iOS shows the next entry of
+/// `barcodes` in one of [`BARCODE_FORMATS`].
+pub const IOS27_BARCODE_FORMATS: [&str; 4] = [
+    "PKBarcodeFormatCode39",
+    "PKBarcodeFormatCodabar",
+    "PKBarcodeFormatEAN13",
+    "PKBarcodeFormatI2of5",
+];
+const COLOR_KEYS: [&str; 5] = [
     "backgroundColor",
     "foregroundColor",
     "labelColor",
     "footerBackgroundColor",
+    "stripColor",
 ];
 const BOOL_KEYS: [&str; 6] = [
     "voided",
@@ -56,27 +85,29 @@ const BOOL_KEYS: [&str; 6] = [
     "useAutomaticColors",
     "useAutomaticColor",
 ];
-const STRING_KEYS: [&str; 18] = [
+/// Top-level string keys (besides the event guide's, in `semantics.rs`).
+const STRING_KEYS: [&str; 19] = [
     "logoText",
     "groupingIdentifier",
     "appLaunchURL",
-    "accessibilityURL",
-    "addOnURL",
-    "bagPolicyURL",
-    "contactVenueEmail",
-    "contactVenuePhoneNumber",
-    "contactVenueWebsite",
-    "directionsInformationURL",
-    "merchandiseURL",
-    "orderFoodURL",
-    "parkingInformationURL",
-    "purchaseParkingURL",
-    "sellURL",
-    "transferURL",
-    "transitInformationURL",
     "eventLogoText",
+    "changeSeatURL",
+    "entertainmentURL",
+    "purchaseAdditionalBaggageURL",
+    "purchaseLoungeAccessURL",
+    "purchaseWifiURL",
+    "upgradeURL",
+    "managementURL",
+    "registerServiceAnimalURL",
+    "reportLostBagURL",
+    "requestWheelchairURL",
+    "trackBagsURL",
+    "transitProviderEmail",
+    "transitProviderPhoneNumber",
+    "transitProviderWebsiteURL",
+    "logoSymbolName",
 ];
-const OTHER_KEYS: [&str; 22] = [
+const OTHER_KEYS: [&str; 25] = [
     "formatVersion",
     "passTypeIdentifier",
     "teamIdentifier",
@@ -99,6 +130,9 @@ const OTHER_KEYS: [&str; 22] = [
     "associatedStoreIdentifiers",
     "auxiliaryStoreIdentifiers",
     "preferredStyleSchemes",
+    "upcomingPassInformation",
+    "featuredActions",
+    "posterGeneric",
 ];
 const FIELD_KEYS: [&str; 16] = [
     "key",
@@ -277,7 +311,7 @@ pub fn check_pass_json(v: &Value, mode: Mode) -> Vec<Diagnostic> {
     for key in ["organizationName", "description"] {
         c.string_key(root, key, true);
     }
-    for key in STRING_KEYS {
+    for key in STRING_KEYS.iter().chain(&EVENT_GUIDE_KEYS) {
         c.string_key(root, key, false);
     }
     for key in BOOL_KEYS {
@@ -336,13 +370,19 @@ pub fn check_pass_json(v: &Value, mode: Mode) -> Vec<Diagnostic> {
         }
     }
 
-    // Style: exactly one.
+    // Style: exactly one of the five, optionally with iOS 27's poster style.
     let styles: Vec<&str> = STYLES
         .iter()
         .copied()
         .filter(|s| root.contains_key(*s))
         .collect();
+    let poster = root.contains_key(POSTER_GENERIC);
     match styles.as_slice() {
+        [] if poster => c.warn(
+            &format!("/{POSTER_GENERIC}"),
+            "pass.poster_fallback",
+            format!("{POSTER_GENERIC} shows on iOS 27 and later only; add a generic (or storeCard, eventTicket, coupon) dictionary beside it so earlier iOS versions can add the pass"),
+        ),
         [] => c.err(
             "",
             "pass.no_style",
@@ -350,6 +390,11 @@ pub fn check_pass_json(v: &Value, mode: Mode) -> Vec<Diagnostic> {
                 "pass.json needs exactly one style key: {}",
                 STYLES.join(", ")
             ),
+        ),
+        [one] if poster && !POSTER_GENERIC_FALLBACKS.contains(one) => c.err(
+            &format!("/{one}"),
+            "pass.multiple_styles",
+            format!("{POSTER_GENERIC} goes beside {} (the style earlier iOS versions show), not {one}", POSTER_GENERIC_FALLBACKS.join(", ")),
         ),
         [_] => {}
         many => c.err(
@@ -362,6 +407,11 @@ pub fn check_pass_json(v: &Value, mode: Mode) -> Vec<Diagnostic> {
             ),
         ),
     }
+    // Field keys are unique across the pass, but the poster style and the
+    // style it falls back to repeat the same fields, so it has its own set.
+    if poster {
+        check_style(&mut c, root, POSTER_GENERIC, &mut HashMap::new());
+    }
     let mut keys_seen: HashMap<String, String> = HashMap::new();
     for style in &styles {
         check_style(&mut c, root, style, &mut keys_seen);
@@ -369,16 +419,54 @@ pub fn check_pass_json(v: &Value, mode: Mode) -> Vec<Diagnostic> {
 
     // Barcodes.
     if let Some(b) = root.get("barcode") {
-        check_barcode(&mut c, "/barcode", b);
+        check_barcode(&mut c, "/barcode", b, true);
     }
     if let Some(bs) = root.get("barcodes") {
         match bs.as_array() {
             Some(items) => {
                 for (i, b) in items.iter().enumerate() {
-                    check_barcode(&mut c, &format!("/barcodes/{i}"), b);
+                    check_barcode(&mut c, &format!("/barcodes/{i}"), b, false);
+                }
+                fn format(b: &Value) -> &str {
+                    b.get("format").and_then(Value::as_str).unwrap_or("")
+                }
+                if let Some(first) = items.first().map(format) {
+                    if IOS27_BARCODE_FORMATS.contains(&first)
+                        && !items[1..]
+                            .iter()
+                            .any(|b| BARCODE_FORMATS.contains(&format(b)))
+                    {
+                        c.warn(
+                            "/barcodes/0/format",
+                            "pass.barcode_fallback",
+                            format!("{first} shows on iOS 27 and later only, and no QR, PDF417, Aztec or Code128 entry follows it: earlier iOS versions show no barcode. Add a fallback entry after it"),
+                        );
+                    }
                 }
             }
             None => c.err("/barcodes", "pass.bad_type", "`barcodes` must be an array"),
+        }
+    }
+
+    // Keys added from iOS 18 on.
+    if let Some(v) = root.get("semantics") {
+        c.semantics("/semantics", v);
+    }
+    if let Some(v) = root.get("relevantDates") {
+        c.relevant_dates(v);
+    }
+    if let Some(v) = root.get("featuredActions") {
+        c.featured_actions(v);
+    }
+    if let Some(v) = root.get("upcomingPassInformation") {
+        c.upcoming(v);
+    }
+    c.style_schemes(root, styles.first().copied());
+    for key in STRING_KEYS.iter().chain(&EVENT_GUIDE_KEYS) {
+        if key.ends_with("URL") || key.ends_with("Website") {
+            if let Some(v @ Value::String(_)) = root.get(*key) {
+                c.url(&format!("/{key}"), v);
+            }
         }
     }
 
@@ -443,6 +531,7 @@ pub fn check_pass_json(v: &Value, mode: Mode) -> Vec<Diagnostic> {
             || COLOR_KEYS.contains(&key.as_str())
             || BOOL_KEYS.contains(&key.as_str())
             || STRING_KEYS.contains(&key.as_str())
+            || EVENT_GUIDE_KEYS.contains(&key.as_str())
             || OTHER_KEYS.contains(&key.as_str());
         if !known {
             let at = format!("/{}", pointer_segment(key));
@@ -451,6 +540,7 @@ pub fn check_pass_json(v: &Value, mode: Mode) -> Vec<Diagnostic> {
                 .chain(&COLOR_KEYS)
                 .chain(&BOOL_KEYS)
                 .chain(&STRING_KEYS)
+                .chain(&EVENT_GUIDE_KEYS)
                 .chain(&OTHER_KEYS);
             c.unknown_key(&at, key, all.copied());
         }
@@ -625,6 +715,12 @@ fn check_style(
             continue;
         };
         let limit = match (group, style == "boardingPass") {
+            // The poster face: one header field, up to four primary fields
+            // and one footer field; no secondary or auxiliary row.
+            ("headerFields" | "footerFields", _) if style == POSTER_GENERIC => Some(1),
+            ("primaryFields", _) if style == POSTER_GENERIC => Some(4),
+            ("secondaryFields" | "auxiliaryFields", _) if style == POSTER_GENERIC => Some(0),
+            ("footerFields", _) => Some(0),
             ("headerFields", _) => Some(3),
             ("primaryFields", true) => Some(2),
             ("primaryFields", false) => Some(1),
@@ -638,7 +734,11 @@ fn check_style(
                 c.warn(
                     &at_group,
                     "pass.too_many_fields",
-                    format!("{} {group}; Wallet displays at most {limit}", fields.len()),
+                    if limit == 0 {
+                        format!("the {style} layout has no {group}; Wallet does not show them")
+                    } else {
+                        format!("{} {group}; Wallet displays at most {limit}", fields.len())
+                    },
                 );
             }
         }
@@ -687,6 +787,9 @@ fn check_style(
                     c.date(&format!("{at}/value"), v);
                 }
             }
+            if let Some(sem) = fo.get("semantics") {
+                c.semantics(&format!("{at}/semantics"), sem);
+            }
             if let Some(Value::String(m)) = fo.get("changeMessage") {
                 if !(m.contains("%@") || c.mode == Mode::Template && is_dynamic(m)) {
                     c.warn(
@@ -726,7 +829,7 @@ fn check_style(
     }
 }
 
-fn check_barcode(c: &mut Checker, at: &str, b: &Value) {
+fn check_barcode(c: &mut Checker, at: &str, b: &Value, legacy: bool) {
     let Some(o) = b.as_object() else {
         c.err(
             at,
@@ -735,16 +838,23 @@ fn check_barcode(c: &mut Checker, at: &str, b: &Value) {
         );
         return;
     };
-    match o.get("format").and_then(Value::as_str) {
-        Some(f) if BARCODE_FORMATS.contains(&f) => {}
+    let format = o.get("format").and_then(Value::as_str);
+    match format {
+        Some(f) if IOS27_BARCODE_FORMATS.contains(&f) && legacy => c.err(
+            &format!("{at}/format"),
+            "pass.bad_barcode",
+            format!("{f} cannot go in the old `barcode` key (QR, PDF417 and Aztec only); put it first in `barcodes`, followed by a QR, PDF417, Aztec or Code128 entry for earlier iOS versions"),
+        ),
+        Some(f) if BARCODE_FORMATS.contains(&f) || IOS27_BARCODE_FORMATS.contains(&f) => {}
         Some(f) if c.mode == Mode::Template && is_dynamic(f) => {}
         other => c.err(
             &format!("{at}/format"),
             "pass.bad_barcode",
             format!(
-                "barcode format {:?} is not one of {}",
+                "barcode format {:?} is not one of {}, {}",
                 other.unwrap_or(""),
-                BARCODE_FORMATS.join(", ")
+                BARCODE_FORMATS.join(", "),
+                IOS27_BARCODE_FORMATS.join(", ")
             ),
         ),
     }
@@ -757,6 +867,96 @@ fn check_barcode(c: &mut Checker, at: &str, b: &Value) {
             );
         }
     }
+    if let (Some(f), Some(m)) = (format, o.get("message").and_then(|m| c.concrete(m))) {
+        if let Some(problem) = barcode_message_problem(f, m) {
+            c.err(&format!("{at}/message"), "pass.barcode_message", problem);
+        }
+    }
+}
+
+/// What keeps `message` from being drawn in one of iOS 27's linear
+/// formats, if anything: EAN-13 takes 12 digits (Wallet adds the check
+/// digit) or 13 with a correct one; Interleaved 2 of 5 an even number of
+/// digits; Code 39 digits, capitals, space and `-.$/+%`; Codabar digits and
+/// `-$:/.+` between optional A-D start and stop characters.
+pub fn barcode_message_problem(format: &str, message: &str) -> Option<String> {
+    match format {
+        "PKBarcodeFormatEAN13" => {
+            let digits = message.bytes().all(|b| b.is_ascii_digit());
+            if !digits || !(12..=13).contains(&message.len()) {
+                return Some(format!(
+                    "an EAN-13 message is 12 or 13 digits; {message:?} is not"
+                ));
+            }
+            let check = ean13_check_digit(&message[..12]);
+            match message.as_bytes().get(12) {
+                Some(&d) if u32::from(d - b'0') != check => Some(format!(
+                    "the EAN-13 check digit of {message:?} is wrong: it should end in {check}"
+                )),
+                _ => None,
+            }
+        }
+        "PKBarcodeFormatI2of5" => {
+            if message.is_empty() || !message.bytes().all(|b| b.is_ascii_digit()) {
+                Some(format!(
+                    "Interleaved 2 of 5 encodes digits only; {message:?} is not"
+                ))
+            } else if message.len() % 2 == 1 {
+                Some(format!("Interleaved 2 of 5 encodes an even number of digits; {message:?} has {} (add a leading 0)", message.len()))
+            } else {
+                None
+            }
+        }
+        "PKBarcodeFormatCode39" => {
+            let body = message
+                .strip_prefix('*')
+                .and_then(|m| m.strip_suffix('*'))
+                .unwrap_or(message);
+            let bad: String = body
+                .chars()
+                .filter(|ch| {
+                    !(ch.is_ascii_digit() || ch.is_ascii_uppercase() || " -.$/+%".contains(*ch))
+                })
+                .collect();
+            (body.is_empty() || !bad.is_empty()).then(|| {
+                format!(
+                    "Code 39 encodes 0-9, A-Z (capitals), space and -.$/+%; {message:?} has {}",
+                    if bad.is_empty() {
+                        "no data".to_owned()
+                    } else {
+                        format!("{bad:?}")
+                    }
+                )
+            })
+        }
+        "PKBarcodeFormatCodabar" => {
+            let stop = |ch: Option<char>| ch.is_some_and(|ch| "ABCDabcd".contains(ch));
+            let body = if message.len() >= 2
+                && stop(message.chars().next())
+                && stop(message.chars().last())
+            {
+                &message[1..message.len() - 1]
+            } else {
+                message
+            };
+            let bad: String = body
+                .chars()
+                .filter(|ch| !(ch.is_ascii_digit() || "-$:/.+".contains(*ch)))
+                .collect();
+            (body.is_empty() || !bad.is_empty()).then(|| format!("Codabar encodes 0-9 and -$:/.+ between optional A-D start and stop characters; {message:?} has {}", if bad.is_empty() { "no data".to_owned() } else { format!("{bad:?}") }))
+        }
+        _ => None,
+    }
+}
+
+/// The EAN-13 check digit of 12 digits.
+pub(crate) fn ean13_check_digit(twelve: &str) -> u32 {
+    let sum: u32 = twelve
+        .bytes()
+        .enumerate()
+        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 1 { 3 } else { 1 })
+        .sum();
+    (10 - sum % 10) % 10
 }
 
 #[cfg(test)]

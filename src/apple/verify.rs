@@ -12,9 +12,9 @@ use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::X509;
 
-use super::files::check_files;
+use super::files::check_files_for;
 use super::manifest::sha1_hex;
-use super::rules::{check_pass_json, Mode, STYLES};
+use super::rules::{check_pass_json, Mode};
 use super::sign::CertInfo;
 use crate::model::{Diagnostic, Location};
 
@@ -163,15 +163,22 @@ pub fn verify_pkpass(bytes: &[u8], opts: &VerifyOptions) -> VerifyReport {
             Err(e) => r.diagnostics.push(e),
         }
     }
-    let style = r
-        .pass_json
-        .as_ref()
-        .and_then(|p| STYLES.iter().copied().find(|s| p.get(*s).is_some()));
+    let style = r.pass_json.as_ref().and_then(super::rules::style_of);
     let others = files
         .iter()
         .filter(|(n, _)| !matches!(n.as_str(), "pass.json" | "manifest.json" | "signature"));
-    r.diagnostics
-        .extend(check_files(others.map(|(n, b)| (n.as_str(), b.as_slice())), style).diagnostics);
+    let poster = r
+        .pass_json
+        .as_ref()
+        .is_some_and(|p| p.get(super::rules::POSTER_GENERIC).is_some());
+    r.diagnostics.extend(
+        check_files_for(
+            others.map(|(n, b)| (n.as_str(), b.as_slice())),
+            style,
+            poster,
+        )
+        .diagnostics,
+    );
 
     // manifest.json
     if let Some(mj) = files.get("manifest.json") {

@@ -122,7 +122,7 @@ impl GoogleType {
         match (self, field) {
             (_, "logo" | "programLogo") => "a logo.png in the template and a public URL (--public-url / PASSFORGE_PUBLIC_URL) to serve it from",
             (Self::Flight, "flightHeader") => "a `flight` field like \"LH451\", or semantics airlineCode + flightNumber",
-            (Self::Flight, "origin" | "destination") => "three-letter airport codes as the two primary field values, or semantics departureAirportCode / arrivalAirportCode",
+            (Self::Flight, "origin" | "destination") => "three-letter airport codes as the two primary field values, or semantics departureAirportCode / destinationAirportCode",
             (Self::Flight, "localScheduledDepartureDateTime") => "relevantDate or a departure field with a date-time value",
             (Self::Flight, "passengerName") => "a `passenger` (or `name`) field, or semantics passengerName",
             _ => "a value in google.json",
@@ -249,6 +249,14 @@ impl Ctx<'_> {
 
     fn semantic(&self, key: &str) -> Option<&Value> {
         self.pass.get("semantics").and_then(|s| s.get(key))
+    }
+
+    /// A semantic tag's text (a non-empty string).
+    fn semantic_str(&self, key: &str) -> Option<String> {
+        self.semantic(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_owned)
     }
 
     /// The first unused field whose key (case-insensitive) is one of `keys`; marks it used.
@@ -390,23 +398,78 @@ fn hex_color(rgb: &str) -> Option<String> {
     }
 }
 
+/// The pass's barcode for Google: the first entry of `barcodes` Google can
+/// draw in the same symbology (iOS 27's EAN-13, Code 39 and Codabar too;
+/// Interleaved 2 of 5 as ITF-14 only for a valid 14-digit message), else
+/// the first entry in a format every Wallet draws (the fallback entry).
 fn barcode(pass: &Value) -> Option<Value> {
-    let b = match pass.get("barcodes") {
-        Some(Value::Array(a)) => a.first(),
-        _ => pass.get("barcode"),
-    }?;
-    let kind = match b.get("format")?.as_str()? {
-        "PKBarcodeFormatQR" => "QR_CODE",
-        "PKBarcodeFormatPDF417" => "PDF_417",
-        "PKBarcodeFormatAztec" => "AZTEC",
-        "PKBarcodeFormatCode128" => "CODE_128",
-        _ => return None,
+    let entries: Vec<&Value> = match pass.get("barcodes") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        _ => pass.get("barcode").into_iter().collect(),
     };
-    let mut out = json!({"type": kind, "value": b.get("message")?.as_str()?});
+    let kind = |b: &Value| -> Option<&'static str> {
+        let message = b.get("message")?.as_str()?;
+        Some(match b.get("format")?.as_str()? {
+            "PKBarcodeFormatQR" => "QR_CODE",
+            "PKBarcodeFormatPDF417" => "PDF_417",
+            "PKBarcodeFormatAztec" => "AZTEC",
+            "PKBarcodeFormatCode128" => "CODE_128",
+            f @ ("PKBarcodeFormatEAN13" | "PKBarcodeFormatCode39" | "PKBarcodeFormatCodabar")
+                if crate::apple::rules::barcode_message_problem(f, message).is_none() =>
+            {
+                match f {
+                    "PKBarcodeFormatEAN13" => "EAN_13",
+                    "PKBarcodeFormatCode39" => "CODE_39",
+                    _ => "CODABAR",
+                }
+            }
+            "PKBarcodeFormatI2of5" if is_itf14(message) => "ITF_14",
+            _ => return None,
+        })
+    };
+    let (b, kind) = entries.iter().find_map(|b| kind(b).map(|k| (*b, k)))?;
+    let mut message = b.get("message")?.as_str()?.to_owned();
+    if kind == "EAN_13" && message.len() == 12 {
+        // Wallet adds the check digit to 12 digits; Google wants all 13.
+        message.push_str(&crate::apple::rules::ean13_check_digit(&message).to_string());
+    }
+    let mut out = json!({"type": kind, "value": message});
     if let Some(alt) = b.get("altText").and_then(Value::as_str) {
         out["alternateText"] = alt.into();
     }
     Some(out)
+}
+
+/// One seat of `semantics.seats` as a line of text.
+fn seat_text(seat: &Value) -> String {
+    [
+        ("seatSection", ""),
+        ("seatRow", "row "),
+        ("seatNumber", "seat "),
+    ]
+    .iter()
+    .filter_map(|(k, prefix)| {
+        seat.get(*k)
+            .and_then(Value::as_str)
+            .map(|v| format!("{prefix}{v}"))
+    })
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+/// Whether `s` is an ITF-14 (GTIN-14) number: 14 digits with a correct
+/// GS1 check digit.
+fn is_itf14(s: &str) -> bool {
+    if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let digits: Vec<u32> = s.bytes().map(|b| u32::from(b - b'0')).collect();
+    let sum: u32 = digits[..13]
+        .iter()
+        .enumerate()
+        .map(|(i, d)| d * if i % 2 == 0 { 3 } else { 1 })
+        .sum();
+    (10 - sum % 10) % 10 == digits[13]
 }
 
 /// A W3C date-time as Google's local date-time (no offset).
@@ -440,6 +503,7 @@ pub fn map_pass(
             "primaryFields",
             "secondaryFields",
             "auxiliaryFields",
+            "additionalInfoFields",
             "backFields",
         ] {
             for f in st
@@ -481,33 +545,109 @@ pub fn map_pass(
     let mut class = json!({"issuerName": org, "reviewStatus": "UNDER_REVIEW"});
     let mut object = json!({"state": if pass.get("voided").and_then(Value::as_bool) == Some(true) { "INACTIVE" } else { "ACTIVE" }});
     let mut warnings = Vec::new();
+    let mut extra_modules: Vec<Value> = Vec::new();
     let color = c.s("backgroundColor").and_then(hex_color);
 
     match google_type {
         GoogleType::EventTicket => {
-            let name = c
-                .semantic("eventName")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
+            let name = c.semantic_str("eventName");
             let name = name.or_else(|| c.take_primary(0).map(|f| f.value));
             class["eventName"] =
                 c.localized(name.as_deref().or(c.s("description")).unwrap_or(&org));
-            if let Some(v) = c.take(&["venue", "location", "loc", "place"]) {
-                class["venue"] = json!({"name": c.localized(&v.value)});
+            let venue = c.semantic_str("venueName").map(|v| {
+                let address: Vec<String> = ["venueRoom", "venueRegionName"]
+                    .iter()
+                    .filter_map(|k| c.semantic_str(k))
+                    .collect();
+                (v, address)
+            });
+            match venue {
+                Some((v, address)) => {
+                    class["venue"] = json!({"name": c.localized(&v)});
+                    if !address.is_empty() {
+                        class["venue"]["address"] = c.localized(&address.join(", "));
+                    }
+                }
+                None => {
+                    if let Some(v) = c.take(&["venue", "location", "loc", "place"]) {
+                        class["venue"] = json!({"name": c.localized(&v.value)});
+                    }
+                }
             }
             if let Some(logo) = c.image("logo") {
                 class["logo"] = logo;
             }
-            if let Some(d) = c.s("relevantDate") {
-                class["dateTime"] = json!({"start": d});
+            // When: the event's semantics, else its first relevant interval,
+            // else the relevant date.
+            let interval = pass
+                .get("relevantDates")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first());
+            let start = c
+                .semantic_str("eventStartDate")
+                .or_else(|| {
+                    interval
+                        .and_then(|i| i.get("startDate").or_else(|| i.get("date")))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .or_else(|| c.s("relevantDate").map(str::to_owned));
+            let end = c.semantic_str("eventEndDate").or_else(|| {
+                interval
+                    .and_then(|i| i.get("endDate"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            });
+            let mut when = Map::new();
+            for (k, v) in [
+                ("doorsOpen", c.semantic_str("venueDoorsOpenDate")),
+                ("start", start),
+                ("end", end),
+            ] {
+                if let Some(v) = v {
+                    when.insert(k.into(), v.into());
+                }
+            }
+            if !when.is_empty() {
+                class["dateTime"] = Value::Object(when);
             }
             let mut seat = Map::new();
+            let seats: Vec<&Value> = c
+                .semantic("seats")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().collect())
+                .unwrap_or_default();
+            if let Some(first) = seats.first() {
+                for (slot, key) in [
+                    ("seat", "seatNumber"),
+                    ("row", "seatRow"),
+                    ("section", "seatSection"),
+                ] {
+                    if let Some(v) = first.get(key).and_then(Value::as_str) {
+                        seat.insert(slot.into(), c.localized(v));
+                    }
+                }
+                if seats.len() > 1 {
+                    let all: Vec<String> = seats.iter().map(|s| seat_text(s)).collect();
+                    extra_modules
+                        .push(json!({"id": "seats", "header": "Seats", "body": all.join("\n")}));
+                }
+            }
+            let gate = ["venueEntranceGate", "venueEntrance"]
+                .iter()
+                .find_map(|k| c.semantic_str(k));
+            if let Some(g) = gate {
+                seat.insert("gate".into(), c.localized(&g));
+            }
             for (slot, keys) in [
                 ("seat", &["seat"][..]),
                 ("section", &["section", "zone"][..]),
                 ("row", &["row"][..]),
                 ("gate", &["gate", "entrance"][..]),
             ] {
+                if seat.contains_key(slot) {
+                    continue;
+                }
                 if let Some(f) = c.take(keys) {
                     seat.insert(slot.into(), c.localized(&f.value));
                 }
@@ -515,8 +655,16 @@ pub fn map_pass(
             if !seat.is_empty() {
                 object["seatInfo"] = Value::Object(seat);
             }
-            if let Some(h) = c.take(&HOLDER) {
-                object["ticketHolderName"] = h.value.into();
+            match c.semantic_str("attendeeName") {
+                Some(h) => object["ticketHolderName"] = h.into(),
+                None => {
+                    if let Some(h) = c.take(&HOLDER) {
+                        object["ticketHolderName"] = h.value.into();
+                    }
+                }
+            }
+            if let Some(t) = c.semantic_str("admissionLevel") {
+                object["ticketType"] = c.localized(&t);
             }
         }
         GoogleType::Flight => {
@@ -567,22 +715,55 @@ pub fn map_pass(
                 c.mark(&f.key);
                 Some(code)
             };
-            let gate = c.take(&["gate"]).map(|g| g.value);
+            let gate = c
+                .semantic_str("departureGate")
+                .or_else(|| c.take(&["gate"]).map(|g| g.value));
             if let Some(o) = airport(&mut c, "departureAirportCode", 0) {
                 class["origin"] = json!({"airportIataCode": o});
                 if let Some(g) = gate {
                     class["origin"]["gate"] = g.into();
                 }
+                if let Some(t) = c.semantic_str("departureTerminal") {
+                    class["origin"]["terminal"] = t.into();
+                }
             }
-            if let Some(d) = airport(&mut c, "arrivalAirportCode", 1) {
+            if let Some(d) = airport(&mut c, "destinationAirportCode", 1) {
                 class["destination"] = json!({"airportIataCode": d});
+                for (slot, key) in [
+                    ("gate", "destinationGate"),
+                    ("terminal", "destinationTerminal"),
+                ] {
+                    if let Some(v) = c.semantic_str(key) {
+                        class["destination"][slot] = v.into();
+                    }
+                }
             }
-            let departure = c
-                .take(&["departure", "departs", "departuretime", "departuredate"])
-                .and_then(|f| f.raw.as_str().and_then(local_datetime));
-            let dep = departure.or_else(|| c.s("relevantDate").and_then(local_datetime));
+            let departure = c.semantic_str("originalDepartureDate").or_else(|| {
+                c.take(&["departure", "departs", "departuretime", "departuredate"])
+                    .and_then(|f| f.raw.as_str().map(str::to_owned))
+            });
+            let dep = departure
+                .as_deref()
+                .and_then(local_datetime)
+                .or_else(|| c.s("relevantDate").and_then(local_datetime));
             if let Some(d) = dep {
                 class["localScheduledDepartureDateTime"] = d.into();
+            }
+            for (slot, key) in [
+                ("localBoardingDateTime", "originalBoardingDate"),
+                ("localScheduledArrivalDateTime", "originalArrivalDate"),
+                (
+                    "localEstimatedOrActualDepartureDateTime",
+                    "currentDepartureDate",
+                ),
+                (
+                    "localEstimatedOrActualArrivalDateTime",
+                    "currentArrivalDate",
+                ),
+            ] {
+                if let Some(d) = c.semantic_str(key).as_deref().and_then(local_datetime) {
+                    class[slot] = d.into();
+                }
             }
             let passenger = c.semantic("passengerName").and_then(|p| {
                 let parts: Vec<&str> = ["givenName", "familyName"]
@@ -610,11 +791,36 @@ pub fn map_pass(
                 });
             object["reservationInfo"] = json!({"confirmationCode": confirmation.unwrap_or_else(|| rendered.serial_number.to_string())});
             let mut seating = Map::new();
-            if let Some(s) = c.take(&["seat"]) {
-                seating.insert("seatNumber".into(), s.value.into());
+            let semantic_seat = c
+                .semantic("seats")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .and_then(|s| s.get("seatNumber"))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            if let Some(s) = semantic_seat.or_else(|| c.take(&["seat"]).map(|f| f.value)) {
+                seating.insert("seatNumber".into(), s.into());
             }
-            if let Some(g) = c.take(&["group", "boardinggroup", "zone"]) {
-                seating.insert("boardingGroup".into(), g.value.into());
+            let group = c
+                .semantic_str("boardingGroup")
+                .or_else(|| c.take(&["group", "boardinggroup", "zone"]).map(|f| f.value));
+            if let Some(g) = group {
+                seating.insert("boardingGroup".into(), g.into());
+            }
+            for (slot, key) in [
+                ("sequenceNumber", "boardingSequenceNumber"),
+                ("seatClass", "ticketFareClass"),
+            ] {
+                if let Some(v) = c.semantic_str(key) {
+                    seating.insert(slot.into(), v.into());
+                }
+            }
+            if let Some(n) = c.semantic_str("membershipProgramNumber") {
+                object["reservationInfo"]["frequentFlyerInfo"] = json!({"frequentFlyerNumber": n});
+                if let Some(p) = c.semantic_str("membershipProgramName") {
+                    object["reservationInfo"]["frequentFlyerInfo"]["frequentFlyerProgramName"] =
+                        c.localized(&p);
+                }
             }
             if !seating.is_empty() {
                 object["boardingAndSeatingInfo"] = Value::Object(seating);
@@ -749,7 +955,9 @@ pub fn map_pass(
     if let Some(b) = barcode(pass) {
         object["barcode"] = b;
     }
-    let modules = c.text_modules();
+    let mut modules = extra_modules;
+    modules.extend(c.text_modules());
+    modules.truncate(20);
     if !modules.is_empty() {
         object["textModulesData"] = Value::Array(modules);
     }

@@ -1,6 +1,7 @@
 //! Barcodes drawn module by module from rxing's encoders, so that the
-//! picture scans: QR, PDF417, Aztec and Code 128, at module sizes that land
-//! on whole pixels at 2×.
+//! picture scans: QR, PDF417, Aztec and Code 128, and iOS 27's EAN-13,
+//! Code 39, Codabar and Interleaved 2 of 5, at module sizes that land on
+//! whole pixels at 2×.
 
 use rxing::{BarcodeFormat, MultiFormatWriter, Writer};
 
@@ -22,6 +23,10 @@ pub(crate) fn encode(format: &str, message: &str) -> Option<Code> {
         "PKBarcodeFormatAztec" => (BarcodeFormat::AZTEC, 5.0, 5.0, None),
         "PKBarcodeFormatPDF417" => (BarcodeFormat::PDF_417, 1.0, 1.0, None),
         "PKBarcodeFormatCode128" => (BarcodeFormat::CODE_128, 1.5, 1.0, Some(56.0)),
+        "PKBarcodeFormatEAN13" => (BarcodeFormat::EAN_13, 2.0, 1.0, Some(56.0)),
+        "PKBarcodeFormatCode39" => (BarcodeFormat::CODE_39, 1.0, 1.0, Some(56.0)),
+        "PKBarcodeFormatCodabar" => (BarcodeFormat::CODABAR, 1.0, 1.0, Some(56.0)),
+        "PKBarcodeFormatI2of5" => (BarcodeFormat::ITF, 1.5, 1.0, Some(56.0)),
         _ => return None,
     };
     let matrix = MultiFormatWriter.encode(message, &f, 0, 0).ok()?;

@@ -195,11 +195,27 @@ pub fn preview(
 
 /// The pass's style key.
 fn style_of(pass: &Value) -> &'static str {
-    crate::apple::rules::STYLES
-        .iter()
-        .find(|s| pass.get(**s).is_some())
-        .copied()
-        .unwrap_or("generic")
+    crate::apple::rules::style_of(pass).unwrap_or("generic")
+}
+
+/// The poster layouts: iOS 18's poster event ticket (asked for in
+/// `preferredStyleSchemes` and drawn when its semantics are complete, as
+/// Wallet does) and iOS 27's poster generic style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Poster {
+    Event,
+    Generic,
+}
+
+fn poster_of(pass: &Value) -> Option<Poster> {
+    if pass
+        .get(crate::apple::rules::POSTER_GENERIC)
+        .is_some_and(Value::is_object)
+    {
+        return Some(Poster::Generic);
+    }
+    (style_of(pass) == "eventTicket" && crate::apple::rules::poster_event_ready(pass))
+        .then_some(Poster::Event)
 }
 
 /// A text of the pass, localized.
@@ -301,8 +317,231 @@ fn row(
     }
 }
 
+/// The barcode (the first entry: the one the newest iOS shows), on white,
+/// with its alternate text, centred at `y`; returns the `y` below it.
+fn draw_barcode(body: &mut Svg, pass: &Value, w: f64, mut y: f64) -> f64 {
+    if let Some(b) = first_barcode(pass) {
+        let message = b.get("message").and_then(Value::as_str).unwrap_or("");
+        let format = b.get("format").and_then(Value::as_str).unwrap_or("");
+        if let Some(code) = barcode::encode(format, message) {
+            let (cw, ch) = code.size_pt();
+            let alt = b.get("altText").and_then(Value::as_str);
+            let box_w = cw + 20.0;
+            let box_h = ch + 20.0 + if alt.is_some() { 16.0 } else { 0.0 };
+            let bx = (w - box_w) / 2.0;
+            y += 6.0;
+            body.barcode_box(bx, y, box_w, box_h, 6.0);
+            code.draw(body, bx + 10.0, y + 10.0);
+            if let Some(alt) = alt {
+                body.text(
+                    w / 2.0,
+                    y + 10.0 + ch + 13.0,
+                    11.0,
+                    "rgb(0, 0, 0)",
+                    false,
+                    "middle",
+                    alt,
+                    box_w - 8.0,
+                );
+            }
+            y += box_h + 6.0;
+        }
+    }
+    y
+}
+
+/// A semantic tag's text.
+fn semantic<'v>(pass: &'v Value, key: &str) -> Option<&'v str> {
+    pass.get("semantics")
+        .and_then(|s| s.get(key))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+/// The front of a poster pass: the background image full bleed (darkened
+/// under the header unless `suppressHeaderDarkening`), the primary logo,
+/// then the event's semantics (name, date, venue, seats) or the poster
+/// generic's header, primary and footer fields, and the barcode on the
+/// footer colour.
+fn poster_front(pass: &Value, images: &Images, lang: Option<Lang<'_>>, kind: Poster) -> String {
+    let bg = color(pass, "backgroundColor", "rgb(0, 0, 0)");
+    let fg = color(pass, "foregroundColor", "rgb(255, 255, 255)");
+    let label = color(pass, "labelColor", &fg);
+    let footer_bg = color(pass, "footerBackgroundColor", &bg);
+    let w = CARD_WIDTH;
+    let pad = 14.0;
+    let art_h = 300.0;
+    let mut body = Svg::new();
+    let dark = pass.get("suppressHeaderDarkening").and_then(Value::as_bool) != Some(true);
+    if dark {
+        body.shade(0.0, 0.0, w, 64.0, 0.35);
+    }
+    // Header: the primary logo (or the logo), and the header field.
+    let style = match kind {
+        Poster::Generic => crate::apple::rules::POSTER_GENERIC,
+        Poster::Event => "eventTicket",
+    };
+    if let Some(logo) = images.get("primaryLogo").or_else(|| images.get("logo")) {
+        let scale = (30.0 / logo.height_pt).min(126.0 / logo.width_pt).min(1.0);
+        let (lw, lh) = (logo.width_pt * scale, logo.height_pt * scale);
+        body.image(
+            pad,
+            16.0 + (30.0 - lh) / 2.0,
+            lw,
+            lh,
+            &logo.png,
+            "xMidYMid meet",
+        );
+    } else if let Some(text) = pass
+        .get("eventLogoText")
+        .or_else(|| pass.get("logoText"))
+        .and_then(Value::as_str)
+    {
+        body.text(
+            pad,
+            36.0,
+            16.0,
+            &fg,
+            true,
+            "start",
+            &localized(text, lang),
+            w / 2.0,
+        );
+    }
+    if let Some(f) = fields(pass, style, "headerFields", lang).first() {
+        body.text(
+            w - pad,
+            26.0,
+            9.5,
+            &label,
+            false,
+            "end",
+            &f.label,
+            w / 2.0 - pad,
+        );
+        body.text(
+            w - pad,
+            44.0,
+            15.0,
+            &fg,
+            false,
+            "end",
+            &f.value,
+            w / 2.0 - pad,
+        );
+    }
+    let mut y = art_h - 18.0;
+    let mut lines: Vec<(String, f64, bool, String)> = Vec::new();
+    match kind {
+        Poster::Event => {
+            if let Some(name) = semantic(pass, "eventName") {
+                lines.push((localized(name, lang), 26.0, true, fg.clone()));
+            }
+            let when = semantic(pass, "eventStartDate").and_then(|d| {
+                let style = serde_json::json!({"dateStyle": "PKDateStyleMedium", "timeStyle": "PKDateStyleShort"});
+                style
+                    .as_object()
+                    .and_then(|s| format::date(d, s, lang.map_or("en", |l| l.code)))
+            });
+            if let Some(when) = when {
+                lines.push((when, 13.0, false, fg.clone()));
+            }
+            let venue: Vec<&str> = ["venueName", "venueRoom"]
+                .iter()
+                .filter_map(|k| semantic(pass, k))
+                .collect();
+            if !venue.is_empty() {
+                lines.push((venue.join(" · "), 13.0, false, label.clone()));
+            }
+        }
+        Poster::Generic => {
+            for f in fields(pass, style, "primaryFields", lang).iter().take(4) {
+                lines.push((f.label.clone(), 10.0, false, label.clone()));
+                lines.push((f.value.clone(), 20.0, true, fg.clone()));
+            }
+        }
+    }
+    // The text sits on the lower part of the artwork, bottom up.
+    let text_h: f64 = lines.iter().map(|(_, size, _, _)| size + 6.0).sum();
+    let mut ty = (y - text_h).max(70.0);
+    for (text, size, bold, fill) in &lines {
+        ty += size + 6.0;
+        body.text(pad, ty, *size, fill, *bold, "start", text, w - 2.0 * pad);
+    }
+    if let (Poster::Event, Some(logo)) = (kind, images.get("secondaryLogo")) {
+        let scale = (12.0 / logo.height_pt).min(135.0 / logo.width_pt).min(1.0);
+        let (lw, lh) = (logo.width_pt * scale, logo.height_pt * scale);
+        body.image(w - pad - lw, 70.0, lw, lh, &logo.png, "xMidYMid meet");
+    }
+    y = art_h;
+
+    // The footer: seats, or the footer field; then the barcode. Drawn
+    // after its colour, which is only known in height once it is laid out.
+    let mut foot = Svg::new();
+    let mut fy = y + 12.0;
+    match kind {
+        Poster::Event => {
+            let seats: Vec<Shown> = pass
+                .get("semantics")
+                .and_then(|s| s.get("seats"))
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .map(|seat| {
+                    [
+                        ("SECTION", "seatSection"),
+                        ("ROW", "seatRow"),
+                        ("SEAT", "seatNumber"),
+                    ]
+                    .iter()
+                    .filter_map(|(l, k)| {
+                        seat.get(*k).and_then(Value::as_str).map(|v| Shown {
+                            label: (*l).to_owned(),
+                            value: v.to_owned(),
+                        })
+                    })
+                    .collect()
+                })
+                .unwrap_or_default();
+            if !seats.is_empty() {
+                row(&mut foot, &seats, pad, fy, w - 2.0 * pad, 15.0, &fg, &label);
+                fy += 40.0;
+            }
+        }
+        Poster::Generic => {
+            if let Some(f) = fields(pass, style, "footerFields", lang).first() {
+                row(
+                    &mut foot,
+                    std::slice::from_ref(f),
+                    pad,
+                    fy,
+                    w - 2.0 * pad,
+                    15.0,
+                    &fg,
+                    &label,
+                );
+                fy += 40.0;
+            }
+        }
+    }
+    fy = draw_barcode(&mut foot, pass, w, fy);
+    let h = fy + 8.0;
+    body.rect(0.0, y, w, h - y, &footer_bg, 0.0);
+    body.group(0.0, 0.0, &foot);
+
+    let mut out = Svg::new();
+    out.rect(MARGIN, MARGIN, w, h, &bg, 12.0);
+    if let Some(art) = images.get("background").or_else(|| images.get("artwork")) {
+        out.poster_image(MARGIN, MARGIN, w, art_h, 12.0, &art.png);
+    }
+    out.group(MARGIN, MARGIN, &body);
+    out.finish(w + 2.0 * MARGIN, h + 2.0 * MARGIN)
+}
+
 /// The front of a pass as iPhone Wallet lays out its style.
 pub fn front(pass: &Value, images: &Images, lang: Option<Lang<'_>>) -> String {
+    if let Some(kind) = poster_of(pass) {
+        return poster_front(pass, images, lang, kind);
+    }
     let style = style_of(pass);
     let bg = color(pass, "backgroundColor", "rgb(255, 255, 255)");
     let fg = color(pass, "foregroundColor", "rgb(0, 0, 0)");
@@ -462,34 +701,7 @@ pub fn front(pass: &Value, images: &Images, lang: Option<Lang<'_>>) -> String {
         }
     }
 
-    // The barcode, on white, with its alternate text.
-    if let Some(b) = first_barcode(pass) {
-        let message = b.get("message").and_then(Value::as_str).unwrap_or("");
-        let format = b.get("format").and_then(Value::as_str).unwrap_or("");
-        if let Some(code) = barcode::encode(format, message) {
-            let (cw, ch) = code.size_pt();
-            let alt = b.get("altText").and_then(Value::as_str);
-            let box_w = cw + 20.0;
-            let box_h = ch + 20.0 + if alt.is_some() { 16.0 } else { 0.0 };
-            let bx = (w - box_w) / 2.0;
-            y += 6.0;
-            body.barcode_box(bx, y, box_w, box_h, 6.0);
-            code.draw(&mut body, bx + 10.0, y + 10.0);
-            if let Some(alt) = alt {
-                body.text(
-                    w / 2.0,
-                    y + 10.0 + ch + 13.0,
-                    11.0,
-                    "rgb(0, 0, 0)",
-                    false,
-                    "middle",
-                    alt,
-                    box_w - 8.0,
-                );
-            }
-            y += box_h + 6.0;
-        }
-    }
+    y = draw_barcode(&mut body, pass, w, y);
     let h = y + pad;
 
     let mut out = Svg::new();
@@ -668,6 +880,10 @@ pub fn google_card(g: &GooglePass, images: &Images) -> String {
             Some("PDF_417") => "PKBarcodeFormatPDF417",
             Some("AZTEC") => "PKBarcodeFormatAztec",
             Some("CODE_128") => "PKBarcodeFormatCode128",
+            Some("EAN_13") => "PKBarcodeFormatEAN13",
+            Some("CODE_39") => "PKBarcodeFormatCode39",
+            Some("CODABAR") => "PKBarcodeFormatCodabar",
+            Some("ITF_14") => "PKBarcodeFormatI2of5",
             _ => "",
         };
         if let Some(code) = barcode::encode(format, message) {

@@ -177,6 +177,27 @@ impl Svg {
         ));
     }
 
+    /// A black veil of `opacity` (Wallet's header darkening).
+    pub(crate) fn shade(&mut self, x: f64, y: f64, w: f64, h: f64, opacity: f64) {
+        self.out.push_str(&format!(
+            "<rect x=\"{x:.2}\" y=\"{y:.2}\" width=\"{w:.2}\" height=\"{h:.2}\" fill=\"#000\" fill-opacity=\"{opacity:.2}\"/>"
+        ));
+    }
+
+    /// A poster's artwork: the image filling the top `h` of a card with
+    /// rounded top corners, sharp (not blurred).
+    pub(crate) fn poster_image(&mut self, x: f64, y: f64, w: f64, h: f64, rx: f64, png: &[u8]) {
+        self.clips += 1;
+        let id = format!("poster{}", self.clips);
+        self.out.push_str(&format!(
+            "<clipPath id=\"{id}\"><rect x=\"{x:.2}\" y=\"{y:.2}\" width=\"{w:.2}\" height=\"{:.2}\" rx=\"{rx:.2}\"/><rect x=\"{x:.2}\" y=\"{:.2}\" width=\"{w:.2}\" height=\"{rx:.2}\"/></clipPath>\
+             <image clip-path=\"url(#{id})\" image-rendering=\"optimizeQuality\" x=\"{x:.2}\" y=\"{y:.2}\" width=\"{w:.2}\" height=\"{h:.2}\" preserveAspectRatio=\"xMidYMid slice\" href=\"{}\"/>",
+            h,
+            y + h - rx,
+            data_uri(png)
+        ));
+    }
+
     /// An image in a circle (a logo on a Google card).
     pub(crate) fn circle_image(&mut self, cx: f64, cy: f64, r: f64, png: &[u8]) {
         self.clips += 1;

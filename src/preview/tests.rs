@@ -101,13 +101,36 @@ fn rgb(s: &str) -> Option<[u8; 3]> {
 /// Every visible field's label and value is in the SVG (as Wallet cuts
 /// them: the part before an ellipsis).
 fn assert_texts(svg: &str, pass: &Value, what: &str) {
-    let style = style_of(pass);
-    for group in [
-        "headerFields",
-        "primaryFields",
-        "secondaryFields",
-        "auxiliaryFields",
-    ] {
+    let (style, groups): (&str, &[&str]) = match poster_of(pass) {
+        Some(Poster::Generic) => (
+            "posterGeneric",
+            &["headerFields", "primaryFields", "footerFields"],
+        ),
+        Some(Poster::Event) => {
+            let seat = &pass["semantics"]["seats"][0];
+            for text in [
+                &pass["semantics"]["eventName"],
+                &pass["semantics"]["venueName"],
+                &seat["seatSection"],
+                &seat["seatNumber"],
+            ] {
+                let text = text.as_str().expect("semantic text");
+                let head: String = text.chars().take(6).collect();
+                assert!(svg.contains(&head), "{what}: {text:?} is not in the poster");
+            }
+            ("eventTicket", &["headerFields"])
+        }
+        None => (
+            style_of(pass),
+            &[
+                "headerFields",
+                "primaryFields",
+                "secondaryFields",
+                "auxiliaryFields",
+            ],
+        ),
+    };
+    for &group in groups {
         for f in fields(pass, style, group, None) {
             for text in [&f.label, &f.value] {
                 let escaped = text
@@ -142,13 +165,17 @@ fn check_front(dir: &Path, what: &str) {
     }
     // The background color fills the card (outside any background image),
     // left of the fields, below the header.
+    let poster = poster_of(&pass);
     let has_background_image =
-        style_of(&pass) == "eventTicket" && images.get("background").is_some();
-    if let Some(bg) = pass
-        .get("backgroundColor")
-        .and_then(Value::as_str)
-        .and_then(rgb)
-    {
+        poster.is_none() && style_of(&pass) == "eventTicket" && images.get("background").is_some();
+    // A poster's bottom is its footer colour.
+    let bottom = match poster {
+        Some(_) => pass
+            .get("footerBackgroundColor")
+            .or_else(|| pass.get("backgroundColor")),
+        None => pass.get("backgroundColor"),
+    };
+    if let Some(bg) = bottom.and_then(Value::as_str).and_then(rgb) {
         // The card's height: the first rectangle of the picture.
         let card_h: f64 = p
             .front
@@ -197,8 +224,21 @@ fn every_example_template_is_drawn_with_a_barcode_that_scans() {
         "event-ticket",
         "generic",
         "store-card",
+        "poster-event-ticket",
+        "semantic-boarding-pass",
+        "poster-generic",
     ] {
         check_front(&root().join("templates").join(t), t);
+    }
+    // The posters are drawn as posters: their artwork, sharp.
+    for t in ["poster-event-ticket", "poster-generic"] {
+        let (template, pass, _) = rendered(&root().join("templates").join(t));
+        assert!(poster_of(&pass).is_some(), "{t}");
+        let svg = front(&pass, &Images::of(&template), None);
+        assert!(
+            svg.contains("clipPath id=\"poster"),
+            "{t}: the artwork is drawn"
+        );
     }
 }
 
@@ -234,6 +274,10 @@ fn every_barcode_format_scans_in_the_picture() {
         ),
         ("PKBarcodeFormatAztec", "AZTEC-42"),
         ("PKBarcodeFormatCode128", "CODE128-7"),
+        ("PKBarcodeFormatEAN13", "4006381333931"),
+        ("PKBarcodeFormatCode39", "PF-2027"),
+        ("PKBarcodeFormatCodabar", "12-34$"),
+        ("PKBarcodeFormatI2of5", "00123456"),
     ] {
         let pass = serde_json::json!({
             "organizationName": "O", "description": "D", "backgroundColor": "rgb(20, 40, 60)",

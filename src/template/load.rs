@@ -9,8 +9,8 @@ use super::json::parse_lenient;
 use super::render::{compile, environment, Slot};
 use super::schema::FieldSchema;
 use super::{Asset, GoogleOverride, Template, TemplateError, TemplateMeta};
-use crate::apple::files::{check_files, classify, in_lproj_dir, lproj_name_problem, FileKind};
-use crate::apple::rules::{check_pass_json, Mode, STYLES};
+use crate::apple::files::{check_files_for, classify, in_lproj_dir, lproj_name_problem, FileKind};
+use crate::apple::rules::{check_pass_json, style_of, Mode};
 use crate::model::{Diagnostic, Diagnostics, Location};
 
 /// Files larger than this are refused (no pass image comes near it).
@@ -167,10 +167,7 @@ impl Template {
                 Err(e) => diags.push(e),
             },
         }
-        let style = pass_json
-            .as_ref()
-            .and_then(|p| STYLES.iter().copied().find(|s| p.get(*s).is_some()))
-            .unwrap_or("generic");
+        let style = pass_json.as_ref().and_then(style_of).unwrap_or("generic");
         if let Some(p) = &pass_json {
             for key in ["serialNumber", "authenticationToken", "webServiceURL"] {
                 if let Some(Value::String(s)) = p.get(key) {
@@ -227,16 +224,28 @@ impl Template {
                 _ => assets.push(Asset::new(name, bytes)),
             }
         }
-        let report = check_files(
+        let poster = pass_json
+            .as_ref()
+            .is_some_and(|p| p.get(crate::apple::rules::POSTER_GENERIC).is_some());
+        let report = check_files_for(
             assets.iter().map(|a| (a.name.as_str(), a.bytes.as_slice())),
             Some(style),
+            poster,
         );
         diags.extend(report.diagnostics);
 
         // Placeholders: compile once, and check every name is declared.
         let mut env = environment();
         let slots = match &pass_json {
-            Some(p) => compile(p, "pass.json", &mut env, &schema, &mut diags),
+            Some(p) => {
+                let slots = compile(p, "pass.json", &mut env, &schema, &mut diags);
+                diags.extend(super::render::check_slot_types(
+                    &slots,
+                    &schema,
+                    "pass.json",
+                ));
+                slots
+            }
             None => Vec::<Slot>::new(),
         };
         let google = merge_google(google, google_json, &mut diags).map(|tree| {

@@ -7,9 +7,9 @@ use std::fmt::Write as _;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde_json::{Map, Value};
 
-use super::schema::{parse_datetime, FieldError, FieldSchema, BUILT_INS};
+use super::schema::{parse_datetime, FieldError, FieldSchema, FieldSpec, FieldType, BUILT_INS};
 use super::Template;
-use crate::apple::rules::{check_pass_json, is_dynamic, Mode};
+use crate::apple::rules::{check_pass_json, is_dynamic, tag_kind, Kind, Mode};
 use crate::model::{
     diag::pointer_segment, AuthToken, Diagnostic, Diagnostics, Location, PassTypeId, SerialNumber,
     TeamId,
@@ -222,6 +222,99 @@ impl Compiler<'_> {
             });
         }
     }
+}
+
+/// The type pass.json expects at `path`, for the keys whose type a
+/// placeholder's field type can get wrong: semantic tags (at the top level,
+/// in a field, or in an upcoming entry), their seats and performers, and
+/// dates.
+fn expected_kind(path: &[Seg]) -> Option<Kind> {
+    let keys: Vec<&str> = path
+        .iter()
+        .map(|s| match s {
+            Seg::Key(k) => k.as_str(),
+            Seg::Index(_) => "#",
+        })
+        .collect();
+    match keys.as_slice() {
+        ["relevantDate" | "expirationDate"] => Some(Kind::Date),
+        ["relevantDates", "#", "date" | "startDate" | "endDate"] => Some(Kind::Date),
+        [.., "semantics", tag] => tag_kind(tag),
+        [.., "semantics", tag, "#"] => match tag_kind(tag)? {
+            Kind::Strings => Some(Kind::Str),
+            Kind::Objects(shape) => Some(Kind::Object(shape)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether a field of `spec`'s type gives a value of `kind`.
+fn gives(spec: &FieldSpec, kind: Kind) -> bool {
+    use FieldType as T;
+    let textual = matches!(
+        spec.ty,
+        T::String | T::Enum | T::Url | T::Email | T::Date | T::DateTime
+    );
+    match kind {
+        Kind::Str | Kind::Color => textual,
+        Kind::Num => matches!(spec.ty, T::Number | T::Integer),
+        Kind::Bool => spec.ty == T::Boolean,
+        Kind::Date => matches!(spec.ty, T::Date | T::DateTime),
+        Kind::Strings => {
+            spec.ty == T::Array && spec.items.as_deref().is_some_and(|i| gives(i, Kind::Str))
+        }
+        Kind::Object(_) => spec.ty == T::Object,
+        Kind::Objects(_) => {
+            spec.ty == T::Array && spec.items.as_deref().is_some_and(|i| i.ty == T::Object)
+        }
+    }
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Str => "text (a string field)",
+        Kind::Color => "a colour (a string field)",
+        Kind::Num => "a number (a number or integer field)",
+        Kind::Bool => "true or false (a boolean field)",
+        Kind::Date => "a date (a date or datetime field)",
+        Kind::Strings => "an array of strings (an array field with string items)",
+        Kind::Object(_) => "an object (an object field)",
+        Kind::Objects(_) => "an array of objects (an array field with object items)",
+    }
+}
+
+/// Placeholders that stand for a whole value whose field type is not the
+/// type Apple documents for that key (e.g. a string field as `flightNumber`,
+/// which is a number): an error at load, instead of one per row.
+pub(crate) fn check_slot_types(
+    slots: &[Slot],
+    schema: &FieldSchema,
+    file: &'static str,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for slot in slots {
+        let SlotKind::Exact(name) = &slot.kind else {
+            continue;
+        };
+        let (Some(kind), Some(spec)) = (expected_kind(&slot.path), schema.fields().get(name))
+        else {
+            continue;
+        };
+        if !gives(spec, kind) {
+            out.push(Diagnostic::error(
+                file,
+                Location::Pointer(pointer(&slot.path)),
+                "template.placeholder_type",
+                format!(
+                    "this key takes {}, but `{name}` is a field of type {}; change the field's type in template.json",
+                    kind_name(kind),
+                    spec.ty.name()
+                ),
+            ));
+        }
+    }
+    out
 }
 
 /// What one pass is rendered from.
@@ -526,6 +619,7 @@ fn leaf_mut<'v>(v: &'v mut Value, path: &[Seg]) -> Option<&'v mut Value> {
 #[allow(clippy::needless_pass_by_value)]
 mod tests {
     use super::*;
+    use crate::template::TemplateError;
     use std::collections::BTreeMap;
 
     fn template(pass: &Value, fields: &Value) -> Template {
@@ -598,6 +692,77 @@ mod tests {
         assert_eq!(p.pass_json["teamIdentifier"], "TEAM123456");
         assert!(p.pass_json.get("webServiceURL").is_none());
         assert!(p.pass_json.get("authenticationToken").is_none());
+    }
+
+    #[test]
+    fn semantic_placeholders_are_typed_and_arrays_land_whole() {
+        let pass = serde_json::json!({"formatVersion": 1, "organizationName": "O", "description": "D",
+            "semantics": {"flightNumber": "{{ flight }}", "seats": "{{ seats }}", "performerNames": "{{ acts }}",
+                          "eventStartDate": "{{ start }}"},
+            "relevantDates": [{"startDate": "{{ start }}", "endDate": "{{ start }}"}],
+            "eventTicket": {"primaryFields": [{"key": "a", "value": "{{ flight }}"}]}});
+        let fields = serde_json::json!({
+            "flight": {"type": "integer"}, "start": {"type": "datetime"},
+            "acts": {"type": "array", "items": {"type": "string"}},
+            "seats": {"type": "array", "items": {"type": "object", "properties": {"seatRow": {}, "seatNumber": {}}}}
+        });
+        let t = template(&pass, &fields);
+        let p = render(
+            &t,
+            &serde_json::json!({"flight": "101", "start": "2027-06-12T19:30:00+01:00",
+                "acts": "[\"Ada\", \"Grace\"]", "seats": "[{\"seatRow\": \"F\", \"seatNumber\": \"12\"}]"}),
+            None,
+        )
+        .expect("render");
+        assert_eq!(p.pass_json["semantics"]["flightNumber"], 101);
+        assert_eq!(
+            p.pass_json["semantics"]["performerNames"],
+            serde_json::json!(["Ada", "Grace"])
+        );
+        assert_eq!(
+            p.pass_json["semantics"]["seats"],
+            serde_json::json!([{"seatRow": "F", "seatNumber": "12"}])
+        );
+
+        // A field whose type cannot give the key's type fails at load.
+        let mut files = BTreeMap::new();
+        files.insert(
+            "pass.json".to_owned(),
+            serde_json::to_vec(&pass).expect("json"),
+        );
+        let wrong = serde_json::json!({"formatVersion": 1, "fields": {
+            "flight": {"type": "string"}, "start": {"type": "string"},
+            "acts": {"type": "string"}, "seats": {"type": "array", "items": {"type": "string"}}}});
+        files.insert(
+            "template.json".to_owned(),
+            serde_json::to_vec(&wrong).expect("json"),
+        );
+        files.insert("icon.png".to_owned(), crate::test_support::png(29, 29));
+        let Err(TemplateError::Invalid { diagnostics, .. }) = Template::from_files("t", files)
+        else {
+            panic!("wrong types must not load");
+        };
+        let mut at: Vec<String> = diagnostics
+            .0
+            .iter()
+            .filter(|d| d.code == "template.placeholder_type")
+            .map(|d| match &d.location {
+                Location::Pointer(p) => p.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        at.sort();
+        assert_eq!(
+            at,
+            [
+                "/relevantDates/0/endDate",
+                "/relevantDates/0/startDate",
+                "/semantics/eventStartDate",
+                "/semantics/flightNumber",
+                "/semantics/performerNames",
+                "/semantics/seats"
+            ]
+        );
     }
 
     #[test]

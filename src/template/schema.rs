@@ -30,6 +30,12 @@ pub enum FieldType {
     Url,
     /// An e-mail address.
     Email,
+    /// An array whose items all have the type given by `items`; in CSV, one
+    /// cell holding JSON text (`["A", "B"]`).
+    Array,
+    /// An object with the members declared in `properties` (an array's
+    /// items, such as seats); in CSV, one cell holding a JSON object.
+    Object,
 }
 
 impl FieldType {
@@ -44,6 +50,8 @@ impl FieldType {
             "enum" => Self::Enum,
             "url" => Self::Url,
             "email" => Self::Email,
+            "array" => Self::Array,
+            "object" => Self::Object,
             _ => return None,
         })
     }
@@ -60,6 +68,8 @@ impl FieldType {
             Self::Enum => "enum",
             Self::Url => "url",
             Self::Email => "email",
+            Self::Array => "array",
+            Self::Object => "object",
         }
     }
 }
@@ -81,6 +91,12 @@ pub struct FieldSpec {
     pub pattern: Option<regex::Regex>,
     /// The allowed values.
     pub allowed: Option<Vec<String>>,
+    /// The type of an array's items.
+    pub items: Option<Box<Self>>,
+    /// The fewest and most items an array may have.
+    pub item_count: (usize, Option<usize>),
+    /// The members of an object, by key.
+    pub properties: BTreeMap<String, Self>,
 }
 
 /// A row-level problem with one field.
@@ -137,154 +153,22 @@ impl FieldSchema {
         };
         for (key, def) in obj {
             let at = format!("/fields/{}", pointer_segment(key));
-            let err = |code: &'static str, msg: String| {
-                Diagnostic::error(file, Location::Pointer(at.clone()), code, msg)
-            };
             if !is_identifier(key) {
-                diags.push(err("template.field_key", format!("field key {key:?} must be an identifier (letters, digits and '_', not starting with a digit) so placeholders can name it")));
+                diags.push(Diagnostic::error(file, Location::Pointer(at), "template.field_key", format!("field key {key:?} must be an identifier (letters, digits and '_', not starting with a digit) so placeholders can name it")));
                 continue;
             }
             if BUILT_INS.contains(&key.as_str()) {
-                diags.push(err(
+                diags.push(Diagnostic::error(
+                    file,
+                    Location::Pointer(at),
                     "template.field_key",
                     format!("field key {key:?} is a built-in placeholder and cannot be redeclared"),
                 ));
                 continue;
             }
-            let Some(def) = def.as_object() else {
-                diags.push(err(
-                    "template.field_def",
-                    "a field definition must be an object such as {\"type\": \"string\"}"
-                        .to_owned(),
-                ));
-                continue;
-            };
-            for k in def.keys() {
-                if !matches!(
-                    k.as_str(),
-                    "type"
-                        | "required"
-                        | "default"
-                        | "label"
-                        | "maxLength"
-                        | "pattern"
-                        | "enum"
-                        | "description"
-                ) {
-                    diags.push(Diagnostic::warning(file, Location::Pointer(format!("{at}/{}", pointer_segment(k))), "template.unknown_key", format!("unknown field property {k:?}; it is ignored (known: type, required, default, label, maxLength, pattern, enum, description)")));
-                }
+            if let Some(spec) = FieldSpec::parse(def, &at, file, diags, 0) {
+                out.insert(key.clone(), spec);
             }
-            let ty = match def.get("type") {
-                None => FieldType::String,
-                Some(Value::String(t)) => match FieldType::parse(t) {
-                    Some(t) => t,
-                    None => {
-                        diags.push(err("template.field_type", format!("unknown type {t:?}; use one of string, number, integer, boolean, date, datetime, enum, url, email")));
-                        continue;
-                    }
-                },
-                Some(_) => {
-                    diags.push(err(
-                        "template.field_type",
-                        "`type` must be a string".to_owned(),
-                    ));
-                    continue;
-                }
-            };
-            let required = match def.get("required") {
-                None => false,
-                Some(Value::Bool(b)) => *b,
-                Some(_) => {
-                    diags.push(err(
-                        "template.field_def",
-                        "`required` must be true or false".to_owned(),
-                    ));
-                    false
-                }
-            };
-            let label = def.get("label").and_then(Value::as_str).map(str::to_owned);
-            let max_length = match def.get("maxLength") {
-                None => None,
-                Some(v) => match v.as_u64() {
-                    Some(n) => usize::try_from(n).ok(),
-                    None => {
-                        diags.push(err(
-                            "template.field_def",
-                            "`maxLength` must be a non-negative integer".to_owned(),
-                        ));
-                        None
-                    }
-                },
-            };
-            let pattern = match def.get("pattern") {
-                None => None,
-                Some(Value::String(p)) => match regex::Regex::new(p) {
-                    Ok(r) => Some(r),
-                    Err(e) => {
-                        diags.push(err(
-                            "template.field_pattern",
-                            format!("`pattern` is not a valid regular expression: {e}"),
-                        ));
-                        None
-                    }
-                },
-                Some(_) => {
-                    diags.push(err(
-                        "template.field_def",
-                        "`pattern` must be a string".to_owned(),
-                    ));
-                    None
-                }
-            };
-            let allowed = match def.get("enum") {
-                None => None,
-                Some(Value::Array(items))
-                    if !items.is_empty() && items.iter().all(Value::is_string) =>
-                {
-                    Some(
-                        items
-                            .iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_owned)
-                            .collect::<Vec<_>>(),
-                    )
-                }
-                Some(_) => {
-                    diags.push(err(
-                        "template.field_enum",
-                        "`enum` must be a non-empty array of strings".to_owned(),
-                    ));
-                    None
-                }
-            };
-            if ty == FieldType::Enum && allowed.is_none() {
-                diags.push(err(
-                    "template.field_enum",
-                    "a field of type enum needs an `enum` list of allowed strings".to_owned(),
-                ));
-                continue;
-            }
-            let mut spec = FieldSpec {
-                ty,
-                required,
-                default: None,
-                label,
-                max_length,
-                pattern,
-                allowed,
-            };
-            if let Some(d) = def.get("default") {
-                match spec.normalize(d) {
-                    Ok(v) => spec.default = Some(v),
-                    Err(msg) => diags.push(Diagnostic::error(
-                        file,
-                        Location::Pointer(format!("{at}/default")),
-                        "template.field_default",
-                        format!("default value is invalid: {msg}"),
-                    )),
-                }
-            }
-            out.insert(key.clone(), spec);
         }
         Self { fields: out }
     }
@@ -394,34 +278,7 @@ impl FieldSchema {
         let mut props = Map::new();
         let mut required = Vec::new();
         for (key, spec) in &self.fields {
-            let mut p = match spec.ty {
-                FieldType::String => json!({"type": "string"}),
-                FieldType::Number => json!({"type": "number"}),
-                FieldType::Integer => json!({"type": "integer"}),
-                FieldType::Boolean => json!({"type": "boolean"}),
-                FieldType::Date => json!({"type": "string", "format": "date"}),
-                FieldType::DateTime => json!({"type": "string", "format": "date-time"}),
-                FieldType::Enum => json!({"type": "string"}),
-                FieldType::Url => json!({"type": "string", "format": "uri"}),
-                FieldType::Email => json!({"type": "string", "format": "email"}),
-            };
-            if let Some(obj) = p.as_object_mut() {
-                if let Some(l) = &spec.label {
-                    obj.insert("title".into(), l.clone().into());
-                }
-                if let Some(m) = spec.max_length {
-                    obj.insert("maxLength".into(), m.into());
-                }
-                if let Some(r) = &spec.pattern {
-                    obj.insert("pattern".into(), r.as_str().into());
-                }
-                if let Some(a) = &spec.allowed {
-                    obj.insert("enum".into(), a.clone().into());
-                }
-                if let Some(d) = &spec.default {
-                    obj.insert("default".into(), d.clone());
-                }
-            }
+            let p = spec.json_schema();
             if spec.required && spec.default.is_none() {
                 required.push(Value::from(key.clone()));
             }
@@ -469,6 +326,379 @@ fn number_hint(s: &str) -> &'static str {
 }
 
 impl FieldSpec {
+    /// Parses one field definition at `at` (a JSON pointer in `file`),
+    /// reporting every problem; `None` when it cannot be used. `depth`
+    /// counts the arrays and objects around it.
+    fn parse(
+        def: &Value,
+        at: &str,
+        file: &str,
+        diags: &mut Vec<Diagnostic>,
+        depth: usize,
+    ) -> Option<Self> {
+        let err = |code: &'static str, msg: String| {
+            Diagnostic::error(file, Location::Pointer(at.to_owned()), code, msg)
+        };
+        let Some(def) = def.as_object() else {
+            diags.push(err(
+                "template.field_def",
+                "a field definition must be an object such as {\"type\": \"string\"}".to_owned(),
+            ));
+            return None;
+        };
+        const KNOWN: [&str; 12] = [
+            "type",
+            "required",
+            "default",
+            "label",
+            "maxLength",
+            "pattern",
+            "enum",
+            "description",
+            "items",
+            "properties",
+            "minItems",
+            "maxItems",
+        ];
+        for k in def.keys() {
+            if !KNOWN.contains(&k.as_str()) {
+                diags.push(Diagnostic::warning(
+                    file,
+                    Location::Pointer(format!("{at}/{}", pointer_segment(k))),
+                    "template.unknown_key",
+                    format!(
+                        "unknown field property {k:?}; it is ignored (known: {})",
+                        KNOWN.join(", ")
+                    ),
+                ));
+            }
+        }
+        let ty = match def.get("type") {
+            None => FieldType::String,
+            Some(Value::String(t)) => match FieldType::parse(t) {
+                Some(t) => t,
+                None => {
+                    diags.push(err("template.field_type", format!("unknown type {t:?}; use one of string, number, integer, boolean, date, datetime, enum, url, email, array, object")));
+                    return None;
+                }
+            },
+            Some(_) => {
+                diags.push(err(
+                    "template.field_type",
+                    "`type` must be a string".to_owned(),
+                ));
+                return None;
+            }
+        };
+        if depth > 4 && matches!(ty, FieldType::Array | FieldType::Object) {
+            diags.push(err(
+                "template.field_def",
+                "arrays and objects nest at most 4 deep".to_owned(),
+            ));
+            return None;
+        }
+        let required = match def.get("required") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                diags.push(err(
+                    "template.field_def",
+                    "`required` must be true or false".to_owned(),
+                ));
+                false
+            }
+        };
+        let label = def.get("label").and_then(Value::as_str).map(str::to_owned);
+        let count = |key: &str, diags: &mut Vec<Diagnostic>| match def.get(key) {
+            None => None,
+            Some(v) => match v.as_u64().and_then(|n| usize::try_from(n).ok()) {
+                Some(n) => Some(n),
+                None => {
+                    diags.push(err(
+                        "template.field_def",
+                        format!("`{key}` must be a non-negative integer"),
+                    ));
+                    None
+                }
+            },
+        };
+        let max_length = count("maxLength", diags);
+        let item_count = (
+            count("minItems", diags).unwrap_or(0),
+            count("maxItems", diags),
+        );
+        let pattern = match def.get("pattern") {
+            None => None,
+            Some(Value::String(p)) => match regex::Regex::new(p) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    diags.push(err(
+                        "template.field_pattern",
+                        format!("`pattern` is not a valid regular expression: {e}"),
+                    ));
+                    None
+                }
+            },
+            Some(_) => {
+                diags.push(err(
+                    "template.field_def",
+                    "`pattern` must be a string".to_owned(),
+                ));
+                None
+            }
+        };
+        let allowed = match def.get("enum") {
+            None => None,
+            Some(Value::Array(items))
+                if !items.is_empty() && items.iter().all(Value::is_string) =>
+            {
+                Some(
+                    items
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect::<Vec<_>>(),
+                )
+            }
+            Some(_) => {
+                diags.push(err(
+                    "template.field_enum",
+                    "`enum` must be a non-empty array of strings".to_owned(),
+                ));
+                None
+            }
+        };
+        if ty == FieldType::Enum && allowed.is_none() {
+            diags.push(err(
+                "template.field_enum",
+                "a field of type enum needs an `enum` list of allowed strings".to_owned(),
+            ));
+            return None;
+        }
+        let items = match (ty, def.get("items")) {
+            (FieldType::Array, Some(d)) => Some(Box::new(Self::parse(
+                d,
+                &format!("{at}/items"),
+                file,
+                diags,
+                depth + 1,
+            )?)),
+            (FieldType::Array, None) => {
+                diags.push(err("template.field_items", "a field of type array needs `items`, the definition of one item, e.g. {\"type\": \"string\"}".to_owned()));
+                return None;
+            }
+            (_, Some(_)) => {
+                diags.push(err(
+                    "template.field_def",
+                    "`items` belongs to fields of type array".to_owned(),
+                ));
+                None
+            }
+            (_, None) => None,
+        };
+        let mut properties = BTreeMap::new();
+        match (ty, def.get("properties")) {
+            (FieldType::Object, Some(Value::Object(props))) if !props.is_empty() => {
+                let before = diags.len();
+                for (k, d) in props {
+                    let here = format!("{at}/properties/{}", pointer_segment(k));
+                    if let Some(spec) = Self::parse(d, &here, file, diags, depth + 1) {
+                        properties.insert(k.clone(), spec);
+                    }
+                }
+                if diags[before..].iter().any(Diagnostic::is_error) {
+                    return None;
+                }
+            }
+            (FieldType::Object, _) => {
+                diags.push(err("template.field_properties", "a field of type object needs `properties`: its members and their definitions, e.g. {\"seatRow\": {\"type\": \"string\"}}".to_owned()));
+                return None;
+            }
+            (_, Some(_)) => diags.push(err(
+                "template.field_def",
+                "`properties` belongs to fields of type object".to_owned(),
+            )),
+            (_, None) => {}
+        }
+        let mut spec = Self {
+            ty,
+            required,
+            default: None,
+            label,
+            max_length,
+            pattern,
+            allowed,
+            items,
+            item_count,
+            properties,
+        };
+        if let Some(d) = def.get("default") {
+            match spec.normalize(d) {
+                Ok(v) => spec.default = Some(v),
+                Err(msg) => diags.push(Diagnostic::error(
+                    file,
+                    Location::Pointer(format!("{at}/default")),
+                    "template.field_default",
+                    format!("default value is invalid: {msg}"),
+                )),
+            }
+        }
+        Some(spec)
+    }
+
+    /// This definition as JSON Schema (2020-12).
+    fn json_schema(&self) -> Value {
+        let mut p = match self.ty {
+            FieldType::String => json!({"type": "string"}),
+            FieldType::Number => json!({"type": "number"}),
+            FieldType::Integer => json!({"type": "integer"}),
+            FieldType::Boolean => json!({"type": "boolean"}),
+            FieldType::Date => json!({"type": "string", "format": "date"}),
+            FieldType::DateTime => json!({"type": "string", "format": "date-time"}),
+            FieldType::Enum => json!({"type": "string"}),
+            FieldType::Url => json!({"type": "string", "format": "uri"}),
+            FieldType::Email => json!({"type": "string", "format": "email"}),
+            FieldType::Array => {
+                let mut a = json!({"type": "array"});
+                if let Some(items) = &self.items {
+                    a["items"] = items.json_schema();
+                }
+                if self.item_count.0 > 0 {
+                    a["minItems"] = self.item_count.0.into();
+                }
+                if let Some(max) = self.item_count.1 {
+                    a["maxItems"] = max.into();
+                }
+                a
+            }
+            FieldType::Object => {
+                let props: Map<String, Value> = self
+                    .properties
+                    .iter()
+                    .map(|(k, p)| (k.clone(), p.json_schema()))
+                    .collect();
+                let required: Vec<&String> = self
+                    .properties
+                    .iter()
+                    .filter(|(_, p)| p.required && p.default.is_none())
+                    .map(|(k, _)| k)
+                    .collect();
+                json!({"type": "object", "properties": props, "required": required, "additionalProperties": false})
+            }
+        };
+        if let Some(obj) = p.as_object_mut() {
+            if let Some(l) = &self.label {
+                obj.insert("title".into(), l.clone().into());
+            }
+            if let Some(m) = self.max_length {
+                obj.insert("maxLength".into(), m.into());
+            }
+            if let Some(r) = &self.pattern {
+                obj.insert("pattern".into(), r.as_str().into());
+            }
+            if let Some(a) = &self.allowed {
+                obj.insert("enum".into(), a.clone().into());
+            }
+            if let Some(d) = &self.default {
+                obj.insert("default".into(), d.clone());
+            }
+        }
+        p
+    }
+
+    /// An array's or object's value: JSON, or JSON text (a CSV cell).
+    fn structured(&self, v: &Value) -> Result<Value, String> {
+        let parsed;
+        let v = match v {
+            Value::String(s) => {
+                parsed = serde_json::from_str::<Value>(s.trim()).map_err(|e| {
+                    format!(
+                        "expected JSON text of {} (in CSV, one cell such as {}), got {}: {e}",
+                        if self.ty == FieldType::Array {
+                            "an array"
+                        } else {
+                            "an object"
+                        },
+                        if self.ty == FieldType::Array {
+                            "[\"A\", \"B\"]"
+                        } else {
+                            "{\"seatRow\": \"F\"}"
+                        },
+                        describe(v)
+                    )
+                })?;
+                &parsed
+            }
+            other => other,
+        };
+        match (self.ty, v) {
+            (FieldType::Array, Value::Array(items)) => {
+                let (min, max) = self.item_count;
+                if items.len() < min {
+                    return Err(format!(
+                        "has {} items; at least {min} are needed",
+                        items.len()
+                    ));
+                }
+                if let Some(max) = max.filter(|m| items.len() > *m) {
+                    return Err(format!(
+                        "has {} items; at most {max} are allowed",
+                        items.len()
+                    ));
+                }
+                let Some(spec) = &self.items else {
+                    return Ok(v.clone());
+                };
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| spec.normalize(x).map_err(|m| format!("item {i}: {m}")))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Value::Array)
+            }
+            (FieldType::Object, Value::Object(o)) => {
+                let mut out = Map::new();
+                let mut problems = Vec::new();
+                for k in o.keys() {
+                    if !self.properties.contains_key(k) {
+                        problems.push(format!(
+                            "`{k}` is not one of its members ({})",
+                            self.properties
+                                .keys()
+                                .map(String::as_str)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ));
+                    }
+                }
+                for (k, spec) in &self.properties {
+                    match o.get(k).filter(|x| !is_blank(x)) {
+                        Some(x) => match spec.normalize(x) {
+                            Ok(x) => {
+                                out.insert(k.clone(), x);
+                            }
+                            Err(m) => problems.push(format!("`{k}` {m}")),
+                        },
+                        None => match &spec.default {
+                            Some(d) => {
+                                out.insert(k.clone(), d.clone());
+                            }
+                            None if spec.required => problems.push(format!("`{k}` is required")),
+                            None => {}
+                        },
+                    }
+                }
+                if problems.is_empty() {
+                    Ok(Value::Object(out))
+                } else {
+                    Err(problems.join("; "))
+                }
+            }
+            (FieldType::Array, _) => Err(format!("expected an array, got {}", describe(v))),
+            _ => Err(format!("expected an object, got {}", describe(v))),
+        }
+    }
+
     /// Checks one value and returns its normalized JSON form.
     fn normalize(&self, v: &Value) -> Result<Value, String> {
         let text = || -> Result<String, String> {
@@ -480,6 +710,7 @@ impl FieldSpec {
             }
         };
         let out = match self.ty {
+            FieldType::Array | FieldType::Object => return self.structured(v),
             FieldType::String | FieldType::Enum => Value::String(text()?),
             FieldType::Number => match v {
                 Value::Number(_) => v.clone(),
@@ -761,5 +992,79 @@ mod tests {
         assert_eq!(js["required"], json!(["name"]));
         assert_eq!(js["properties"]["n"]["type"], "integer");
         assert_eq!(js["properties"]["name"]["maxLength"], 5);
+    }
+    #[test]
+    fn arrays_of_typed_items_come_from_json_or_from_one_csv_cell() {
+        let (s, d) = schema(json!({
+            "performers": {"type": "array", "items": {"type": "string", "maxLength": 20}, "minItems": 1},
+            "seats": {"type": "array", "maxItems": 2, "items": {"type": "object", "properties": {
+                "seatSection": {"type": "string", "required": true},
+                "seatNumber": {"type": "string"},
+                "seatSectionColor": {"type": "string", "default": "rgb(0, 0, 0)"}
+            }}}
+        }));
+        assert!(d.is_empty(), "{d:?}");
+        let out = s
+            .validate(&row(json!({
+                "performers": "[\"Ada\", \"Grace\"]",
+                "seats": [{"seatSection": "A", "seatNumber": 12}]
+            })))
+            .expect("valid");
+        assert_eq!(out["performers"], json!(["Ada", "Grace"]));
+        assert_eq!(
+            out["seats"],
+            json!([{"seatSection": "A", "seatNumber": "12", "seatSectionColor": "rgb(0, 0, 0)"}])
+        );
+        let errs = s
+            .validate(&row(json!({
+                "performers": "Ada, Grace",
+                "seats": "[{\"seatNumber\": \"1\", \"row\": \"F\"}, {}, {}]"
+            })))
+            .expect_err("invalid");
+        assert!(
+            errs[0]
+                .message
+                .starts_with("expected JSON text of an array"),
+            "{}",
+            errs[0]
+        );
+        assert!(errs[1].message.contains("at most 2"), "{}", errs[1]);
+        let errs = s
+            .validate(&row(
+                json!({"performers": [], "seats": [{"seatNumber": "1", "row": "F"}]}),
+            ))
+            .expect_err("invalid");
+        assert!(errs[0].message.contains("at least 1"), "{}", errs[0]);
+        assert!(
+            errs[1]
+                .message
+                .contains("item 0: `row` is not one of its members"),
+            "{}",
+            errs[1]
+        );
+        assert!(
+            errs[1].message.contains("`seatSection` is required"),
+            "{}",
+            errs[1]
+        );
+        let js = s.json_schema();
+        assert_eq!(
+            js["properties"]["seats"]["items"]["required"],
+            json!(["seatSection"])
+        );
+        assert_eq!(js["properties"]["performers"]["minItems"], 1);
+
+        let (_, d) = schema(
+            json!({"a": {"type": "array"}, "o": {"type": "object"}, "n": {"type": "number", "items": {}}}),
+        );
+        let codes: Vec<&str> = d.iter().map(|d| d.code).collect();
+        assert_eq!(
+            codes,
+            [
+                "template.field_items",
+                "template.field_def",
+                "template.field_properties"
+            ]
+        );
     }
 }

@@ -6,6 +6,7 @@ mod broken;
 mod browser;
 mod cli;
 mod examples;
+mod formats;
 mod front_door;
 mod google;
 mod rows;

@@ -8,12 +8,15 @@ use passforge::apple::parse_cert;
 use passforge::apple::verify::{verify_bundle, verify_pkpass, VerifyOptions};
 
 /// The example templates in `templates/`, one per Apple style.
-pub(crate) const EXAMPLE_TEMPLATES: [&str; 5] = [
+pub(crate) const EXAMPLE_TEMPLATES: [&str; 8] = [
     "event-ticket",
     "boarding-pass",
     "store-card",
     "coupon",
     "generic",
+    "poster-event-ticket",
+    "semantic-boarding-pass",
+    "poster-generic",
 ];
 
 /// The repository root.
