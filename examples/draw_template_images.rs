@@ -442,6 +442,16 @@ fn main() {
         &transparent(bar_logo(135, 12, white, rose)),
     );
 
+    // The upcoming after-party's header image: in upcoming/, so passforge
+    // checks the SHA256 and size pass.json gives for its URL.
+    let upcoming = dir.join("upcoming");
+    std::fs::create_dir_all(&upcoming).expect("upcoming/");
+    std::fs::copy(
+        dir.join("background@2x.png"),
+        upcoming.join("after-party.png"),
+    )
+    .expect("copy the after-party image");
+
     // iOS 27's poster generic style, with a generic fallback.
     let dir = root.join("poster-generic");
     let (bg, lime) = ([16, 42, 67], [190, 242, 100]);

@@ -440,6 +440,67 @@ fn barcode(pass: &Value) -> Option<Value> {
     Some(out)
 }
 
+/// The pass's links for Google's links module: iOS 27's featured actions,
+/// then the event guide and airline links (`bagPolicyURL`, `changeSeatURL`,
+/// …), a venue's or airline's phone and e-mail as `tel:` and `mailto:`.
+fn links(pass: &Value) -> Vec<Value> {
+    const GUIDE: [(&str, &str); 22] = [
+        ("bagPolicyURL", "Bag policy"),
+        ("parkingInformationURL", "Parking"),
+        ("purchaseParkingURL", "Buy parking"),
+        ("directionsInformationURL", "Directions"),
+        ("transitInformationURL", "Public transport"),
+        ("orderFoodURL", "Order food"),
+        ("merchandiseURL", "Merchandise"),
+        ("accessibilityURL", "Accessibility"),
+        ("addOnURL", "Add-ons"),
+        ("transferURL", "Transfer ticket"),
+        ("sellURL", "Sell ticket"),
+        ("contactVenueWebsite", "Venue website"),
+        ("contactVenuePhoneNumber", "Call the venue"),
+        ("contactVenueEmail", "E-mail the venue"),
+        ("managementURL", "Manage trip"),
+        ("changeSeatURL", "Change seat"),
+        ("upgradeURL", "Upgrade"),
+        ("purchaseAdditionalBaggageURL", "Add baggage"),
+        ("trackBagsURL", "Track bags"),
+        ("transitProviderWebsiteURL", "Airline website"),
+        ("transitProviderPhoneNumber", "Call the airline"),
+        ("transitProviderEmail", "E-mail the airline"),
+    ];
+    let mut out = Vec::new();
+    for (i, a) in pass
+        .get("featuredActions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        if let Some(url) = a.get("url").and_then(Value::as_str) {
+            let what = a.get("type").and_then(Value::as_str).unwrap_or("Open");
+            out.push(json!({"uri": url, "description": what, "id": format!("action{i}")}));
+        }
+    }
+    for (key, what) in GUIDE {
+        let Some(v) = pass
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+        else {
+            continue;
+        };
+        let uri = if key.ends_with("PhoneNumber") {
+            format!("tel:{}", v.replace(' ', ""))
+        } else if key.ends_with("Email") {
+            format!("mailto:{v}")
+        } else {
+            v.to_owned()
+        };
+        out.push(json!({"uri": uri, "description": what, "id": id_suffix(key)}));
+    }
+    out
+}
+
 /// One seat of `semantics.seats` as a line of text.
 fn seat_text(seat: &Value) -> String {
     [
@@ -960,6 +1021,10 @@ pub fn map_pass(
     modules.truncate(20);
     if !modules.is_empty() {
         object["textModulesData"] = Value::Array(modules);
+    }
+    let links = links(pass);
+    if !links.is_empty() {
+        object["linksModuleData"] = json!({ "uris": links });
     }
     if let Some(end) = c.s("expirationDate") {
         object["validTimeInterval"] = json!({"end": {"date": end}});

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use super::json::parse_lenient;
-use crate::apple::rules::{is_dynamic, FIELD_GROUPS, STYLES};
+use crate::apple::rules::{is_dynamic, FIELD_GROUPS, POSTER_GENERIC, STYLES};
 use crate::model::{Diagnostic, Location};
 
 /// Pass Designer's own file in its bundles.
@@ -51,7 +51,9 @@ pub(crate) fn adopt(files: &mut BTreeMap<String, Vec<u8>>, diags: &mut Vec<Diagn
         return;
     };
     let mut fields = Map::new();
-    for style in STYLES {
+    // iOS 27's poster style repeats the fields of the style it sits beside:
+    // a field designed with the same key and value there is the same column.
+    for style in STYLES.into_iter().chain([POSTER_GENERIC]) {
         let Some(Value::Object(body)) = pass.get_mut(style) else {
             continue;
         };
@@ -68,6 +70,13 @@ pub(crate) fn adopt(files: &mut BTreeMap<String, Vec<u8>>, diags: &mut Vec<Diagn
                     Some(Value::Number(_)) => "number",
                     _ => continue,
                 };
+                let same = fields
+                    .get(&key)
+                    .is_some_and(|f: &Value| f["default"] == field["value"]);
+                if style == POSTER_GENERIC && same {
+                    field["value"] = Value::String(format!("{{{{ {key} }}}}"));
+                    continue;
+                }
                 if !is_identifier(&key) || fields.contains_key(&key) {
                     diags.push(Diagnostic::warning(
                         "pass.json",
@@ -100,6 +109,10 @@ pub(crate) fn adopt(files: &mut BTreeMap<String, Vec<u8>>, diags: &mut Vec<Diagn
 mod tests {
     use super::*;
 
+    fn p_value(files: &BTreeMap<String, Vec<u8>>) -> Value {
+        serde_json::from_slice(&files["pass.json"]).expect("pass.json")
+    }
+
     #[test]
     fn every_designed_field_becomes_a_column_with_its_value_as_default() {
         let pass = json!({
@@ -112,6 +125,10 @@ mod tests {
                     {"key": "bad-key", "value": "x"},
                     {"key": "fixed", "value": "{{ other }}"}
                 ]
+            },
+            "posterGeneric": {
+                "primaryFields": [{"key": "event", "value": "Gala"}],
+                "footerFields": [{"key": "note", "value": "Black tie"}]
             }
         });
         let mut files = BTreeMap::from([
@@ -130,8 +147,14 @@ mod tests {
             t["fields"],
             json!({
                 "event": {"type": "string", "default": "Gala", "label": "EVENT"},
-                "seats": {"type": "number", "default": 2}
+                "seats": {"type": "number", "default": 2},
+                "note": {"type": "string", "default": "Black tie"}
             })
+        );
+        assert_eq!(
+            p_value(&files)["posterGeneric"]["primaryFields"][0]["value"],
+            "{{ event }}",
+            "the poster's copy of a field is the same column"
         );
         let p: Value = serde_json::from_slice(&files["pass.json"]).expect("pass.json");
         assert_eq!(p["eventTicket"]["primaryFields"][0]["value"], "{{ event }}");

@@ -17,12 +17,90 @@ use crate::model::{Diagnostic, Diagnostics, Location};
 pub const MAX_TEMPLATE_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Files that describe the template and are not packaged into passes.
+/// Where a template keeps the images its `upcomingPassInformation` entries
+/// point to (`upcoming/header.png` for `https://…/header.png`), so their
+/// `SHA256` and `size` can be checked against the files.
+const UPCOMING_DIR: &str = "upcoming/";
+
+/// The images of `upcomingPassInformation` entries that the template holds
+/// in `upcoming/` (by the last segment of their URL): the entry's `SHA256`
+/// must be the file's SHA-256 and its `size` (if given) the file's length.
+fn check_upcoming_images(pass: &Value, files: &BTreeMap<String, Vec<u8>>) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let entries = pass
+        .get("upcomingPassInformation")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate();
+    for (i, entry) in entries {
+        let images = entry
+            .get("images")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten();
+        for (slot, image) in images {
+            let urls = image
+                .get("URLs")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate();
+            for (j, u) in urls {
+                let Some(url) = u.get("URL").and_then(Value::as_str) else {
+                    continue;
+                };
+                let file_name = url.rsplit('/').next().unwrap_or_default();
+                let name = format!("{UPCOMING_DIR}{file_name}");
+                let Some(bytes) = files.get(&name).filter(|_| !file_name.is_empty()) else {
+                    continue;
+                };
+                let at = format!("/upcomingPassInformation/{i}/images/{slot}/URLs/{j}");
+                let digest: String = openssl::sha::sha256(bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                match u.get("SHA256").and_then(Value::as_str) {
+                    Some(given) if crate::apple::rules::is_dynamic(given) => {}
+                    Some(given) if given.eq_ignore_ascii_case(&digest) => {}
+                    Some(given) => out.push(Diagnostic::error(
+                        "pass.json",
+                        Location::Pointer(format!("{at}/SHA256")),
+                        "template.upcoming_digest",
+                        format!("{given:?} is not the SHA-256 of {name} ({digest}); Wallet refuses an image whose digest does not match: write \"{digest}\" (or upload the file this digest belongs to)"),
+                    )),
+                    None => out.push(Diagnostic::error(
+                        "pass.json",
+                        Location::Pointer(format!("{at}/SHA256")),
+                        "template.upcoming_digest",
+                        format!("the image has no SHA256; {name} has \"{digest}\""),
+                    )),
+                }
+                if let Some(size) = u.get("size").and_then(Value::as_u64) {
+                    if u64::try_from(bytes.len()).ok() != Some(size) {
+                        out.push(Diagnostic::error(
+                            "pass.json",
+                            Location::Pointer(format!("{at}/size")),
+                            "template.upcoming_digest",
+                            format!(
+                                "size {size} is not the size of {name} ({} bytes)",
+                                bytes.len()
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 const TEMPLATE_ONLY: [&str; 4] = ["template.json", "google.json", "sample.csv", "sample.jsonl"];
 
 /// Reads a template folder and builds the template.
 ///
-/// Subfolders other than `*.lproj` and hidden files (`.DS_Store`, …) are
-/// skipped with a note.
+/// Subfolders other than `*.lproj` and `upcoming/` and hidden files
+/// (`.DS_Store`, …) are skipped with a note.
 ///
 /// # Errors
 /// [`TemplateError::Io`] when the folder or a file cannot be read;
@@ -75,14 +153,16 @@ pub fn load_dir(dir: &Path) -> Result<Template, TemplateError> {
             }
             let meta = std::fs::metadata(&path).map_err(|e| io(&path, e))?;
             if meta.is_dir() {
-                if prefix.is_empty() && name.ends_with(".lproj") {
+                if prefix.is_empty()
+                    && (name.ends_with(".lproj") || format!("{name}/") == UPCOMING_DIR)
+                {
                     subdirs.push((path, format!("{rel}/")));
                 } else {
                     notes.push(Diagnostic::warning(
                         rel,
                         Location::File,
                         "template.subfolder_skipped",
-                        "subfolder skipped: only xx.lproj folders belong in a template",
+                        "subfolder skipped: only xx.lproj folders and upcoming/ belong in a template",
                     ));
                 }
                 continue;
@@ -200,10 +280,23 @@ impl Template {
             }
         }
 
+        if let Some(p) = &pass_json {
+            diags.extend(check_upcoming_images(p, &files));
+        }
+
         // Assets: everything Wallet reads besides pass.json.
         let mut assets = Vec::new();
         for (name, bytes) in files {
             if TEMPLATE_ONLY.contains(&name.as_str()) {
+                continue;
+            }
+            if name.starts_with(UPCOMING_DIR) {
+                diags.push(Diagnostic::info(
+                    name.as_str(),
+                    Location::File,
+                    "template.not_packaged",
+                    "an upcoming event's image: its digest and size are checked against pass.json; Wallet downloads it from its URL, so it is not packaged",
+                ));
                 continue;
             }
             match classify(&name) {

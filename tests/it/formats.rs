@@ -122,6 +122,21 @@ fn poster_event_ticket_semantics_land_verbatim_in_both_wallets() {
             .filter_map(Value::as_str)
             .collect();
         assert_eq!(lineup["body"], names.join(", "));
+        let links: Vec<&str> = object["linksModuleData"]["uris"]
+            .as_array()
+            .expect("links")
+            .iter()
+            .filter_map(|u| u["uri"].as_str())
+            .collect();
+        assert!(
+            links.contains(&pj["bagPolicyURL"].as_str().expect("bag policy")),
+            "{links:?}"
+        );
+        assert!(links.contains(&"tel:+442038799555"), "{links:?}");
+        assert!(
+            links.contains(&"mailto:boxoffice@live.passforge.example"),
+            "{links:?}"
+        );
         let several = seats.as_array().map_or(0, Vec::len) > 1;
         assert_eq!(
             modules.iter().any(|m| m["id"] == "seats"),
@@ -208,6 +223,10 @@ fn poster_generic_sits_beside_generic_with_an_ean13_and_its_fallback() {
             "Google draws the same symbology"
         );
         assert_eq!(object["barcode"]["value"], row["cardNumber"]);
+        assert_eq!(
+            object["linksModuleData"]["uris"][0]["uri"], pj["featuredActions"][0]["url"],
+            "featured actions are Google links"
+        );
     }
 }
 
@@ -363,4 +382,34 @@ fn each_poster_rule_fails_a_template_at_its_pointer() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn an_upcoming_image_the_template_holds_must_match_its_digest_and_size() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("t");
+    copy_dir(&root().join("templates/poster-event-ticket"), &dir);
+    let o = passforge(&root(), &["validate", dir.to_str().expect("utf8")]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let image = std::fs::read(dir.join("upcoming/after-party.png")).expect("image");
+    let mut pass: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("pass.json")).expect("read")).expect("json");
+    let at = "/upcomingPassInformation/0/images/headerImage/URLs/0";
+    let entry = pass.pointer_mut(at).expect("entry");
+    let right = entry["SHA256"].as_str().expect("digest").to_owned();
+    entry["SHA256"] = json!("0".repeat(64));
+    entry["size"] = json!(image.len() + 1);
+    std::fs::write(
+        dir.join("pass.json"),
+        serde_json::to_vec(&pass).expect("json"),
+    )
+    .expect("write");
+    let o = passforge(&root(), &["validate", dir.to_str().expect("utf8")]);
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("pass.json#{at}/SHA256:")) && err.contains(&right),
+        "{err}"
+    );
+    assert!(err.contains(&format!("pass.json#{at}/size:")), "{err}");
 }

@@ -720,3 +720,64 @@ async fn providers_describe_apple_and_google() {
         json!(["saveUrl", "objectId", "classId"])
     );
 }
+
+#[tokio::test]
+async fn a_poster_ticket_takes_its_seats_and_performers_as_json_and_says_where_they_are_wrong() {
+    let h = harness().await;
+    let key = h.key(&[Scope::Write]).await;
+    let seats = json!([{"seatSection": "Stalls A", "seatRow": "F", "seatNumber": "12"},
+                       {"seatSection": "Stalls A", "seatRow": "F", "seatNumber": "13"}]);
+    let body = json!({
+        "templateId": "poster-event-ticket",
+        "serialNumber": unique("POSTER"),
+        "customFields": {
+            "attendee": "Ada Lovelace", "seats": seats, "performers": ["The Borrow Checkers"],
+            "doorsOpen": "2027-06-12T18:30:00+01:00", "eventStart": "2027-06-12T19:30:00+01:00",
+            "eventEnd": "2027-06-12T22:30:00+01:00"
+        }
+    });
+    let (status, pass) = h
+        .json(Method::POST, "/v1/passes", &key, Some(body.clone()))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{pass}");
+    assert_eq!(pass["customFields"]["seats"], seats, "stored as sent");
+    let id = pass["id"].as_str().expect("id").to_owned();
+    let (status, _, bytes) = h
+        .send(
+            Method::GET,
+            &format!("/v1/passes/{id}/download"),
+            Some(("x-api-key", &key)),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let file = write_pkpass(&h.dir, "poster.pkpass", &bytes);
+    shared_verify(&[file]);
+    let pj: Value = serde_json::from_slice(&zip_member(&bytes, "pass.json")).expect("pass.json");
+    assert_eq!(pj["semantics"]["seats"], seats);
+    assert_eq!(
+        pj["semantics"]["performerNames"],
+        json!(["The Borrow Checkers"])
+    );
+    let claims = google_claims(pass["googleSaveUrl"].as_str().expect("google"));
+    let object = &claims["payload"]["eventTicketObjects"][0];
+    assert_eq!(object["seatInfo"]["seat"]["defaultValue"]["value"], "12");
+    assert_eq!(object["ticketHolderName"], "Ada Lovelace");
+
+    // An empty line-up and a seat without its section: one 422, each located.
+    let mut bad = body;
+    bad["serialNumber"] = json!(unique("POSTER"));
+    bad["customFields"]["performers"] = json!([]);
+    bad["customFields"]["seats"] = json!([{"seatRow": "F"}]);
+    let (status, problem) = h.json(Method::POST, "/v1/passes", &key, Some(bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let text = problem.to_string();
+    assert!(
+        text.contains("/customFields/performers") && text.contains("at least 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("/customFields/seats") && text.contains("`seatSection` is required"),
+        "{text}"
+    );
+}
