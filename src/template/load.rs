@@ -95,7 +95,13 @@ fn check_upcoming_images(pass: &Value, files: &BTreeMap<String, Vec<u8>>) -> Vec
     out
 }
 
-const TEMPLATE_ONLY: [&str; 4] = ["template.json", "google.json", "sample.csv", "sample.jsonl"];
+const TEMPLATE_ONLY: [&str; 5] = [
+    "template.json",
+    "google.json",
+    "sample.csv",
+    "sample.jsonl",
+    super::design::DESIGN_FILE,
+];
 
 /// Reads a template folder and builds the template.
 ///

@@ -5,6 +5,7 @@
 //! [`load_dir`] is the only code in the core that touches the filesystem.
 //! Rendering ([`Template::render`]) is pure and deterministic.
 
+pub mod design;
 mod designer;
 pub(crate) mod json;
 mod load;

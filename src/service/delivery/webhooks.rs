@@ -77,12 +77,16 @@ fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Result<Vec<u8>, openssl::error::E
     signer.sign_to_vec()
 }
 
-/// The secret's key bytes (`whsec_<base64>`).
+/// The secret's key bytes: the base64 after `whsec_` (Standard Webhooks;
+/// every generated secret), else the secret's own bytes (a client's secret
+/// without the prefix, used as written).
 fn secret_key(secret: &str) -> Vec<u8> {
-    let b64 = secret.strip_prefix("whsec_").unwrap_or(secret);
-    base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .unwrap_or_else(|_| b64.as_bytes().to_vec())
+    match secret.strip_prefix("whsec_") {
+        Some(b64) => base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap_or_else(|_| b64.as_bytes().to_vec()),
+        None => secret.as_bytes().to_vec(),
+    }
 }
 
 /// The signature headers of one delivery: `webhook-id`,

@@ -203,7 +203,8 @@ pub(crate) async fn create(state: &AppState, new: NewLink) -> Result<LinkView, A
     let (endpoint_id, secret) = match &new.webhook_url {
         Some(u) => {
             let (eid, secret) =
-                webhooks::insert_endpoint(&mut tx, u, &[], Some(&format!("link {id}"))).await?;
+                webhooks::insert_endpoint(&mut tx, u, &[], Some(&format!("link {id}")), None)
+                    .await?;
             (Some(eid), Some(secret))
         }
         None => (None, None),

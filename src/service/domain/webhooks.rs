@@ -113,9 +113,39 @@ fn new_secret() -> Result<String, StoreError> {
     ))
 }
 
+/// The fewest key bytes a signing secret may have.
+pub(crate) const MIN_SECRET_BYTES: usize = 24;
+
+/// Why a client's signing secret cannot be used, if it cannot: its key (the
+/// base64 after `whsec_`, or the text's UTF-8 bytes) must have at least
+/// [`MIN_SECRET_BYTES`] bytes.
+pub(crate) fn secret_problem(secret: &str) -> Option<FieldProblem> {
+    let key = match secret.strip_prefix("whsec_") {
+        Some(b64) => match base64::engine::general_purpose::STANDARD.decode(b64) {
+            Ok(k) => k,
+            Err(_) => {
+                return Some(FieldProblem::new(
+                    "/secret",
+                    "after `whsec_` a secret is the base64 of its key (Standard Webhooks); this is not base64. Send the key base64-encoded after whsec_, or a secret without the prefix (its bytes are the key)",
+                ))
+            }
+        },
+        None => secret.as_bytes().to_vec(),
+    };
+    (key.len() < MIN_SECRET_BYTES).then(|| {
+        FieldProblem::new(
+            "/secret",
+            format!(
+                "a signing secret needs at least {MIN_SECRET_BYTES} bytes of key; this one has {}. Use a longer random secret (e.g. `openssl rand -base64 32`), or leave `secret` out and passforge generates one",
+                key.len()
+            ),
+        )
+    })
+}
+
 /// Creates an endpoint in the caller's transaction (for `events`, which
-/// may be empty: then it receives only deliveries addressed to it); its id
-/// and secret.
+/// may be empty: then it receives only deliveries addressed to it) with the
+/// client's `secret` or a new one; its id and secret.
 ///
 /// # Errors
 /// [`StoreError`].
@@ -124,8 +154,12 @@ pub(crate) async fn insert_endpoint(
     url: &str,
     events: &[String],
     description: Option<&str>,
+    secret: Option<&str>,
 ) -> Result<(String, String), StoreError> {
-    let secret = new_secret()?;
+    let secret = match secret {
+        Some(s) => s.to_owned(),
+        None => new_secret()?,
+    };
     let id = format!("wh_{}", uuid::Uuid::now_v7().simple());
     db::events::insert_endpoint(
         c,
@@ -159,8 +193,9 @@ pub(crate) async fn create(
     url: &str,
     events: &[String],
     description: Option<&str>,
+    secret: Option<&str>,
 ) -> Result<WebhookView, ApiError> {
-    let mut errors = Vec::new();
+    let mut errors: Vec<FieldProblem> = secret.and_then(secret_problem).into_iter().collect();
     let url = match check_url(url, state.inner.config.webhooks.allow_private_networks) {
         Ok(u) => Some(u.to_string()),
         Err(e) => {
@@ -192,7 +227,7 @@ pub(crate) async fn create(
     events.sort();
     events.dedup();
     let mut conn = state.inner.store.conn().await?;
-    let (id, secret) = insert_endpoint(&mut conn, &url, &events, description).await?;
+    let (id, secret) = insert_endpoint(&mut conn, &url, &events, description, secret).await?;
     tracing::info!(webhook = %id, "webhook endpoint created");
     let row = db::events::endpoint(&mut conn, &id)
         .await?

@@ -62,6 +62,7 @@ pub(crate) fn table(state: Option<&AppState>) -> OpenApiRouter<AppState> {
         .nest("/v1", v1)
         .nest("/apple", routes::apple::routes())
         .merge(routes::system::routes())
+        .merge(routes::docs::routes())
         .merge(routes::templates::assets())
         .merge(routes::links::pages())
 }

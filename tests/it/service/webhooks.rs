@@ -173,6 +173,85 @@ async fn webhooks_are_signed_retried_redelivered_and_disabled_by_410() {
 }
 
 #[tokio::test]
+async fn a_client_chooses_its_secret_and_a_weak_one_is_refused() {
+    let h = harness().await;
+    let admin = h.key(&[Scope::Admin]).await;
+    let writer = h.key(&[Scope::Write]).await;
+    let (receiver, url, _stop_receiver) = Receiver::start().await;
+    let (_server, _stop) = serve(&h.state);
+    for (secret, pointer_says) in [
+        ("short-secret", "at least 24 bytes of key; this one has 12"),
+        ("whsec_c2hvcnQ=", "this one has 5"),
+        ("whsec_not base64 at all!!", "is not base64"),
+    ] {
+        let (status, p) = h
+            .json(
+                Method::POST,
+                "/v1/webhooks",
+                &admin,
+                Some(json!({"url": url, "events": ["pass.created"], "secret": secret})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{secret}: {p}");
+        let problems = p["errors"].to_string();
+        assert!(
+            problems.contains("/secret") && problems.contains(pointer_says),
+            "{secret}: {p}"
+        );
+    }
+    for secret in [
+        "my-own-webhook-secret-for-passforge-2027".to_owned(),
+        format!(
+            "whsec_{}",
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [7u8; 32])
+        ),
+    ] {
+        let (status, w) = h
+            .json(
+                Method::POST,
+                "/v1/webhooks",
+                &admin,
+                Some(json!({"url": url, "events": ["pass.created"], "secret": secret})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{w}");
+        assert_eq!(
+            w["secret"],
+            secret.as_str(),
+            "the chosen secret is kept as sent"
+        );
+        let hook = w["id"].as_str().expect("id").to_owned();
+        let (_, pass) = h
+            .json(
+                Method::POST,
+                "/v1/passes",
+                &writer,
+                Some(ticket(&unique("SEC"), &unique("u"))),
+            )
+            .await;
+        let pass_id = pass["id"].as_str().expect("id").to_owned();
+        receiver
+            .wait(1, &|v: &Value| v["data"]["id"] == pass_id.as_str())
+            .await;
+        let raw = receiver.got.lock().expect("lock").clone();
+        let (headers, body) = raw
+            .iter()
+            .find(|(_, b)| String::from_utf8_lossy(b).contains(&pass_id))
+            .expect("delivered");
+        assert_signed(headers, body, &secret);
+        let (status, _) = h
+            .json(
+                Method::DELETE,
+                &format!("/v1/webhooks/{hook}"),
+                &admin,
+                None,
+            )
+            .await;
+        assert!(status.is_success());
+    }
+}
+
+#[tokio::test]
 async fn a_retry_survives_a_restart() {
     let h = harness().await;
     let admin = h.key(&[Scope::Admin]).await;

@@ -3,6 +3,7 @@
 
 pub(crate) mod apple;
 pub(crate) mod connections;
+pub(crate) mod docs;
 pub(crate) mod jobs;
 pub(crate) mod links;
 pub(crate) mod passes;

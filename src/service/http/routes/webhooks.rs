@@ -29,7 +29,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 /// A new endpoint.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"url": "https://hooks.example.com/passforge", "events": ["pass.created", "pass.updated"]}))]
+#[schema(example = json!({"url": "https://hooks.example.com/passforge", "events": ["pass.created", "pass.updated"], "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}))]
 pub(crate) struct WebhookCreate {
     /// The https URL to POST events to.
     #[schema(format = "uri")]
@@ -39,6 +39,12 @@ pub(crate) struct WebhookCreate {
     events: Vec<String>,
     /// Free text.
     description: Option<String>,
+    /// The signing secret, when the client chooses it (else one is
+    /// generated): `whsec_` and the base64 of the key (Standard Webhooks),
+    /// or any other text, whose UTF-8 bytes are the key. At least 24 bytes
+    /// of key.
+    #[schema(min_length = 24, max_length = 256)]
+    secret: Option<String>,
 }
 
 /// An event type.
@@ -101,15 +107,27 @@ pub(crate) async fn create(
 ) -> Result<Response, ApiError> {
     principal.require(Scope::Admin)?;
     // The URL's own problem is reported with the body's other problems.
-    let more = body
-        .raw()
+    let raw = body.raw();
+    let more = raw
         .get("url")
         .and_then(serde_json::Value::as_str)
         .and_then(|u| webhooks::url_problem(&state, u))
         .into_iter()
+        .chain(
+            raw.get("secret")
+                .and_then(serde_json::Value::as_str)
+                .and_then(webhooks::secret_problem),
+        )
         .collect();
     let b = body.typed_with(more)?;
-    let v = webhooks::create(&state, &b.url, &b.events, b.description.as_deref()).await?;
+    let v = webhooks::create(
+        &state,
+        &b.url,
+        &b.events,
+        b.description.as_deref(),
+        b.secret.as_deref(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
 
