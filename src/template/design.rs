@@ -216,6 +216,7 @@ pub fn files_of(
     // Fields: each becomes a template field and a pass field in its group.
     let mut groups: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
     let mut schema = Map::new();
+    let mut seen: Vec<String> = Vec::new();
     match d.get("fields") {
         None => {}
         Some(Value::Array(fields)) => {
@@ -243,13 +244,14 @@ pub fn files_of(
                             .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                             && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
                     {
-                        if schema.contains_key(k) {
+                        if seen.iter().any(|s| s == k) {
                             errors.push(problem(
                                 format!("{at}/key"),
                                 format!("{k:?} is already a field; keys are unique"),
                             ));
                             continue;
                         }
+                        seen.push(k.to_owned());
                         k.to_owned()
                     }
                     _ => {

@@ -17,7 +17,7 @@ use crate::service::outbox::Effect;
 use crate::service::state::AppState;
 use crate::service::templates::files::{self, unpack, valid_id};
 use crate::service::templates::{Change, TemplateEntry};
-use crate::template::{Template, TemplateError};
+use crate::template::{design, Template, TemplateError};
 
 /// The effects of a template change: its event and, for a new version of
 /// a live template, a new version of every pass issued from it (written by
@@ -126,28 +126,50 @@ pub(crate) async fn upload(
         let files: BTreeMap<String, Vec<u8>> = unpack(&zip).map_err(|errors| {
             ApiError::invalid("the archive was refused; nothing was written", errors)
         })?;
-        match Template::from_files(&id2, files.clone()) {
-            Ok(_) => {}
-            Err(TemplateError::Invalid { diagnostics, .. }) => {
-                return Err(ApiError::invalid(
-                    format!(
-                        "the template has {} error(s); nothing was written",
-                        diagnostics.error_count()
-                    ),
-                    diagnostics
-                        .iter()
-                        .filter(|d| d.is_error())
-                        .map(|d| FieldProblem::new(d.file.clone(), d.to_string()))
-                        .collect(),
-                ));
-            }
-            Err(e) => return Err(ApiError::internal(&e)),
-        }
-        files::install(templates.dir(), &id2, &files).map_err(|e| ApiError::internal(&e))?;
-        Ok(templates.reload(&id2))
+        check_and_install(&templates, &id2, &files)
     })
     .await
     .map_err(|e| ApiError::internal(&e))??;
+    let entry = after_install(state, id, change).await?;
+    tracing::info!(template = %id, "template uploaded");
+    Ok((change, entry))
+}
+
+/// Loads `files` as template `id` and, when it loads, writes them as its
+/// folder and reloads it (blocking work). Nothing is written otherwise.
+fn check_and_install(
+    templates: &crate::service::templates::Templates,
+    id: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> Result<Option<Change>, ApiError> {
+    match Template::from_files(id, files.clone()) {
+        Ok(_) => {}
+        Err(TemplateError::Invalid { diagnostics, .. }) => {
+            return Err(ApiError::invalid(
+                format!(
+                    "the template has {} error(s); nothing was written",
+                    diagnostics.error_count()
+                ),
+                diagnostics
+                    .iter()
+                    .filter(|d| d.is_error())
+                    .map(|d| FieldProblem::new(d.file.clone(), d.to_string()))
+                    .collect(),
+            ));
+        }
+        Err(e) => return Err(ApiError::internal(&e)),
+    }
+    files::install(templates.dir(), id, files).map_err(|e| ApiError::internal(&e))?;
+    Ok(templates.reload(id))
+}
+
+/// The entry of a just-installed template; its change recorded (event,
+/// and new versions of its passes for an update).
+async fn after_install(
+    state: &AppState,
+    id: &str,
+    change: Option<Change>,
+) -> Result<TemplateEntry, ApiError> {
     let entry = state
         .inner
         .templates
@@ -156,8 +178,119 @@ pub(crate) async fn upload(
     if let Some(change) = change {
         changed(state, id, change).await?;
     }
-    tracing::info!(template = %id, "template uploaded");
-    Ok((change, entry))
+    Ok(entry)
+}
+
+fn design_problems(problems: Vec<design::DesignProblem>) -> Vec<FieldProblem> {
+    problems
+        .into_iter()
+        .map(|p| FieldProblem::new(p.pointer, p.message))
+        .collect()
+}
+
+/// Creates a template from a JSON design (its id from `id`, else made from
+/// `name`): a folder with pass.json, template.json, the design and a
+/// generated icon and logo.
+///
+/// # Errors
+/// 422 with every problem of the design; 409 when the id is taken.
+pub(crate) async fn create_from_design(
+    state: &AppState,
+    mut design: serde_json::Value,
+) -> Result<TemplateEntry, ApiError> {
+    let id = match design.get("id").and_then(serde_json::Value::as_str) {
+        Some(id) => id.to_owned(),
+        None => design::id_from_name(
+            design
+                .get("name")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default(),
+        ),
+    };
+    if !valid_id(&id) {
+        return Err(ApiError::invalid(
+            "bad template id",
+            vec![FieldProblem::new(
+                "/id",
+                "1 to 64 of A-Z a-z 0-9 . _ -, not starting with `.`; give `id`, or a `name` with letters or digits",
+            )],
+        ));
+    }
+    if state.inner.templates.get(&id).is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "template_exists",
+            format!("a template {id:?} exists; change it with PATCH /v1/templates/{id}, or choose another id"),
+        ));
+    }
+    design["id"] = id.clone().into();
+    let files = design::files_of(&design, false).map_err(|p| {
+        ApiError::invalid(
+            "the design has problems; nothing was written",
+            design_problems(p),
+        )
+    })?;
+    let templates = state.inner.templates.clone();
+    let id2 = id.clone();
+    let change = tokio::task::spawn_blocking(move || check_and_install(&templates, &id2, &files))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
+    let entry = after_install(state, &id, change).await?;
+    tracing::info!(template = %id, "template created from a design");
+    Ok(entry)
+}
+
+/// Changes a designed template with a JSON merge patch (RFC 7396) of its
+/// design; its passes get a new version (and their pushes).
+///
+/// # Errors
+/// 404; 409 for a template not made from a design; 422 with every problem.
+pub(crate) async fn patch_design(
+    state: &AppState,
+    id: &str,
+    patch: &serde_json::Value,
+) -> Result<TemplateEntry, ApiError> {
+    if !valid_id(id) || state.inner.templates.get(id).is_none() {
+        return Err(ApiError::not_found("template", id));
+    }
+    let current = files::read(state.inner.templates.dir(), id, design::DESIGN_FILE)
+        .map_err(|e| ApiError::internal(&e))?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "not_designed",
+                format!("template {id:?} was not made from a JSON design (it is a folder or a zip); change it by uploading its folder with PUT /v1/templates/{id}"),
+            )
+        })?;
+    let mut design: serde_json::Value =
+        serde_json::from_slice(&current).map_err(|e| ApiError::internal(&e))?;
+    if let Some(new_id) = patch.get("id").and_then(serde_json::Value::as_str) {
+        if new_id != id {
+            return Err(ApiError::invalid(
+                "a template keeps its id",
+                vec![FieldProblem::new(
+                    "/id",
+                    "a template's id cannot change; create a new template instead",
+                )],
+            ));
+        }
+    }
+    design::merge_patch(&mut design, patch);
+    design["id"] = id.into();
+    let files = design::files_of(&design, false).map_err(|p| {
+        ApiError::invalid(
+            "the patched design has problems; nothing was changed",
+            design_problems(p),
+        )
+    })?;
+    let templates = state.inner.templates.clone();
+    let id2 = id.to_owned();
+    let change = tokio::task::spawn_blocking(move || check_and_install(&templates, &id2, &files))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
+    let entry = after_install(state, id, change).await?;
+    tracing::info!(template = %id, "template design changed");
+    Ok(entry)
 }
 
 /// Deletes a template: refused with 409 while passes use it, unless

@@ -164,7 +164,13 @@ impl<T: DeserializeOwned> Checked<T> {
     /// # Errors
     /// 422.
     pub(crate) fn typed_with(self, more: Vec<FieldProblem>) -> Result<T, ApiError> {
-        let mut problems = self.problems;
+        // Where the domain has its own word on a place the schema faulted,
+        // its word (which says what to do) replaces the schema's.
+        let mut problems: Vec<FieldProblem> = self
+            .problems
+            .into_iter()
+            .filter(|p| !more.iter().any(|m| m.pointer == p.pointer))
+            .collect();
         problems.extend(more);
         if !problems.is_empty() {
             return Err(ApiError::problems(problems));

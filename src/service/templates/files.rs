@@ -173,6 +173,15 @@ const DELETED: &str = ".deleted-";
 /// A staging folder untouched this long belongs to no running upload.
 const STALE_STAGING: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// The file `name` of template folder `dir/id`, if it has one.
+pub(crate) fn read(dir: &Path, id: &str, name: &str) -> std::io::Result<Option<Vec<u8>>> {
+    match std::fs::read(dir.join(id).join(name)) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Writes `files` as `dir/id`, replacing an existing folder atomically: a
 /// crash at any moment leaves the old or the new version live (never
 /// none), plus at most one hidden leftover that [`recover`] clears.

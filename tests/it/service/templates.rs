@@ -369,3 +369,154 @@ async fn a_start_after_an_interrupted_upload_puts_the_template_back_and_clears_l
         assert_eq!(t["status"], "ready", "{id}: {t}");
     }
 }
+
+#[tokio::test]
+async fn a_template_designed_as_json_issues_passes_and_a_merge_patch_re_versions_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let h = harness_with(Some(dir.path()), RateLimit::default()).await;
+    let admin = h.key(&[Scope::Admin]).await;
+    let (receiver, url, _stop_receiver) = Receiver::start().await;
+    let (_server, _stop) = serve(&h.state);
+    subscribe(&h, &admin, &url, &["template.created", "template.updated"]).await;
+    let design = json!({
+        "name": "VIP Event Ticket", "description": "Backstage access", "passType": "eventTicket",
+        "organizationName": "Passforge Live", "backgroundColor": "#1f2937", "foregroundColor": "#ffffff",
+        "labelColor": "#9ca3af", "logoText": "Passforge Live",
+        "fields": [
+            {"key": "customerName", "label": "Guest Name", "placement": "secondary", "type": "string", "required": true},
+            {"key": "tier", "label": "Tier", "placement": "header", "type": "enum", "enum": ["VIP", "Crew"], "default": "VIP"}
+        ],
+        "barcode": {"format": "qr"}
+    });
+    let (status, t) = h
+        .json(Method::POST, "/v1/templates", &admin, Some(design.clone()))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    assert_eq!(t["id"], "vip-event-ticket");
+    assert_eq!(t["status"], "ready");
+    assert_eq!(t["fieldsSchema"]["required"], json!(["customerName"]));
+    for file in [
+        "pass.json",
+        "template.json",
+        "design.json",
+        "icon@2x.png",
+        "logo.png",
+    ] {
+        assert!(
+            dir.path().join("vip-event-ticket").join(file).is_file(),
+            "{file}"
+        );
+    }
+    let (status, again) = h
+        .json(Method::POST, "/v1/templates", &admin, Some(design))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+
+    // Every problem of a bad design in one 422.
+    let (status, p) = h
+        .json(
+            Method::POST,
+            "/v1/templates",
+            &admin,
+            Some(json!({"name": "Bad", "passType": "eventTicket", "organizationName": "O",
+                "backgroundColor": "navy", "fields": [{"key": "a", "placement": "middle"}, {"key": "a"}]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let problems = p["errors"].to_string();
+    for at in ["/backgroundColor", "/fields/0/placement", "/fields/1/key"] {
+        assert!(problems.contains(at), "{at}: {p}");
+    }
+
+    // A pass from it, with a label override, verifies.
+    let (status, pass) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &admin,
+            Some(json!({"templateId": "vip-event-ticket",
+                "customFields": {"customerName": {"value": "Ada Lovelace", "label": "VIP GUEST"}}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{pass}");
+    let id = pass["id"].as_str().expect("id").to_owned();
+    let bytes = download(&h, &id, &admin).await;
+    let file = write_pkpass(&h.dir, "designed.pkpass", &bytes);
+    shared_verify(&[file]);
+    let pj: Value = serde_json::from_slice(&zip_member(&bytes, "pass.json")).expect("pass.json");
+    assert_eq!(pj["backgroundColor"], "rgb(31, 41, 55)");
+    assert_eq!(
+        pj["eventTicket"]["secondaryFields"][0]["label"],
+        "VIP GUEST"
+    );
+    assert_eq!(
+        pj["eventTicket"]["secondaryFields"][0]["value"],
+        "Ada Lovelace"
+    );
+
+    // A merge patch changes the design; the pass gets a new version.
+    let (status, _, body) = h
+        .send(
+            Method::PATCH,
+            "/v1/templates/vip-event-ticket",
+            Some(("x-api-key", &admin)),
+            Some(json!({"backgroundColor": "#111827", "logoText": null})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let (_, after) = h
+        .json(Method::GET, &format!("/v1/passes/{id}"), &admin, None)
+        .await;
+    assert_eq!(after["version"], 2, "{after}");
+    let pj: Value =
+        serde_json::from_slice(&zip_member(&download(&h, &id, &admin).await, "pass.json"))
+            .expect("pass.json");
+    assert_eq!(pj["backgroundColor"], "rgb(17, 24, 39)");
+    assert!(pj.get("logoText").is_none(), "null removes a member");
+    let (status, p) = h
+        .json(
+            Method::PATCH,
+            "/v1/templates/vip-event-ticket",
+            &admin,
+            Some(json!({"passType": "ticket"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert!(p["errors"].to_string().contains("/passType"), "{p}");
+    let (status, _) = h
+        .json(
+            Method::PATCH,
+            "/v1/templates/generic",
+            &admin,
+            Some(json!({"name": "x"})),
+        )
+        .await;
+    assert!(
+        status == StatusCode::CONFLICT || status == StatusCode::NOT_FOUND,
+        "a folder template is changed by uploading it: {status}"
+    );
+
+    // Both changes were announced.
+    let got = receiver
+        .wait(2, &|v: &Value| v["data"]["id"] == "vip-event-ticket")
+        .await;
+    let types: Vec<&str> = got.iter().filter_map(|(_, v)| v["type"].as_str()).collect();
+    assert!(
+        types.contains(&"template.created") && types.contains(&"template.updated"),
+        "{types:?}"
+    );
+}
+
+/// A pass's current file.
+async fn download(h: &Harness, id: &str, key: &str) -> Vec<u8> {
+    let (status, _, bytes) = h
+        .send(
+            Method::GET,
+            &format!("/v1/passes/{id}/download"),
+            Some(("x-api-key", key)),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    bytes
+}

@@ -133,6 +133,7 @@ pub(crate) async fn get(
         (status = 200, description = "The zip", content_type = "application/zip", body = Binary),
         (status = 404, description = "No such job"),
         (status = 409, description = "The job has not completed yet"),
+        (status = 422, description = "A pass of the job no longer makes a valid pass with its template's current version (the template changed since)"),
     ))]
 pub(crate) async fn download(
     State(state): State<AppState>,

@@ -19,16 +19,16 @@ use crate::service::clock::rfc3339;
 use crate::service::domain::keys::{Principal, Scope};
 use crate::service::domain::templates;
 use crate::service::error::ApiError;
-use crate::service::http::extract::Params;
+use crate::service::http::extract::{Checked, Params};
 use crate::service::state::AppState;
 use crate::service::templates::files::MAX_UPLOAD_BYTES;
 use crate::service::templates::{Change, TemplateEntry};
 
 /// The `/v1` routes.
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list)).merge(
+    OpenApiRouter::new().routes(routes!(list, create)).merge(
         OpenApiRouter::new()
-            .routes(routes!(get, upload, delete))
+            .routes(routes!(get, upload, delete, patch))
             .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
     )
 }
@@ -177,6 +177,203 @@ pub(crate) async fn get(
         .get(&id)
         .ok_or_else(|| ApiError::not_found("template", &id))?;
     Ok(Json(view(&e, true)))
+}
+
+/// A pass type.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum PassType {
+    /// A concert, match or conference ticket.
+    EventTicket,
+    /// A flight, train, bus or boat boarding pass.
+    BoardingPass,
+    /// An offer.
+    Coupon,
+    /// A loyalty or gift card.
+    StoreCard,
+    /// Anything else: a membership, an ID.
+    Generic,
+}
+
+/// Where a field shows on the pass.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum Placement {
+    /// Top right, beside the logo.
+    Header,
+    /// The large field.
+    Primary,
+    /// The row below.
+    Secondary,
+    /// The row below that.
+    Auxiliary,
+    /// The back of the pass.
+    Back,
+}
+
+/// A field type.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum DesignFieldType {
+    /// Text.
+    String,
+    /// A number.
+    Number,
+    /// A whole number.
+    Integer,
+    /// true or false.
+    Boolean,
+    /// A date.
+    Date,
+    /// A date and time with a time zone.
+    Datetime,
+    /// One of `enum`.
+    Enum,
+    /// An absolute URL.
+    Url,
+    /// An e-mail address.
+    Email,
+}
+
+/// A field of a designed template: a custom field every pass gives (or
+/// its default), shown at `placement`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[allow(dead_code)] // the request's schema; the domain reads the checked JSON
+pub(crate) struct DesignField {
+    /// Its name in `customFields` (letters, digits, `_`).
+    #[schema(pattern = "^[A-Za-z_][A-Za-z0-9_]*$")]
+    key: String,
+    /// The label the pass shows.
+    label: Option<String>,
+    /// Where it shows (default secondary).
+    placement: Option<Placement>,
+    /// Its type (default string).
+    #[serde(rename = "type")]
+    ty: Option<DesignFieldType>,
+    /// Whether every pass must give it.
+    required: Option<bool>,
+    /// The value when a pass gives none (of the field's type).
+    default: Option<Value>,
+    /// The longest text allowed.
+    max_length: Option<u32>,
+    /// A regular expression the value must match.
+    pattern: Option<String>,
+    /// The allowed values (type enum).
+    #[serde(rename = "enum")]
+    allowed: Option<Vec<String>>,
+    /// Free text.
+    description: Option<String>,
+}
+
+/// The barcode of a designed template.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[allow(dead_code)] // the request's schema; the domain reads the checked JSON
+pub(crate) struct DesignBarcode {
+    /// qr (default), pdf417, aztec or code128.
+    format: Option<String>,
+    /// What it encodes; placeholders allowed (default `{{ serialNumber }}`).
+    message: Option<String>,
+    /// The text under it.
+    alt_text: Option<String>,
+}
+
+/// A template designed as JSON.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[allow(dead_code)] // the request's schema; the domain reads the checked JSON
+#[schema(example = json!({"name": "VIP Event Ticket", "description": "Backstage access", "passType": "eventTicket",
+    "organizationName": "Passforge Live", "backgroundColor": "#1f2937", "foregroundColor": "#ffffff",
+    "labelColor": "#9ca3af", "logoText": "Passforge Live",
+    "fields": [{"key": "customerName", "label": "Guest Name", "placement": "secondary", "type": "string", "required": true}],
+    "barcode": {"format": "qr"}}))]
+pub(crate) struct TemplateDesign {
+    /// The template id (default: made from `name`, e.g. `vip-event-ticket`).
+    #[schema(pattern = "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")]
+    id: Option<String>,
+    /// Its name.
+    #[schema(min_length = 1)]
+    name: String,
+    /// What its passes are (the pass's description, which VoiceOver reads).
+    description: Option<String>,
+    /// The Apple pass style.
+    pass_type: PassType,
+    /// A boarding pass's transit type (default PKTransitTypeGeneric).
+    transit_type: Option<String>,
+    /// The issuer's name.
+    #[schema(min_length = 1)]
+    organization_name: String,
+    /// Text beside the logo.
+    logo_text: Option<String>,
+    /// `#rrggbb` or `rgb(r, g, b)`.
+    background_color: Option<String>,
+    /// `#rrggbb` or `rgb(r, g, b)`.
+    foreground_color: Option<String>,
+    /// `#rrggbb` or `rgb(r, g, b)`.
+    label_color: Option<String>,
+    /// Its fields, in order.
+    fields: Option<Vec<DesignField>>,
+    /// Its barcode.
+    barcode: Option<DesignBarcode>,
+}
+
+/// `POST /v1/templates`
+#[utoipa::path(post, path = "/templates", tag = "templates", operation_id = "createTemplate",
+    summary = "Create a template from a JSON design (a folder with pass.json, template.json and a generated icon and logo)",
+    request_body = TemplateDesign,
+    responses(
+        (status = 201, description = "Created", body = TemplateView),
+        (status = 409, description = "A template with this id exists"),
+        (status = 422, description = "Every problem of the design, located"),
+    ))]
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: Checked<TemplateDesign>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::Admin)?;
+    let design = body.raw().clone();
+    // The design's own problems, with the schema's, in one answer.
+    let more = match crate::template::design::files_of(&design, true) {
+        Ok(_) => Vec::new(),
+        Err(p) => p
+            .into_iter()
+            .map(|p| crate::service::error::FieldProblem::new(p.pointer, p.message))
+            .collect(),
+    };
+    body.typed_with(more)?;
+    let entry = templates::create_from_design(&state, design).await?;
+    Ok((StatusCode::CREATED, Json(view(&entry, true))).into_response())
+}
+
+/// A JSON merge patch (RFC 7396) of a template's design: members replace
+/// the design's, `null` removes one, `fields` is replaced whole.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(value_type = Object, example = json!({"backgroundColor": "#111827", "logoText": null}))]
+pub(crate) struct DesignPatch(serde_json::Map<String, Value>);
+
+/// `PATCH /v1/templates/{id}`
+#[utoipa::path(patch, path = "/templates/{id}", tag = "templates", operation_id = "patchTemplate",
+    summary = "Change a designed template with a JSON merge patch of its design; its passes get a new version and are pushed",
+    params(("id" = String, Path, description = "The template id")),
+    request_body(content = DesignPatch, description = "A JSON merge patch (sent as application/json or application/merge-patch+json)"),
+    responses(
+        (status = 200, description = "Changed", body = TemplateView),
+        (status = 404, description = "No such template"),
+        (status = 409, description = "The template was not made from a JSON design"),
+        (status = 422, description = "Every problem of the patched design, located"),
+    ))]
+pub(crate) async fn patch(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    body: Checked<DesignPatch>,
+) -> Result<Json<TemplateView>, ApiError> {
+    principal.require(Scope::Admin)?;
+    let DesignPatch(patch) = body.typed()?;
+    let entry = templates::patch_design(&state, &id, &Value::Object(patch)).await?;
+    Ok(Json(view(&entry, true)))
 }
 
 /// `PUT /v1/templates/{id}`
