@@ -196,7 +196,7 @@ fn design_problems(problems: Vec<design::DesignProblem>) -> Vec<FieldProblem> {
 /// 422 with every problem of the design; 409 when the id is taken.
 pub(crate) async fn create_from_design(
     state: &AppState,
-    mut design: serde_json::Value,
+    design: serde_json::Value,
 ) -> Result<TemplateEntry, ApiError> {
     let id = match design.get("id").and_then(serde_json::Value::as_str) {
         Some(id) => id.to_owned(),
@@ -223,7 +223,18 @@ pub(crate) async fn create_from_design(
             format!("a template {id:?} exists; change it with PATCH /v1/templates/{id}, or choose another id"),
         ));
     }
-    design["id"] = id.clone().into();
+    let entry = install_design(state, &id, design).await?;
+    tracing::info!(template = %id, "template created from a design");
+    Ok(entry)
+}
+
+/// Makes `design`'s folder (with `id`), checks it and installs it.
+async fn install_design(
+    state: &AppState,
+    id: &str,
+    mut design: serde_json::Value,
+) -> Result<TemplateEntry, ApiError> {
+    design["id"] = id.into();
     let files = design::files_of(&design, false).map_err(|p| {
         ApiError::invalid(
             "the design has problems; nothing was written",
@@ -231,13 +242,11 @@ pub(crate) async fn create_from_design(
         )
     })?;
     let templates = state.inner.templates.clone();
-    let id2 = id.clone();
+    let id2 = id.to_owned();
     let change = tokio::task::spawn_blocking(move || check_and_install(&templates, &id2, &files))
         .await
         .map_err(|e| ApiError::internal(&e))??;
-    let entry = after_install(state, &id, change).await?;
-    tracing::info!(template = %id, "template created from a design");
-    Ok(entry)
+    after_install(state, id, change).await
 }
 
 /// Changes a designed template with a JSON merge patch (RFC 7396) of its
@@ -276,19 +285,7 @@ pub(crate) async fn patch_design(
         }
     }
     design::merge_patch(&mut design, patch);
-    design["id"] = id.into();
-    let files = design::files_of(&design, false).map_err(|p| {
-        ApiError::invalid(
-            "the patched design has problems; nothing was changed",
-            design_problems(p),
-        )
-    })?;
-    let templates = state.inner.templates.clone();
-    let id2 = id.to_owned();
-    let change = tokio::task::spawn_blocking(move || check_and_install(&templates, &id2, &files))
-        .await
-        .map_err(|e| ApiError::internal(&e))??;
-    let entry = after_install(state, id, change).await?;
+    let entry = install_design(state, id, design).await?;
     tracing::info!(template = %id, "template design changed");
     Ok(entry)
 }
