@@ -232,15 +232,38 @@ pub(crate) async fn create_from_design(
 async fn install_design(
     state: &AppState,
     id: &str,
+    design: serde_json::Value,
+) -> Result<TemplateEntry, ApiError> {
+    install_design_over(state, id, design, BTreeMap::new(), &BTreeMap::new()).await
+}
+
+/// [`install_design`] over a folder's `current` files: the design's files
+/// replace them, but an image the client uploaded (one that differs from
+/// what the previous design generated, `before`) is kept.
+async fn install_design_over(
+    state: &AppState,
+    id: &str,
     mut design: serde_json::Value,
+    current: BTreeMap<String, Vec<u8>>,
+    before: &BTreeMap<String, Vec<u8>>,
 ) -> Result<TemplateEntry, ApiError> {
     design["id"] = id.into();
-    let files = design::files_of(&design, false).map_err(|p| {
+    let made = design::files_of(&design, false).map_err(|p| {
         ApiError::invalid(
             "the design has problems; nothing was written",
             design_problems(p),
         )
     })?;
+    let mut files = current;
+    for (name, bytes) in made {
+        let uploaded = design::GENERATED_IMAGES.contains(&name.as_str())
+            && files
+                .get(&name)
+                .is_some_and(|now| before.get(&name) != Some(now));
+        if !uploaded {
+            files.insert(name, bytes);
+        }
+    }
     let templates = state.inner.templates.clone();
     let id2 = id.to_owned();
     let change = tokio::task::spawn_blocking(move || check_and_install(&templates, &id2, &files))
@@ -284,9 +307,70 @@ pub(crate) async fn patch_design(
             ));
         }
     }
+    let before = design::files_of(&design, false).unwrap_or_default();
     design::merge_patch(&mut design, patch);
-    let entry = install_design(state, id, design).await?;
+    let current =
+        files::read_all(state.inner.templates.dir(), id).map_err(|e| ApiError::internal(&e))?;
+    let entry = install_design_over(state, id, design, current, &before).await?;
     tracing::info!(template = %id, "template design changed");
+    Ok(entry)
+}
+
+/// Adds images (a zip of PNGs: `strip.png`, `icon@2x.png`,
+/// `fr.lproj/logo.png`, …) to a template's folder, replacing those of the
+/// same name (a designed template's generated icon or logo too); its passes
+/// get a new version.
+///
+/// # Errors
+/// 404; 422 for an entry that is not an image of a pass, or a template the
+/// images make invalid (nothing is written).
+pub(crate) async fn add_images(
+    state: &AppState,
+    id: &str,
+    zip: Vec<u8>,
+) -> Result<TemplateEntry, ApiError> {
+    if !valid_id(id) || state.inner.templates.get(id).is_none() {
+        return Err(ApiError::not_found("template", id));
+    }
+    let templates = state.inner.templates.clone();
+    let id2 = id.to_owned();
+    let change = tokio::task::spawn_blocking(move || -> Result<Option<Change>, ApiError> {
+        let images = unpack(&zip).map_err(|errors| {
+            ApiError::invalid("the archive was refused; nothing was written", errors)
+        })?;
+        let refused: Vec<FieldProblem> = images
+            .keys()
+            .filter(|name| {
+                !matches!(
+                    crate::apple::files::classify(name),
+                    crate::apple::files::FileKind::Image { .. }
+                )
+            })
+            .map(|name| {
+                FieldProblem::new(
+                    name.clone(),
+                    "not an image of a pass (icon, logo, strip, thumbnail, background, footer, … .png, with @2x/@3x, at the top or in xx.lproj/); upload other files with PUT /v1/templates/{id}",
+                )
+            })
+            .collect();
+        if !refused.is_empty() || images.is_empty() {
+            return Err(ApiError::invalid(
+                "only images can be added; nothing was written",
+                if refused.is_empty() {
+                    vec![FieldProblem::new("", "the archive holds no image")]
+                } else {
+                    refused
+                },
+            ));
+        }
+        let mut files = files::read_all(templates.dir(), &id2).map_err(|e| ApiError::internal(&e))?;
+        files.extend(images);
+        check_and_install(&templates, &id2, &files)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))??;
+    let entry = after_install(state, id, change).await?;
+    tracing::info!(template = %id, "template images added");
     Ok(entry)
 }
 

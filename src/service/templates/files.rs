@@ -173,6 +173,32 @@ const DELETED: &str = ".deleted-";
 /// A staging folder untouched this long belongs to no running upload.
 const STALE_STAGING: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// Every file of template folder `dir/id` (its top level and its
+/// subfolders, one level down), by path inside the folder.
+pub(crate) fn read_all(dir: &Path, id: &str) -> std::io::Result<BTreeMap<String, Vec<u8>>> {
+    let root = dir.join(id);
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(&root)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            for inner in std::fs::read_dir(entry.path())? {
+                let inner = inner?;
+                let inner_name = inner.file_name().to_string_lossy().into_owned();
+                if inner.file_type()?.is_file() && !inner_name.starts_with('.') {
+                    out.insert(format!("{name}/{inner_name}"), std::fs::read(inner.path())?);
+                }
+            }
+        } else {
+            out.insert(name, std::fs::read(entry.path())?);
+        }
+    }
+    Ok(out)
+}
+
 /// The file `name` of template folder `dir/id`, if it has one.
 pub(crate) fn read(dir: &Path, id: &str, name: &str) -> std::io::Result<Option<Vec<u8>>> {
     match std::fs::read(dir.join(id).join(name)) {

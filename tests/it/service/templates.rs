@@ -454,6 +454,44 @@ async fn a_template_designed_as_json_issues_passes_and_a_merge_patch_re_versions
         "Ada Lovelace"
     );
 
+    // Images are added with a zip (replacing the generated icon); anything
+    // but an image of a pass is refused by name.
+    let images = tempfile::tempdir().expect("tempdir");
+    let own_icon = std::fs::read(root().join("templates/coupon/icon.png")).expect("icon");
+    std::fs::write(images.path().join("icon.png"), &own_icon).expect("write");
+    std::fs::copy(
+        root().join("templates/event-ticket/thumbnail@2x.png"),
+        images.path().join("thumbnail@2x.png"),
+    )
+    .expect("copy");
+    let (status, t) = put_zip(
+        &h,
+        &admin,
+        "vip-event-ticket/images",
+        zip_folder(images.path(), ""),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    let folder = dir.path().join("vip-event-ticket");
+    assert!(folder.join("thumbnail@2x.png").is_file());
+    std::fs::write(images.path().join("notes.txt"), "hello").expect("write");
+    let (status, p) = put_zip(
+        &h,
+        &admin,
+        "vip-event-ticket/images",
+        zip_folder(images.path(), ""),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert!(p["errors"].to_string().contains("notes.txt"), "{p}");
+    let (_, after_images) = h
+        .json(Method::GET, &format!("/v1/passes/{id}"), &admin, None)
+        .await;
+    assert_eq!(
+        after_images["version"], 2,
+        "new images, new version: {after_images}"
+    );
+
     // A merge patch changes the design; the pass gets a new version.
     let (status, _, body) = h
         .send(
@@ -467,7 +505,13 @@ async fn a_template_designed_as_json_issues_passes_and_a_merge_patch_re_versions
     let (_, after) = h
         .json(Method::GET, &format!("/v1/passes/{id}"), &admin, None)
         .await;
-    assert_eq!(after["version"], 2, "{after}");
+    assert_eq!(after["version"], 3, "{after}");
+    assert_eq!(
+        std::fs::read(folder.join("icon.png")).expect("icon"),
+        own_icon,
+        "an uploaded image outlives a patch"
+    );
+    assert!(folder.join("thumbnail@2x.png").is_file());
     let pj: Value =
         serde_json::from_slice(&zip_member(&download(&h, &id, &admin).await, "pass.json"))
             .expect("pass.json");
@@ -495,6 +539,20 @@ async fn a_template_designed_as_json_issues_passes_and_a_merge_patch_re_versions
         status == StatusCode::CONFLICT || status == StatusCode::NOT_FOUND,
         "a folder template is changed by uploading it: {status}"
     );
+
+    // A zip replaces the design with a folder: no more patches.
+    std::fs::remove_file(folder.join("design.json")).expect("rm");
+    let (status, _) = put_zip(&h, &admin, "vip-event-ticket", zip_folder(&folder, "")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, p) = h
+        .json(
+            Method::PATCH,
+            "/v1/templates/vip-event-ticket",
+            &admin,
+            Some(json!({"name": "x"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{p}");
 
     // Both changes were announced.
     let got = receiver

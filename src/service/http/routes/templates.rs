@@ -29,6 +29,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list, create)).merge(
         OpenApiRouter::new()
             .routes(routes!(get, upload, delete, patch))
+            .routes(routes!(add_images))
             .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
     )
 }
@@ -401,6 +402,29 @@ pub(crate) async fn upload(
         _ => StatusCode::OK,
     };
     Ok((status, Json(view(&entry, false))).into_response())
+}
+
+/// `PUT /v1/templates/{id}/images`
+#[utoipa::path(put, path = "/templates/{id}/images", tag = "templates", operation_id = "addTemplateImages",
+    summary = "Add images to a template (a zip of PNGs), replacing those of the same name; its passes get a new version",
+    params(("id" = String, Path, description = "The template id")),
+    request_body(content = Binary, content_type = "application/zip", description = "A zip of images: icon.png, logo@2x.png, strip.png, fr.lproj/logo.png, …"),
+    responses(
+        (status = 200, description = "Added", body = TemplateView),
+        (status = 404, description = "No such template"),
+        (status = 413, description = "The zip is larger than 20 MiB"),
+        (status = 422, description = "An entry that is not an image of a pass, or images that make the template invalid: every problem, located"),
+    ))]
+pub(crate) async fn add_images(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<TemplateView>, ApiError> {
+    principal.require(Scope::Admin)?;
+    let body = body.map_err(|e| ApiError::new(e.status(), "body_too_large", e.body_text()))?;
+    let entry = templates::add_images(&state, &id, body.to_vec()).await?;
+    Ok(Json(view(&entry, true)))
 }
 
 /// Query of `DELETE /v1/templates/{id}`.
