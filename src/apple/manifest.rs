@@ -2,18 +2,12 @@
 //! signature) mapped to the lowercase hex SHA-1 of its bytes.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use sha1::{Digest, Sha1};
 
 /// Lowercase hex SHA-1 of `bytes`.
 pub fn sha1_hex(bytes: &[u8]) -> String {
-    let digest = Sha1::digest(bytes);
-    let mut s = String::with_capacity(40);
-    for b in digest {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    crate::model::hex(&Sha1::digest(bytes))
 }
 
 /// Serializes a manifest from (file name, SHA-1 hex) pairs. Keys are sorted,

@@ -248,15 +248,7 @@ impl Checker {
             );
             return;
         }
-        let ok = s
-            .strip_prefix("rgb(")
-            .and_then(|r| r.strip_suffix(')'))
-            .map(|inner| {
-                let parts: Vec<&str> = inner.split(',').map(str::trim).collect();
-                parts.len() == 3 && parts.iter().all(|p| p.parse::<u8>().is_ok())
-            })
-            .unwrap_or(false);
-        if !ok {
+        if parse_rgb(s).is_none() {
             self.err(
                 at,
                 "pass.bad_color",
@@ -589,14 +581,20 @@ fn nearest<'k>(key: &str, known: impl Iterator<Item = &'k str>) -> Option<&'k st
         .map(|(_, k)| k)
 }
 
-/// WCAG 2 relative luminance of an `rgb(r, g, b)` color.
-fn luminance(s: &str) -> Option<f64> {
-    let inner = s.trim().strip_prefix("rgb(")?.strip_suffix(')')?;
+/// The components of `rgb(r, g, b)` (each 0-255, spaces allowed around
+/// them), as Wallet writes colours.
+pub(crate) fn parse_rgb(s: &str) -> Option<[u8; 3]> {
+    let inner = s.strip_prefix("rgb(")?.strip_suffix(')')?;
     let parts: Vec<u8> = inner
         .split(',')
         .map(|p| p.trim().parse().ok())
         .collect::<Option<_>>()?;
-    let [r, g, b] = parts[..] else { return None };
+    parts.try_into().ok()
+}
+
+/// WCAG 2 relative luminance of an `rgb(r, g, b)` color.
+fn luminance(s: &str) -> Option<f64> {
+    let [r, g, b] = parse_rgb(s.trim())?;
     let lin = |c: u8| {
         let c = f64::from(c) / 255.0;
         if c <= 0.039_28 {

@@ -387,15 +387,8 @@ fn localized(text: &str, strings: &BTreeMap<String, StringsTable>) -> Value {
 }
 
 fn hex_color(rgb: &str) -> Option<String> {
-    let inner = rgb.trim().strip_prefix("rgb(")?.strip_suffix(')')?;
-    let parts: Vec<u8> = inner
-        .split(',')
-        .map(|p| p.trim().parse().ok())
-        .collect::<Option<_>>()?;
-    match parts.as_slice() {
-        [r, g, b] => Some(format!("#{r:02x}{g:02x}{b:02x}")),
-        _ => None,
-    }
+    let [r, g, b] = crate::apple::rules::parse_rgb(rgb.trim())?;
+    Some(format!("#{r:02x}{g:02x}{b:02x}"))
 }
 
 /// The pass's barcode for Google: the first entry of `barcodes` Google can

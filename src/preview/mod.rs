@@ -70,6 +70,15 @@ struct Image {
     blurred: Arc<OnceLock<Option<Arc<Vec<u8>>>>>,
 }
 
+impl Image {
+    /// Its size in points scaled down (never up) to fit `max_w` × `max_h`,
+    /// keeping its proportions.
+    fn fit(&self, max_w: f64, max_h: f64) -> (f64, f64) {
+        let scale = (max_h / self.height_pt).min(max_w / self.width_pt).min(1.0);
+        (self.width_pt * scale, self.height_pt * scale)
+    }
+}
+
 impl Images {
     /// The images among `files` (name → bytes): `logo.png`, `logo@2x.png`,
     /// … (the @2x is preferred, then @3x, then @1x).
@@ -382,8 +391,7 @@ fn poster_front(pass: &Value, images: &Images, lang: Option<Lang<'_>>, kind: Pos
         Poster::Event => "eventTicket",
     };
     if let Some(logo) = images.get("primaryLogo").or_else(|| images.get("logo")) {
-        let scale = (30.0 / logo.height_pt).min(126.0 / logo.width_pt).min(1.0);
-        let (lw, lh) = (logo.width_pt * scale, logo.height_pt * scale);
+        let (lw, lh) = logo.fit(126.0, 30.0);
         body.image(
             pad,
             16.0 + (30.0 - lh) / 2.0,
@@ -430,7 +438,6 @@ fn poster_front(pass: &Value, images: &Images, lang: Option<Lang<'_>>, kind: Pos
             w / 2.0 - pad,
         );
     }
-    let mut y = art_h - 18.0;
     let mut lines: Vec<(String, f64, bool, String)> = Vec::new();
     match kind {
         Poster::Event => {
@@ -461,24 +468,23 @@ fn poster_front(pass: &Value, images: &Images, lang: Option<Lang<'_>>, kind: Pos
             }
         }
     }
-    // The text sits on the lower part of the artwork, bottom up.
+    // The text sits on the lower part of the artwork, its last line 18 pt
+    // above the artwork's bottom.
     let text_h: f64 = lines.iter().map(|(_, size, _, _)| size + 6.0).sum();
-    let mut ty = (y - text_h).max(70.0);
+    let mut ty = (art_h - 18.0 - text_h).max(70.0);
     for (text, size, bold, fill) in &lines {
         ty += size + 6.0;
         body.text(pad, ty, *size, fill, *bold, "start", text, w - 2.0 * pad);
     }
     if let (Poster::Event, Some(logo)) = (kind, images.get("secondaryLogo")) {
-        let scale = (12.0 / logo.height_pt).min(135.0 / logo.width_pt).min(1.0);
-        let (lw, lh) = (logo.width_pt * scale, logo.height_pt * scale);
+        let (lw, lh) = logo.fit(135.0, 12.0);
         body.image(w - pad - lw, 70.0, lw, lh, &logo.png, "xMidYMid meet");
     }
-    y = art_h;
 
     // The footer: seats, or the footer field; then the barcode. Drawn
     // after its colour, which is only known in height once it is laid out.
     let mut foot = Svg::new();
-    let mut fy = y + 12.0;
+    let mut fy = art_h + 12.0;
     match kind {
         Poster::Event => {
             let seats: Vec<Shown> = pass
@@ -525,7 +531,7 @@ fn poster_front(pass: &Value, images: &Images, lang: Option<Lang<'_>>, kind: Pos
     }
     fy = draw_barcode(&mut foot, pass, w, fy);
     let h = fy + 8.0;
-    body.rect(0.0, y, w, h - y, &footer_bg, 0.0);
+    body.rect(0.0, art_h, w, h - art_h, &footer_bg, 0.0);
     body.group(0.0, 0.0, &foot);
 
     let mut out = Svg::new();
@@ -554,8 +560,7 @@ pub fn front(pass: &Value, images: &Images, lang: Option<Lang<'_>>) -> String {
     // Header: logo, logo text, header fields at the right.
     let mut logo_right = pad;
     if let Some(logo) = images.get("logo") {
-        let scale = (40.0 / logo.height_pt).min(130.0 / logo.width_pt).min(1.0);
-        let (lw, lh) = (logo.width_pt * scale, logo.height_pt * scale);
+        let (lw, lh) = logo.fit(130.0, 40.0);
         body.image(
             pad,
             y + (40.0 - lh) / 2.0,
@@ -662,8 +667,7 @@ pub fn front(pass: &Value, images: &Images, lang: Option<Lang<'_>>) -> String {
         let mut room = w - 2.0 * pad;
         let mut height: f64 = 56.0;
         if let Some(t) = thumb {
-            let scale = (72.0 / t.height_pt).min(72.0 / t.width_pt).min(1.0);
-            let (tw, th) = (t.width_pt * scale, t.height_pt * scale);
+            let (tw, th) = t.fit(72.0, 72.0);
             body.image(w - pad - tw, y, tw, th, &t.png, "xMidYMid meet");
             room -= tw + 8.0;
             height = height.max(th);

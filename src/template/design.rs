@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
+use crate::apple::rules::parse_rgb;
 use crate::model::diag::pointer_segment;
 
 /// The file a designed template keeps its design in.
@@ -92,25 +93,8 @@ pub fn wallet_color(s: &str) -> Option<String> {
         let byte = |i: usize| u8::from_str_radix(full.get(i..i + 2)?, 16).ok();
         return Some(format!("rgb({}, {}, {})", byte(0)?, byte(2)?, byte(4)?));
     }
-    let inner = s.strip_prefix("rgb(")?.strip_suffix(')')?;
-    let parts: Vec<u8> = inner
-        .split(',')
-        .map(|p| p.trim().parse().ok())
-        .collect::<Option<_>>()?;
-    (parts.len() == 3).then(|| format!("rgb({}, {}, {})", parts[0], parts[1], parts[2]))
-}
-
-fn rgb_of(s: &str) -> [u8; 3] {
-    let nums: Vec<u8> = s
-        .trim_start_matches("rgb(")
-        .trim_end_matches(')')
-        .split(',')
-        .filter_map(|p| p.trim().parse().ok())
-        .collect();
-    match nums.as_slice() {
-        [r, g, b] => [*r, *g, *b],
-        _ => [0, 0, 0],
-    }
+    let [r, g, b] = parse_rgb(s)?;
+    Some(format!("rgb({r}, {g}, {b})"))
 }
 
 /// A template id made from a name: lower case letters and digits, runs of
@@ -288,23 +272,12 @@ pub fn files_of(
                     continue;
                 }
                 let label = f.get("label").and_then(Value::as_str);
-                let mut def = Map::new();
-                for k in [
-                    "type",
-                    "required",
-                    "default",
-                    "maxLength",
-                    "pattern",
-                    "enum",
-                    "description",
-                ] {
-                    if let Some(v) = f.get(k) {
-                        def.insert(k.to_owned(), v.clone());
-                    }
-                }
-                if let Some(l) = label {
-                    def.insert("label".to_owned(), l.into());
-                }
+                // The template field: every member but where it shows.
+                let def: Map<String, Value> = FIELD_KEYS
+                    .iter()
+                    .filter(|k| !matches!(**k, "key" | "placement"))
+                    .filter_map(|k| f.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+                    .collect();
                 schema.insert(key.clone(), Value::Object(def));
                 let mut pf = json!({"key": key, "value": format!("{{{{ {key} }}}}")});
                 if let Some(l) = label {
@@ -410,12 +383,14 @@ pub fn files_of(
         let bg = colors
             .get("backgroundColor")
             .and_then(Value::as_str)
-            .map_or([40, 44, 52], rgb_of);
+            .and_then(parse_rgb)
+            .unwrap_or([40, 44, 52]);
         let fg = colors
             .get("labelColor")
             .or_else(|| colors.get("foregroundColor"))
             .and_then(Value::as_str)
-            .map_or([255, 255, 255], rgb_of);
+            .and_then(parse_rgb)
+            .unwrap_or([255, 255, 255]);
         for scale in 1..=3u32 {
             let suffix = if scale == 1 {
                 String::new()

@@ -56,10 +56,7 @@ fn check_upcoming_images(pass: &Value, files: &BTreeMap<String, Vec<u8>>) -> Vec
                     continue;
                 };
                 let at = format!("/upcomingPassInformation/{i}/images/{slot}/URLs/{j}");
-                let digest: String = openssl::sha::sha256(bytes)
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
+                let digest = crate::model::hex(&openssl::sha::sha256(bytes));
                 match u.get("SHA256").and_then(Value::as_str) {
                     Some(given) if crate::apple::rules::is_dynamic(given) => {}
                     Some(given) if given.eq_ignore_ascii_case(&digest) => {}

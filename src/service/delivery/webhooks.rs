@@ -116,17 +116,11 @@ pub fn signature_headers(
                 base64::engine::general_purpose::STANDARD.encode(standard)
             ),
         ),
-        ("x-passforge-signature", format!("sha256={}", hex(&plain))),
+        (
+            "x-passforge-signature",
+            format!("sha256={}", crate::model::hex(&plain)),
+        ),
     ])
-}
-
-/// Lower-case hex of `bytes`.
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 /// Posts one event to its endpoint; the answer's status.

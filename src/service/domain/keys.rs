@@ -92,14 +92,7 @@ fn random(n: usize) -> Result<Vec<u8>, StoreError> {
     Ok(buf)
 }
 
-/// Lower-case hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
+pub(crate) use crate::model::hex;
 
 pub(crate) fn secret_hash(secret: &str) -> String {
     hex(&sha2::Sha256::digest(secret.as_bytes()))

@@ -377,6 +377,14 @@ pub(crate) async fn patch(
     Ok(Json(view(&entry, true)))
 }
 
+/// A zip upload's bytes, or its refusal (over the upload limit).
+fn zip_body(
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Vec<u8>, ApiError> {
+    body.map(|b| b.to_vec())
+        .map_err(|e| ApiError::new(e.status(), "body_too_large", e.body_text()))
+}
+
 /// `PUT /v1/templates/{id}`
 #[utoipa::path(put, path = "/templates/{id}", tag = "templates", operation_id = "uploadTemplate",
     summary = "Create or replace a template from a zip of its folder (checked first; nothing is written unless it loads)",
@@ -395,8 +403,7 @@ pub(crate) async fn upload(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::Admin)?;
-    let body = body.map_err(|e| ApiError::new(e.status(), "body_too_large", e.body_text()))?;
-    let (change, entry) = templates::upload(&state, &id, body.to_vec()).await?;
+    let (change, entry) = templates::upload(&state, &id, zip_body(body)?).await?;
     let status = match change {
         Some(Change::Created) => StatusCode::CREATED,
         _ => StatusCode::OK,
@@ -422,8 +429,7 @@ pub(crate) async fn add_images(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<TemplateView>, ApiError> {
     principal.require(Scope::Admin)?;
-    let body = body.map_err(|e| ApiError::new(e.status(), "body_too_large", e.body_text()))?;
-    let entry = templates::add_images(&state, &id, body.to_vec()).await?;
+    let entry = templates::add_images(&state, &id, zip_body(body)?).await?;
     Ok(Json(view(&entry, true)))
 }
 
