@@ -252,6 +252,7 @@ fn interleaved_2_of_5_is_itf14_on_google_only_for_14_digits_and_odd_lengths_fail
         &json!({"code": {"required": true}}),
     );
     let tdir = t.to_str().expect("utf8").to_owned();
+    let (mut jwts, mut passes) = (Vec::new(), Vec::new());
     for (code_value, google_type) in [("10012345000017", "ITF_14"), ("00123456", "CODE_128")] {
         let data = one_row(
             tmp.path(),
@@ -262,11 +263,19 @@ fn interleaved_2_of_5_is_itf14_on_google_only_for_14_digits_and_odd_lengths_fail
             &["google", "jwt", "--template", &tdir, "--data", &data],
         );
         assert_eq!(code(&o), 0, "{}", stderr(&o));
-        let claims = google_claims(stdout(&o).trim());
+        let jwt = stdout(&o).trim().to_owned();
+        let claims = google_claims(&jwt);
         let b = &claims["payload"]["genericObjects"][0]["barcode"];
         assert_eq!(b["type"], google_type, "{code_value}");
         assert_eq!(b["value"], code_value);
+        jwts.push(jwt);
+        let out = tmp.path().join(format!("ok-{code_value}"));
+        let o = issue_cli(&tdir, &data, out.to_str().expect("utf8"), &[]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        passes.extend(pkpasses_in(&out));
     }
+    shared_validate_google(&jwts);
+    verify_all(&passes);
     let data = one_row(tmp.path(), &json!({"serialNumber": "C-2", "code": "12345"}));
     let out = tmp.path().join("out");
     let o = issue_cli(&tdir, &data, out.to_str().expect("utf8"), &[]);

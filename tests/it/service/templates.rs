@@ -439,6 +439,7 @@ async fn a_template_designed_as_json_issues_passes_and_a_merge_patch_re_versions
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{pass}");
+    shared_validate_google(&[pass["googleSaveUrl"].as_str().expect("google").to_owned()]);
     let id = pass["id"].as_str().expect("id").to_owned();
     let bytes = download(&h, &id, &admin).await;
     let file = write_pkpass(&h.dir, "designed.pkpass", &bytes);
@@ -512,9 +513,9 @@ async fn a_template_designed_as_json_issues_passes_and_a_merge_patch_re_versions
         "an uploaded image outlives a patch"
     );
     assert!(folder.join("thumbnail@2x.png").is_file());
-    let pj: Value =
-        serde_json::from_slice(&zip_member(&download(&h, &id, &admin).await, "pass.json"))
-            .expect("pass.json");
+    let patched = download(&h, &id, &admin).await;
+    shared_verify(&[write_pkpass(&h.dir, "patched.pkpass", &patched)]);
+    let pj: Value = serde_json::from_slice(&zip_member(&patched, "pass.json")).expect("pass.json");
     assert_eq!(pj["backgroundColor"], "rgb(17, 24, 39)");
     assert!(pj.get("logoText").is_none(), "null removes a member");
     let (status, p) = h
