@@ -11,6 +11,21 @@ async fn document(h: &Harness) -> Value {
     serde_json::from_slice(&body).expect("json")
 }
 
+/// The SDKs in `sdk/` are generated from `sdk/openapi.json`: a route or type
+/// changed without regenerating them fails here, before CI's regeneration
+/// check (`sdk/generate.sh --check`) would.
+#[test]
+fn the_sdks_are_generated_from_the_current_document() {
+    let committed: Value = serde_json::from_slice(
+        &std::fs::read(crate::support::root().join("sdk/openapi.json")).expect("sdk/openapi.json"),
+    )
+    .expect("sdk/openapi.json is JSON");
+    assert!(
+        committed == passforge::service::openapi_document(),
+        "sdk/openapi.json is not the service's document: run sdk/generate.sh (after `cargo build`) and commit sdk/"
+    );
+}
+
 #[tokio::test]
 async fn every_documented_operation_is_routed_and_every_ref_resolves() {
     let h = harness().await;

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="UserView")
+
+
+@_attrs_define
+class UserView:
+    """A user as the API shows it.
+
+    Attributes:
+        created_at (datetime.datetime): When it was created.
+        external_id (str): Your app's id for the person.
+        id (str): `usr_…`
+        object_ (str): Always `user`.
+        passes (int): How many passes belong to the user.
+    """
+
+    created_at: datetime.datetime
+    external_id: str
+    id: str
+    object_: str
+    passes: int
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        created_at = self.created_at.isoformat()
+
+        external_id = self.external_id
+
+        id = self.id
+
+        object_ = self.object_
+
+        passes = self.passes
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "createdAt": created_at,
+                "externalId": external_id,
+                "id": id,
+                "object": object_,
+                "passes": passes,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
+
+        external_id = d.pop("externalId")
+
+        id = d.pop("id")
+
+        object_ = d.pop("object")
+
+        passes = d.pop("passes")
+
+        user_view = cls(
+            created_at=created_at,
+            external_id=external_id,
+            id=id,
+            object_=object_,
+            passes=passes,
+        )
+
+        user_view.additional_properties = d
+        return user_view
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,108 @@
+"""Typed errors, pagination, idempotency, downloads and the async client
+against a real ``passforge serve``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import pytest
+
+from passforge import (
+    AsyncPassforge,
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    Passforge,
+    PermissionDeniedError,
+    ValidationError,
+)
+
+from .conftest import Server
+
+TICKET = {"attendee": "Grace Hopper", "seat": "C3", "doorsOpen": "2027-06-12T19:00:00+01:00"}
+
+
+def test_401_403_404_409_422_are_typed_errors_with_their_problems(server: Server) -> None:
+    with pytest.raises(AuthenticationError) as e401:
+        Passforge(server.base_url, api_key="pfk_nope_nope").passes.list()
+    assert e401.value.status == 401 and e401.value.request_id
+
+    with pytest.raises(PermissionDeniedError) as e403:
+        Passforge(server.base_url, api_key=server.keys["read"]).passes.create(
+            {"templateId": "event-ticket", "customFields": {}})
+    assert e403.value.status == 403
+
+    client = Passforge(server.base_url, api_key=server.keys["write"])
+    with pytest.raises(NotFoundError):
+        client.passes.get("00000000-0000-4000-8000-000000000000")
+
+    with pytest.raises(ValidationError) as e422:
+        client.passes.create({"templateId": "event-ticket", "relevantDate": "soon", "customFields": {"attendee": "x"}})
+    pointers = [p.pointer for p in e422.value.problems]
+    assert e422.value.code == "validation_failed"
+    assert "/relevantDate" in pointers and "/customFields/seat" in pointers, e422.value.problems
+    assert "/customFields/seat" in str(e422.value)
+
+    admin = Passforge(server.base_url, api_key=server.keys["admin"])
+    with pytest.raises(ConflictError):
+        admin.templates.create({"id": "event-ticket", "name": "Event Ticket", "passType": "eventTicket",
+                                "organizationName": "x", "fields": []})
+
+
+def test_creates_carry_an_idempotency_key(server: Server) -> None:
+    client = Passforge(server.base_url, api_key=server.keys["write"])
+    body = {"templateId": "event-ticket", "customFields": TICKET}
+    first = client.passes.create(body, idempotency_key="py-sdk-key-1")
+    assert client.passes.create(body, idempotency_key="py-sdk-key-1").id == first.id
+    assert client.passes.create(body).id != first.id
+
+    seen: list[str | None] = []
+
+    class Watching(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            seen.append(request.headers.get("idempotency-key"))
+            return super().handle_request(request)
+
+    Passforge(server.base_url, api_key=server.keys["write"], transport=Watching()).passes.create(body)
+    assert seen[0] is not None and len(seen[0]) == 36
+
+
+def test_pagination_walks_every_page(server: Server) -> None:
+    client = Passforge(server.base_url, api_key=server.keys["write"])
+    user = client.users.create({"externalId": f"py-pager-{time.time_ns()}"})
+    ids = [client.passes.create({"templateId": "event-ticket", "userId": user.id,
+                                 "customFields": {**TICKET, "seat": f"R{i}"}}).id for i in range(7)]
+    page = client.passes.list(user_id=user.id, limit=3)
+    assert len(page.data) == 3 and page.has_more
+    assert sorted(p.id for p in client.passes.list_all(user_id=user.id, limit=3)) == sorted(ids)
+
+
+def test_the_async_client_paginates_and_downloads(server: Server) -> None:
+    async def run() -> None:
+        async with AsyncPassforge(server.base_url, api_key=server.keys["write"]) as client:
+            user = await client.users.create({"externalId": f"py-async-{time.time_ns()}"})
+            created = await asyncio.gather(*[
+                client.passes.create({"templateId": "event-ticket", "userId": user.id,
+                                      "customFields": {**TICKET, "seat": f"A{i}"}}) for i in range(5)])
+            seen = [p.id async for p in client.passes.list_all(user_id=user.id, limit=2)]
+            assert sorted(seen) == sorted(p.id for p in created)
+            data = await client.passes.download(created[0].id)
+            assert data[:2] == b"PK"
+            with pytest.raises(NotFoundError):
+                await client.passes.download("00000000-0000-4000-8000-000000000000")
+
+    asyncio.run(run())
+
+
+def test_a_user_token_reaches_only_its_own_passes(server: Server) -> None:
+    client = Passforge(server.base_url, api_key=server.keys["write"])
+    user = client.users.create({"externalId": f"py-holder-{time.time_ns()}"})
+    pass_ = client.passes.create({"templateId": "event-ticket", "userId": user.id, "customFields": TICKET})
+    token = client.users.create_token(user.id, expires_in=600)
+    me = Passforge(server.base_url, token=token.token)
+    assert [p.id for p in me.me.passes().data] == [pass_.id]
+    assert me.me.download(pass_.id) == client.passes.download(pass_.id)
+    with pytest.raises(PermissionDeniedError):
+        me.passes.list()
