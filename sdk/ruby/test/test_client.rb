@@ -87,6 +87,17 @@ class ApiTest < Minitest::Test
     assert_equal ids.sort, c.passes.list_all(userId: user['id'], limit: 2).map { |p| p['id'] }.sort
   end
 
+  def test_a_design_patch_re_versions_its_passes
+    admin = client(:admin)
+    design = admin.templates.create('id' => 'rb-sdk-design', 'name' => 'Rb SDK Design', 'passType' => 'eventTicket',
+                                    'organizationName' => 'Passforge',
+                                    'fields' => [{ 'key' => 'guest', 'label' => 'Guest', 'placement' => 'primary' }])
+    pass = client.passes.create('templateId' => design['id'], 'customFields' => { 'guest' => 'Ada' })
+    assert_equal 'ready', admin.templates.update(design['id'], 'backgroundColor' => '#111827')['status']
+    assert_equal 2, client.passes.get(pass['id'])['version']
+    assert_raises(Passforge::ConflictError) { admin.templates.update('event-ticket', 'logoText' => 'x') }
+  end
+
   def test_a_429_is_retried_after_retry_after
     retries = []
     c = Passforge::Client.new(base_url: LIMITED.base_url, api_key: LIMITED.keys[:read], on_retry: ->(r) { retries << r })

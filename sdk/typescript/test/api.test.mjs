@@ -12,7 +12,12 @@ import {
   ValidationError,
 } from '@passforge/client';
 
-import { startServer } from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { root, startServer, zipMember } from './harness.mjs';
 
 let server;
 before(async () => {
@@ -118,4 +123,35 @@ test('download gives the signed bytes, and a user token reaches only its own pas
   assert.deepEqual(mine.data.map((p) => p.id), [pass.id]);
   assert.deepEqual(await me.me.download(pass.id), bytes);
   await assert.rejects(me.passes.list(), PermissionDeniedError);
+});
+
+test('a design is patched and given images; its passes get new versions', async () => {
+  const admin = new Passforge({ baseUrl: server.baseUrl, apiKey: server.keys.admin });
+  const client = new Passforge({ baseUrl: server.baseUrl, apiKey: server.keys.write });
+  const design = await admin.templates.create({
+    id: 'ts-sdk-design', name: 'TS SDK Design', passType: 'eventTicket', organizationName: 'Passforge',
+    fields: [{ key: 'guest', label: 'Guest', placement: 'primary', required: true }],
+  });
+  const pass = await client.passes.create({ templateId: design.id, customFields: { guest: 'Ada' } });
+  const patched = await admin.templates.update(design.id, { backgroundColor: '#111827', logoText: 'Patched' });
+  assert.equal(patched.status, 'ready');
+  assert.equal((await client.passes.get(pass.id)).version, 2);
+
+  // A zip of one PNG (made with Python's zipfile: node has no zip writer).
+  const strip = join(root, 'templates/coupon/strip.png');
+  const zip = execFileSync('python3', ['-c', `
+import io, sys, zipfile
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:
+    z.write(sys.argv[1], "strip.png")
+sys.stdout.buffer.write(buf.getvalue())`, strip]);
+  await admin.templates.addImages(design.id, new Uint8Array(zip));
+  assert.equal((await client.passes.get(pass.id)).version, 3);
+  const dir = mkdtempSync(join(tmpdir(), 'ts-sdk-'));
+  try {
+    const file = await client.passes.downloadTo(pass.id, join(dir, 'pass.pkpass'));
+    assert.deepEqual(zipMember(file, 'strip.png'), readFileSync(strip), 'the strip is in the pass');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

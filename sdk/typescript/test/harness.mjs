@@ -195,11 +195,15 @@ export async function startReceiver() {
   };
 }
 
-/** `pass.json` of a .pkpass (read with Python's zipfile). */
+/** A member of a zip file (read with Python's zipfile: node has no zip reader). */
+export function zipMember(file, name) {
+  return execFileSync('python3', ['-c',
+    'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))', file, name]);
+}
+
+/** `pass.json` of a .pkpass. */
 export function passJson(file) {
-  const out = execFileSync('python3', ['-c',
-    'import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read("pass.json").decode())', file], { encoding: 'utf8' });
-  return JSON.parse(out);
+  return JSON.parse(zipMember(file, 'pass.json').toString('utf8'));
 }
 
 /** Runs ../shared/apple/verify_pkpass.py on a file: its JSON report, or undefined without ../shared. */
