@@ -6,8 +6,8 @@ draws keys from a small space and sends the same key with different
 requests, which that rule then (rightly) refuses; no schema can say "a new
 value per request". So every well-formed key it generates is replaced by a
 fresh UUID: the header is still sent on every operation that takes it, and
-malformed keys (empty, too long, not visible ASCII) are left as generated,
-so their 400 is still checked.
+malformed keys (empty, too long, not readable as a header value) are left
+as generated, so their 400 is still checked.
 """
 
 import uuid
@@ -16,13 +16,28 @@ import schemathesis
 
 
 def _well_formed(key):
-    return isinstance(key, str) and 0 < len(key) <= 255 and all(0x21 <= ord(c) <= 0x7E for c in key)
+    """What the service takes as a key: 1 to 255 characters of a header
+    value it can read (visible ASCII, spaces, tabs), not only blanks (HTTP
+    trims those off the ends)."""
+    return (
+        isinstance(key, str)
+        and 0 < len(key) <= 255
+        and key.strip(" \t") != ""
+        and all(0x20 <= ord(c) <= 0x7E or c == "\t" for c in key)
+    )
 
 
 @schemathesis.hook
 def before_call(ctx, case, **kwargs):
     headers = case.headers or {}
-    for name in list(headers):
-        if name.lower() == "idempotency-key" and _well_formed(headers[name]):
-            headers[name] = str(uuid.uuid4())
+    fresh = {
+        name: str(uuid.uuid4()) if name.lower() == "idempotency-key" and _well_formed(value) else value
+        for name, value in headers.items()
+    }
+    if fresh != headers:
+        # A new dict, never an edit in place: cases of the stateful phase can
+        # share one headers dict, and a check that sends a case again (with
+        # other credentials, say) must carry that case's own key, not the key
+        # a later case was given (same key, other request: 422 by design).
+        case.headers = fresh
     return None

@@ -302,7 +302,7 @@ pub(crate) enum KeysCommand {
         /// A name to recognize the key by.
         #[arg(long)]
         name: String,
-        /// Comma-separated scopes: read, write, admin.
+        /// Comma-separated scopes: read, write, admin (each includes the one before), or scan (door staff: scans and redemptions only; write and admin include it).
         #[arg(long, default_value = "read,write")]
         scopes: String,
         #[command(flatten)]
@@ -332,10 +332,10 @@ pub(crate) fn keys(cmd: &KeysCommand) -> anyhow::Result<Outcome> {
                 database,
             } => {
                 let scopes = parse_scopes(scopes).map_err(|s| {
-                    anyhow::anyhow!("unknown scope {s:?}: use read, write and/or admin")
+                    anyhow::anyhow!("unknown scope {s:?}: use read, write, admin and/or scan")
                 })?;
                 if scopes.is_empty() {
-                    anyhow::bail!("give at least one scope: read, write and/or admin");
+                    anyhow::bail!("give at least one scope: read, write, admin and/or scan");
                 }
                 let store = Store::connect(&database.database_url).await?;
                 let key = create_key(&store, name, &scopes).await?;

@@ -14,6 +14,7 @@ pub struct Metrics {
     passes_issued: AtomicU64,
     deliveries: Mutex<BTreeMap<&'static str, u64>>,
     pushes: Mutex<BTreeMap<&'static str, u64>>,
+    uses: Mutex<BTreeMap<(&'static str, String), u64>>,
 }
 
 impl Metrics {
@@ -33,6 +34,14 @@ impl Metrics {
     pub fn push(&self, outcome: &'static str) {
         if let Ok(mut m) = self.pushes.lock() {
             *m.entry(outcome).or_insert(0) += 1;
+        }
+    }
+
+    /// Counts one scan, redemption or adjustment by kind and outcome
+    /// (`ok`, or why it was refused).
+    pub fn pass_use(&self, kind: &'static str, outcome: &str) {
+        if let Ok(mut m) = self.uses.lock() {
+            *m.entry((kind, outcome.to_owned())).or_insert(0) += 1;
         }
     }
 
@@ -92,6 +101,15 @@ impl Metrics {
             let _ = writeln!(
                 s,
                 "passforge_apns_pushes_total{{outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        s.push_str("# HELP passforge_pass_uses_total Scans, redemptions and adjustments by kind and outcome.\n");
+        s.push_str("# TYPE passforge_pass_uses_total counter\n");
+        let uses = self.uses.lock().map(|m| m.clone()).unwrap_or_default();
+        for ((kind, outcome), n) in &uses {
+            let _ = writeln!(
+                s,
+                "passforge_pass_uses_total{{kind=\"{kind}\",outcome=\"{outcome}\"}} {n}"
             );
         }
         s.push_str("# HELP passforge_passes_issued_total Passes created.\n");

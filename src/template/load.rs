@@ -218,7 +218,7 @@ impl Template {
         // template.json (optional).
         let mut meta = TemplateMeta {
             name: id.to_owned(),
-            description: None,
+            ..TemplateMeta::default()
         };
         let mut schema = FieldSchema::default();
         let mut google = None;
@@ -430,12 +430,19 @@ fn parse_template_json(
         .map(str::to_owned);
     *schema = FieldSchema::parse(obj.get("fields"), FILE, diags);
     *google = obj.get("google").cloned();
+    meta.usage = super::Usage::parse(obj, FILE, diags);
     for key in obj.keys() {
         if !matches!(
             key.as_str(),
-            "formatVersion" | "name" | "description" | "fields" | "google"
+            "formatVersion"
+                | "name"
+                | "description"
+                | "fields"
+                | "google"
+                | "redemption"
+                | "timeZone"
         ) {
-            diags.push(Diagnostic::warning(FILE, Location::Pointer(format!("/{key}")), "template.unknown_key", format!("unknown key {key:?}; it is ignored (known: formatVersion, name, description, fields, google)")));
+            diags.push(Diagnostic::warning(FILE, Location::Pointer(format!("/{key}")), "template.unknown_key", format!("unknown key {key:?}; it is ignored (known: formatVersion, name, description, fields, google, redemption, timeZone)")));
         }
     }
 }

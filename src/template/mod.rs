@@ -12,6 +12,7 @@ mod load;
 mod render;
 pub mod schema;
 pub(crate) mod strings;
+mod usage;
 
 use std::collections::BTreeMap;
 
@@ -21,8 +22,9 @@ use crate::model::{Diagnostic, Diagnostics};
 
 pub use load::{load_dir, MAX_TEMPLATE_FILE_BYTES};
 pub use render::{PassOverrides, RenderError, RenderInput, RenderedPass, MESSAGE_FIELD_KEY};
-pub use schema::{FieldError, FieldSchema, FieldSpec, FieldType};
+pub use schema::{Counter, FieldError, FieldSchema, FieldSpec, FieldType};
 pub use strings::StringsTable;
+pub use usage::{Redemption, Usage};
 
 /// Why a template could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +78,8 @@ pub struct TemplateMeta {
     pub name: String,
     /// Free text.
     pub description: Option<String>,
+    /// How its passes are used at the door (`redemption`, `timeZone`).
+    pub usage: Usage,
 }
 
 /// A loaded, validated template: the pass.json tree with compiled

@@ -97,6 +97,37 @@ pub struct FieldSpec {
     pub item_count: (usize, Option<usize>),
     /// The members of an object, by key.
     pub properties: BTreeMap<String, Self>,
+    /// A number that changes by use (points, a balance, stamps), changed
+    /// through `POST /v1/passes/{id}/adjust` within its bounds.
+    pub counter: Option<Counter>,
+    /// Shown to door staff in scan answers (`"showAtScan": true`); other
+    /// fields are not.
+    pub show_at_scan: bool,
+}
+
+/// The bounds of a counter field (an integer): `min` (default 0, so a
+/// balance never goes below zero), `max`, and for a balance the ISO 4217
+/// currency its integer minor units are in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counter {
+    /// The lowest value (default 0).
+    pub min: i64,
+    /// The highest value, if any (stamps of 10: `max` 10).
+    pub max: Option<i64>,
+    /// The currency of a balance in minor units (`EUR`: 1250 is 12.50 EUR).
+    pub currency: Option<String>,
+}
+
+impl Counter {
+    /// Why `value` is out of bounds, or `None`.
+    pub fn out_of_bounds(&self, value: i64) -> Option<String> {
+        if value < self.min {
+            return Some(format!("below the counter's minimum {}", self.min));
+        }
+        self.max
+            .filter(|m| value > *m)
+            .map(|max| format!("above the counter's maximum {max}"))
+    }
 }
 
 /// A row-level problem with one field.
@@ -167,6 +198,10 @@ impl FieldSchema {
                 continue;
             }
             if let Some(spec) = FieldSpec::parse(def, &at, file, diags, 0) {
+                if key == "gate" && spec.counter.is_some() {
+                    diags.push(Diagnostic::error(file, Location::Pointer(format!("{at}/counter")), "template.field_counter", "a counter cannot be named `gate`: adjustments name the gate with that member; rename the field"));
+                    continue;
+                }
                 out.insert(key.clone(), spec);
             }
         }
@@ -311,6 +346,101 @@ fn describe(v: &Value) -> String {
     }
 }
 
+impl Counter {
+    /// Parses a field's `counter` at `at`, reporting every problem.
+    fn parse(
+        def: &Value,
+        ty: FieldType,
+        depth: usize,
+        at: &str,
+        file: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Self> {
+        let err = |pointer: String, msg: String| {
+            Diagnostic::error(
+                file,
+                Location::Pointer(pointer),
+                "template.field_counter",
+                msg,
+            )
+        };
+        if depth > 0 {
+            diags.push(err(
+                at.to_owned(),
+                "`counter` belongs to top-level fields".to_owned(),
+            ));
+            return None;
+        }
+        if ty != FieldType::Integer {
+            diags.push(err(at.to_owned(), format!("a counter counts whole units: give the field \"type\": \"integer\" (it is {}); a balance is in minor units with its currency, e.g. {{\"type\": \"integer\", \"counter\": {{\"currency\": \"EUR\"}}}}", ty.name())));
+            return None;
+        }
+        let obj = match def {
+            Value::Bool(true) => {
+                return Some(Self {
+                    min: 0,
+                    max: None,
+                    currency: None,
+                })
+            }
+            Value::Object(o) => o,
+            _ => {
+                diags.push(err(
+                    at.to_owned(),
+                    "`counter` must be true or an object {\"min\", \"max\", \"currency\"}"
+                        .to_owned(),
+                ));
+                return None;
+            }
+        };
+        let before = diags.len();
+        for k in obj
+            .keys()
+            .filter(|k| !matches!(k.as_str(), "min" | "max" | "currency"))
+        {
+            diags.push(err(
+                format!("{at}/{}", pointer_segment(k)),
+                format!("unknown counter property {k:?} (known: min, max, currency)"),
+            ));
+        }
+        let int = |key: &str, diags: &mut Vec<Diagnostic>| match obj.get(key) {
+            None => None,
+            Some(v) => match v.as_i64() {
+                Some(n) => Some(n),
+                None => {
+                    diags.push(err(
+                        format!("{at}/{key}"),
+                        format!("`{key}` must be a whole number"),
+                    ));
+                    None
+                }
+            },
+        };
+        let min = int("min", diags).unwrap_or(0);
+        let max = int("max", diags);
+        if let Some(m) = max.filter(|m| *m < min) {
+            diags.push(err(
+                format!("{at}/max"),
+                format!("`max` {m} is below `min` {min}"),
+            ));
+        }
+        let currency = match obj.get("currency") {
+            None => None,
+            Some(Value::String(c)) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) => {
+                Some(c.clone())
+            }
+            Some(other) => {
+                diags.push(err(
+                    format!("{at}/currency"),
+                    format!("`currency` must be an ISO 4217 code such as \"EUR\", got {other}"),
+                ));
+                None
+            }
+        };
+        (diags.len() == before).then_some(Self { min, max, currency })
+    }
+}
+
 /// For a number written the way a spreadsheet's locale shows it ("1,5",
 /// "1,500"): how to write it instead. Empty otherwise.
 fn number_hint(s: &str) -> &'static str {
@@ -346,7 +476,7 @@ impl FieldSpec {
             ));
             return None;
         };
-        const KNOWN: [&str; 12] = [
+        const KNOWN: [&str; 14] = [
             "type",
             "required",
             "default",
@@ -359,6 +489,8 @@ impl FieldSpec {
             "properties",
             "minItems",
             "maxItems",
+            "counter",
+            "showAtScan",
         ];
         for k in def.keys() {
             if !KNOWN.contains(&k.as_str()) {
@@ -520,6 +652,27 @@ impl FieldSpec {
             )),
             (_, None) => {}
         }
+        let show_at_scan = match def.get("showAtScan") {
+            None => false,
+            Some(Value::Bool(b)) if depth == 0 => *b,
+            Some(Value::Bool(_)) => {
+                diags.push(err(
+                    "template.field_def",
+                    "`showAtScan` belongs to top-level fields".to_owned(),
+                ));
+                false
+            }
+            Some(_) => {
+                diags.push(err(
+                    "template.field_def",
+                    "`showAtScan` must be true or false".to_owned(),
+                ));
+                false
+            }
+        };
+        let counter = def
+            .get("counter")
+            .and_then(|c| Counter::parse(c, ty, depth, &format!("{at}/counter"), file, diags));
         let mut spec = Self {
             ty,
             required,
@@ -531,6 +684,8 @@ impl FieldSpec {
             items,
             item_count,
             properties,
+            counter,
+            show_at_scan,
         };
         if let Some(d) = def.get("default") {
             match spec.normalize(d) {
@@ -551,7 +706,16 @@ impl FieldSpec {
         let mut p = match self.ty {
             FieldType::String => json!({"type": "string"}),
             FieldType::Number => json!({"type": "number"}),
-            FieldType::Integer => json!({"type": "integer"}),
+            FieldType::Integer => match &self.counter {
+                Some(c) => {
+                    let mut i = json!({"type": "integer", "minimum": c.min});
+                    if let Some(max) = c.max {
+                        i["maximum"] = max.into();
+                    }
+                    i
+                }
+                None => json!({"type": "integer"}),
+            },
             FieldType::Boolean => json!({"type": "boolean"}),
             FieldType::Date => json!({"type": "string", "format": "date"}),
             FieldType::DateTime => json!({"type": "string", "format": "date-time"}),
@@ -789,6 +953,11 @@ impl FieldSpec {
                 Value::String(s)
             }
         };
+        if let (Some(c), Some(n)) = (&self.counter, out.as_i64()) {
+            if let Some(why) = c.out_of_bounds(n) {
+                return Err(format!("{n} is {why}"));
+            }
+        }
         if let Value::String(s) = &out {
             if let Some(max) = self.max_length {
                 let n = s.chars().count();

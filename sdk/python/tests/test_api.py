@@ -106,3 +106,32 @@ def test_a_user_token_reaches_only_its_own_passes(server: Server) -> None:
     assert me.me.download(pass_.id) == client.passes.download(pass_.id)
     with pytest.raises(PermissionDeniedError):
         me.passes.list()
+
+
+def test_at_the_door(server: Server) -> None:
+    client = Passforge(server.base_url, api_key=server.keys["write"])
+    ticket = client.passes.create({"templateId": "event-ticket", "customFields": {**TICKET, "seat": "P1"}})
+    answer = client.door.scan({"message": ticket.serial_number, "gate": "Py gate"})
+    assert answer.can_use and answer.holder["attendee"] == "Grace Hopper"
+    assert client.door.redeem(ticket.id, gate="Py gate").pass_.version == 2
+    with pytest.raises(ConflictError) as refused:
+        client.door.redeem(ticket.id)
+    assert refused.value.code == "already_used" and "Py gate" in refused.value.detail
+    assert [r.outcome for r in client.door.redemptions_all(ticket.id, limit=1)] == ["ok", "ok", "already_used"]
+
+    card = client.passes.create(
+        {"templateId": "store-card", "customFields": {"memberName": "Ada", "memberId": "87654321", "points": 5}}
+    )
+    assert client.door.adjust(card.id, {"points": 10}).pass_.custom_fields["points"] == 15
+    with pytest.raises(ValidationError) as bounds:
+        client.door.adjust(card.id, {"points": -100})
+    assert bounds.value.problems[0].pointer == "/points"
+
+    listed = client.door.scan_list("event-ticket")
+    assert listed is not None
+    door_list, etag = listed
+    assert any(d.pass_id == ticket.id and d.remaining == 0 for d in door_list.data)
+    assert client.door.scan_list("event-ticket", etag=etag) is None
+    items = [{"clientId": f"py-{ticket.id}", "message": ticket.serial_number, "at": "2027-06-12T19:05:00+01:00"}]
+    assert client.door.upload(items).results[0].outcome == "already_used"
+    assert client.door.upload(items).duplicates == 1

@@ -142,7 +142,7 @@ module Passforge
 
     # Calls an operation: path parameters, query, a JSON body or raw bytes.
     # Returns the Net::HTTPResponse of a success; raises a typed error otherwise.
-    def call(operation, path: {}, query: {}, json: nil, raw: nil, content_type: nil, idempotency_key: nil)
+    def call(operation, path: {}, query: {}, json: nil, raw: nil, content_type: nil, idempotency_key: nil, headers: {})
       method, template, = OPERATIONS.fetch(operation)
       uri = @base.dup
       uri.path = @base.path + template.gsub(/\{(\w+)\}/) do
@@ -153,6 +153,7 @@ module Passforge
       request = Net::HTTP.const_get(method.capitalize).new(uri)
       request[@auth[0]] = @auth[1] if @auth
       request['Accept'] = 'application/json'
+      headers.each { |k, v| request[k] = v }
       if json
         request.body = JSON.generate(json)
         request['Content-Type'] = content_type || 'application/json'
@@ -288,6 +289,26 @@ module Passforge
     def create_batch(batch = nil, idempotency_key: nil, **fields) = json('createBatch', json: body_of(batch, fields), idempotency_key: idempotency_key)
   end
 
+  # At the door: scans, redemptions, counter adjustments, door lists and
+  # offline uploads (a scan key suffices). A refusal raises ConflictError
+  # (code already_used, voided, …).
+  class Door < Resource
+    def scan(request = nil, **fields) = json('scan', json: body_of(request, fields))
+    def redeem(pass_id, gate: nil) = json('redeemPass', path: { id: pass_id }, json: { 'gate' => gate }.compact)
+    def adjust(pass_id, changes = nil, **fields) = json('adjustPass', path: { id: pass_id }, json: body_of(changes, fields))
+    def redemptions(pass_id, **query) = json('listRedemptions', path: { id: pass_id }, query: query)
+    def redemptions_all(pass_id, **query) = paginate('listRedemptions', path: { id: pass_id }, query: query)
+    def upload(items) = json('uploadRedemptions', json: { 'items' => items })
+
+    # A template's door list and its ETag; nil when etag is still current.
+    def scan_list(template_id, etag: nil)
+      response = @t.call('scanList', path: { id: template_id }, headers: etag ? { 'If-None-Match' => etag } : {})
+      return nil if response.code == '304'
+
+      [JSON.parse(response.body), response['ETag']]
+    end
+  end
+
   # Push notifications: a message on the lock screen of every device holding the pass.
   class Notifications < Resource
     def send_message(pass_id, message:, idempotency_key: nil)
@@ -365,7 +386,7 @@ module Passforge
   # bearer). 429 and 503 answers are retried max_retries times after
   # Retry-After; every POST carries an Idempotency-Key, the same on its retries.
   class Client
-    attr_reader :templates, :passes, :notifications, :links, :users, :connections, :webhooks, :jobs, :me
+    attr_reader :templates, :passes, :notifications, :links, :users, :connections, :webhooks, :jobs, :me, :door
 
     def initialize(base_url: ENV.fetch('PASSFORGE_URL', 'http://127.0.0.1:8080'), api_key: nil, token: nil,
                    max_retries: 3, max_retry_delay: 60, timeout: 60, on_retry: nil)
@@ -381,6 +402,7 @@ module Passforge
       @webhooks = Webhooks.new(t)
       @jobs = Jobs.new(t)
       @me = Me.new(t)
+      @door = Door.new(t)
     end
   end
 end

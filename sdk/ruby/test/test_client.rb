@@ -98,6 +98,19 @@ class ApiTest < Minitest::Test
     assert_raises(Passforge::ConflictError) { admin.templates.update('event-ticket', 'logoText' => 'x') }
   end
 
+  def test_at_the_door
+    c = client
+    ticket = c.passes.create('templateId' => 'event-ticket', 'customFields' => TICKET.merge('seat' => 'R9'))
+    assert c.door.scan('message' => ticket['serialNumber'])['canUse']
+    assert_equal 2, c.door.redeem(ticket['id'], gate: 'Rb gate')['pass']['version']
+    e = assert_raises(Passforge::ConflictError) { c.door.redeem(ticket['id']) }
+    assert_equal 'already_used', e.code
+    assert_equal %w[ok ok already_used], c.door.redemptions_all(ticket['id'], limit: 1).map { |r| r['outcome'] }
+    list, etag = c.door.scan_list('event-ticket')
+    assert(list['data'].any? { |d| d['passId'] == ticket['id'] && d['remaining'].zero? })
+    assert_nil c.door.scan_list('event-ticket', etag: etag)
+  end
+
   def test_a_429_is_retried_after_retry_after
     retries = []
     c = Passforge::Client.new(base_url: LIMITED.base_url, api_key: LIMITED.keys[:read], on_retry: ->(r) { retries << r })

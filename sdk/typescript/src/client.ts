@@ -205,6 +205,52 @@ export class Passes {
   }
 }
 
+/** At the door: scans, redemptions, counter adjustments, door lists and offline uploads (a `scan` key suffices). */
+export class Door {
+  constructor(private readonly c: Caller) {}
+  /** What a scanner read → the pass and whether it can be used now; `redeem: true` uses it in the same step. */
+  scan(request: T.ScanRequest, call?: CallOptions): Promise<T.ScanAnswer> {
+    return this.c.call(api.scan, { body: request }, call);
+  }
+  /** Uses a pass once against its template's rule; a refusal is a ConflictError (`already_used`, `voided`, …). */
+  redeem(passId: string, request: T.RedeemRequest = {}, call?: CallOptions): Promise<T.UseAnswer> {
+    return this.c.call(api.redeemPass, { path: { id: passId }, body: request }, call);
+  }
+  /** Adds to counter fields (`{points: 10}`, a balance in minor units), within their bounds. */
+  adjust(passId: string, changes: Record<string, number | string>, call?: CallOptions): Promise<T.UseAnswer> {
+    return this.c.call(api.adjustPass, { path: { id: passId }, body: changes }, call);
+  }
+  /** One page of a pass's scans, redemptions and adjustments. */
+  redemptions(passId: string, query: T.ListRedemptionsData['query'] = {}, call?: CallOptions): Promise<T.RedemptionList> {
+    return this.c.call(api.listRedemptions, { path: { id: passId }, query }, call);
+  }
+  redemptionsAll(passId: string, query: { limit?: number } = {}): AsyncGenerator<T.RedemptionView> {
+    return paginate((startingAfter) => this.redemptions(passId, { ...query, startingAfter }));
+  }
+  /** A template's door list for an offline gate; with the `etag` of the list it has, `undefined` when that is current. */
+  async scanList(templateId: string, options: { etag?: string } = {}, call?: CallOptions): Promise<{ list: T.DoorList; etag: string } | undefined> {
+    const headers = options.etag === undefined ? {} : { 'If-None-Match': options.etag };
+    const result = (await api.scanList({ client: this.c.raw, path: { id: templateId }, headers, signal: call?.signal })) as {
+      data?: T.DoorList; error?: unknown; response?: Response;
+    };
+    const response = result.response;
+    if (response === undefined) {
+      throw result.error instanceof Error ? result.error : new Error(String(result.error));
+    }
+    if (response.status === 304) {
+      return undefined;
+    }
+    if (response.status >= 400) {
+      throw errorFor(response.status, result.error, response.headers.get('x-request-id') ?? undefined);
+    }
+    return { list: result.data as T.DoorList, etag: response.headers.get('etag') ?? '' };
+  }
+  /** Uploads an offline gate's uses: each counted once (by `clientId`), conflicts reported. */
+  upload(items: T.OfflineItem[], call?: CallOptions): Promise<T.UploadAnswer> {
+    return this.c.call(api.uploadRedemptions, { body: { items } }, call);
+  }
+}
+
 /** Push notifications: a message on the lock screen of every device holding the pass. */
 export class Notifications {
   constructor(private readonly c: Caller) {}
@@ -374,6 +420,7 @@ export class Passforge {
   readonly webhooks: Webhooks;
   readonly jobs: Jobs;
   readonly me: Me;
+  readonly door: Door;
 
   constructor(options: ClientOptions = {}) {
     const env = typeof process === 'undefined' ? {} : process.env;
@@ -402,6 +449,7 @@ export class Passforge {
     this.webhooks = new Webhooks(c);
     this.jobs = new Jobs(c);
     this.me = new Me(c);
+    this.door = new Door(c);
   }
 
   /** Wallet providers (Apple, Google): configured or not, and their operations. */

@@ -155,3 +155,47 @@ sys.stdout.buffer.write(buf.getvalue())`, strip]);
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('at the door: scan, redeem once, adjust points, the door list and offline uploads', async () => {
+  const writer = new Passforge({ baseUrl: server.baseUrl, apiKey: server.keys.write });
+  const ticket = await writer.passes.create({
+    templateId: 'event-ticket',
+    customFields: { attendee: 'Ada Lovelace', seat: 'D9', doorsOpen: '2027-06-12T19:00:00+01:00' },
+  });
+  const scanned = await writer.door.scan({ message: ticket.serialNumber, gate: 'TS gate' });
+  assert.equal(scanned.canUse, true);
+  assert.equal(scanned.holder.attendee, 'Ada Lovelace');
+  const used = await writer.door.redeem(ticket.id, { gate: 'TS gate' });
+  assert.equal(used.pass.version, 2);
+  await assert.rejects(writer.door.redeem(ticket.id), (e) => {
+    assert.ok(e instanceof ConflictError);
+    assert.equal(e.code, 'already_used');
+    assert.match(e.detail, /TS gate/);
+    return true;
+  });
+  const history = [];
+  for await (const r of writer.door.redemptionsAll(ticket.id, { limit: 1 })) {
+    history.push(r.outcome);
+  }
+  assert.deepEqual(history, ['ok', 'ok', 'already_used'], 'the scan, the redemption, the refusal');
+
+  const card = await writer.passes.create({
+    templateId: 'store-card',
+    customFields: { memberName: 'Grace Hopper', memberId: '12345678', points: 5 },
+  });
+  const adjusted = await writer.door.adjust(card.id, { points: 10 });
+  assert.equal(adjusted.pass.customFields.points, 15);
+  await assert.rejects(writer.door.adjust(card.id, { points: -100 }), (e) => {
+    assert.ok(e instanceof ValidationError);
+    assert.equal(e.problems[0].pointer, '/points');
+    return true;
+  });
+
+  const first = await writer.door.scanList('event-ticket');
+  assert.ok(first.list.data.some((d) => d.passId === ticket.id && d.remaining === 0));
+  assert.equal(await writer.door.scanList('event-ticket', { etag: first.etag }), undefined, '304: the list is current');
+  const items = [{ clientId: `ts-${ticket.id}`, message: ticket.serialNumber, at: '2027-06-12T19:05:00+01:00', gate: 'Offline' }];
+  const up = await writer.door.upload(items);
+  assert.equal(up.results[0].outcome, 'already_used');
+  assert.equal((await writer.door.upload(items)).duplicates, 1);
+});

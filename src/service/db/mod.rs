@@ -25,6 +25,7 @@ mod keys;
 pub(crate) mod links;
 mod passes;
 mod queue;
+pub(crate) mod redemptions;
 pub(crate) mod users;
 
 pub use idempotency::{IdempotentAnswer, IDEMPOTENCY_TTL_MS};
@@ -34,6 +35,7 @@ pub use passes::{PassQuery, PassRecord, PassStatus};
 pub(crate) use queue::{
     settle, ChunkItem, Claimed, DeliveryItem, GoogleItem, Item, Lease, PushItem, Queue, Settlement,
 };
+pub use redemptions::RedemptionRecord;
 
 /// A database connection; a [`Tx`] derefs to one.
 pub(crate) type Conn = sqlx::AnyConnection;
@@ -108,6 +110,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         10,
         "queues and registrations",
         include_str!("../../../migrations/0010_queues_and_registrations.sql"),
+    ),
+    (
+        11,
+        "redemptions",
+        include_str!("../../../migrations/0011_redemptions.sql"),
     ),
 ];
 

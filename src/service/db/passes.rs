@@ -22,6 +22,47 @@ impl Store {
         row.as_ref().map(PassRecord::from_row).transpose()
     }
 
+    /// The pass whose current version's barcode carries `message`, else
+    /// the pass with that serial number (passes written before barcode
+    /// messages were stored, or a scanner that sends the serial).
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub async fn pass_by_scan(&self, message: &str) -> Result<Option<PassRecord>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {PASS_COLUMNS} FROM passes WHERE barcode_message = $1 ORDER BY id LIMIT 1"
+        )))
+        .bind(message.to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(r) => Ok(Some(PassRecord::from_row(&r)?)),
+            None => self.pass_by_serial(message).await,
+        }
+    }
+
+    /// A template's passes with their barcode message and status, in id
+    /// order after `after` (the door list).
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub async fn scan_list(
+        &self,
+        template_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<PassRecord>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {PASS_COLUMNS} FROM passes WHERE template_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        )))
+        .bind(template_id.to_owned())
+        .bind(after.unwrap_or("").to_owned())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(PassRecord::from_row).collect()
+    }
+
     /// One pass by serial number.
     ///
     /// # Errors
@@ -98,8 +139,8 @@ impl Store {
 pub(crate) async fn insert_pass(c: &mut Conn, p: &PassRecord) -> Result<(), StoreError> {
     let r = sqlx::query(
         "INSERT INTO passes (id, template_id, serial_number, auth_token, status, custom_fields, \
-         overrides, user_id, version, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         overrides, user_id, version, created_at, updated_at, barcode_message) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(p.id.clone())
     .bind(p.template_id.clone())
@@ -112,6 +153,7 @@ pub(crate) async fn insert_pass(c: &mut Conn, p: &PassRecord) -> Result<(), Stor
     .bind(p.version)
     .bind(p.created_at)
     .bind(p.updated_at)
+    .bind(p.barcode_message.clone())
     .execute(&mut *c)
     .await;
     match r {
@@ -135,7 +177,7 @@ pub(crate) async fn update_pass(
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE passes SET status = $1, custom_fields = $2, overrides = $3, user_id = $4, \
-         version = $5, updated_at = $6 WHERE id = $7 AND version = $8",
+         version = $5, updated_at = $6, barcode_message = $7 WHERE id = $8 AND version = $9",
     )
     .bind(p.status.as_str())
     .bind(Value::Object(p.custom_fields.clone()).to_string())
@@ -143,6 +185,7 @@ pub(crate) async fn update_pass(
     .bind(p.user_id.clone())
     .bind(p.version)
     .bind(p.updated_at)
+    .bind(p.barcode_message.clone())
     .bind(p.id.clone())
     .bind(expected)
     .execute(&mut *c)
@@ -185,7 +228,7 @@ pub(crate) async fn bump_template_passes(
 }
 
 const PASS_COLUMNS: &str = "id, template_id, serial_number, auth_token, status, custom_fields, \
-                            overrides, user_id, version, created_at, updated_at";
+                            overrides, user_id, version, created_at, updated_at, barcode_message";
 
 /// Whether a pass is live or voided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -242,6 +285,8 @@ pub struct PassRecord {
     pub created_at: i64,
     /// Time of the current version (Unix ms); the signing time.
     pub updated_at: i64,
+    /// The barcode message of the current version (what a scanner reads).
+    pub barcode_message: Option<String>,
 }
 
 impl PassRecord {
@@ -265,6 +310,7 @@ impl PassRecord {
             version: r.try_get("version")?,
             created_at: r.try_get("created_at")?,
             updated_at: r.try_get("updated_at")?,
+            barcode_message: r.try_get("barcode_message")?,
         })
     }
 }

@@ -22,6 +22,9 @@ pub enum Scope {
     Write,
     /// Templates, webhooks and everything else.
     Admin,
+    /// Door staff: scans, redeem and adjust, the scan list and offline
+    /// redemption uploads, nothing else. `write` and `admin` include it.
+    Scan,
 }
 
 impl Scope {
@@ -31,6 +34,7 @@ impl Scope {
             "read" => Some(Self::Read),
             "write" => Some(Self::Write),
             "admin" => Some(Self::Admin),
+            "scan" => Some(Self::Scan),
             _ => None,
         }
     }
@@ -41,6 +45,17 @@ impl Scope {
             Self::Read => "read",
             Self::Write => "write",
             Self::Admin => "admin",
+            Self::Scan => "scan",
+        }
+    }
+
+    /// Whether holding `self` grants `needed`: read ⊂ write ⊂ admin, and
+    /// scan beside them (write and admin include it; it includes nothing).
+    pub fn includes(self, needed: Self) -> bool {
+        match (self, needed) {
+            (Self::Scan, n) => n == Self::Scan,
+            (have, Self::Scan) => have >= Self::Write,
+            (have, n) => have >= n,
         }
     }
 }
@@ -149,7 +164,7 @@ impl Principal {
                 "a user token reaches only /v1/me/passes, /v1/me/passes/{id}/download and /v1/me/connections",
             ));
         }
-        if self.scopes.iter().any(|s| *s >= scope) {
+        if self.scopes.iter().any(|s| s.includes(scope)) {
             Ok(())
         } else {
             Err(ApiError::new(

@@ -16,6 +16,7 @@ pub(crate) mod links;
 pub(crate) mod passes;
 #[cfg(feature = "preview")]
 pub(crate) mod preview;
+pub(crate) mod redemptions;
 pub(crate) mod templates;
 pub(crate) mod users;
 pub(crate) mod webhooks;

@@ -99,7 +99,7 @@ pub(crate) fn view(state: &AppState, p: &PassRecord) -> PassView {
 }
 
 /// The view as JSON (event data).
-fn view_json(state: &AppState, p: &PassRecord) -> Value {
+pub(crate) fn view_json(state: &AppState, p: &PassRecord) -> Value {
     serde_json::to_value(view(state, p)).unwrap_or_default()
 }
 
@@ -291,6 +291,7 @@ pub(crate) fn prepare(
         version: 1,
         created_at: now,
         updated_at: now,
+        barcode_message: None,
     };
     Ok((record, template))
 }
@@ -396,6 +397,7 @@ pub(crate) async fn create(
     // Store the normalized values (defaults filled in, types fixed).
     let record = PassRecord {
         custom_fields: issued.rendered.fields.clone(),
+        barcode_message: barcode_message(&issued.rendered.pass_json),
         ..record
     };
     let mut tx = state.inner.store.begin().await?;
@@ -465,8 +467,28 @@ pub(crate) fn version_effects(
 async fn save_version(
     state: &AppState,
     old: &PassRecord,
-    mut new: PassRecord,
+    new: PassRecord,
     event: &'static str,
+) -> Result<PassRecord, ApiError> {
+    let new = next_version(state, old, new).await?;
+    let mut tx = state.inner.store.begin().await?;
+    if !db::update_pass(&mut tx, &new, old.version).await? {
+        return Err(concurrent_update());
+    }
+    commit(state, tx, &version_effects(state, old, &new, event)).await?;
+    Ok(new)
+}
+
+/// `new` as the version after `old`, signed (so values that make no valid
+/// pass are refused) but not written: its number, time, normalized fields
+/// and barcode message.
+///
+/// # Errors
+/// 422 when the values make no valid pass, 500 when signing fails.
+pub(crate) async fn next_version(
+    state: &AppState,
+    old: &PassRecord,
+    mut new: PassRecord,
 ) -> Result<PassRecord, ApiError> {
     let template = state.inner.templates.live(&new.template_id)?;
     new.version = old.version + 1;
@@ -475,15 +497,27 @@ async fn save_version(
     new.updated_at = now_ms().max(old.updated_at + 1000);
     let issued = issue_record(state, template, &new, true, false).await?;
     new.custom_fields = issued.rendered.fields;
-    let mut tx = state.inner.store.begin().await?;
-    if !db::update_pass(&mut tx, &new, old.version).await? {
-        return Err(ApiError::conflict(
-            "concurrent_update",
-            "the pass changed while this request ran; read it again and retry",
-        ));
-    }
-    commit(state, tx, &version_effects(state, old, &new, event)).await?;
+    new.barcode_message = barcode_message(&issued.rendered.pass_json);
     Ok(new)
+}
+
+/// 409: another writer made a version first.
+pub(crate) fn concurrent_update() -> ApiError {
+    ApiError::conflict(
+        "concurrent_update",
+        "the pass changed while this request ran; read it again and retry",
+    )
+}
+
+/// The message of a rendered pass's first barcode (what a scanner reads).
+pub(crate) fn barcode_message(pass_json: &Value) -> Option<String> {
+    pass_json
+        .get("barcodes")
+        .and_then(|b| b.get(0))
+        .or_else(|| pass_json.get("barcode"))
+        .and_then(|b| b.get("message"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 /// A change of a pass: `customFields` members replace the stored ones

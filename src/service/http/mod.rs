@@ -41,6 +41,7 @@ pub(crate) fn table(state: Option<&AppState>) -> OpenApiRouter<AppState> {
         .merge(routes::system::v1())
         .merge(routes::templates::routes())
         .merge(routes::passes::routes())
+        .merge(routes::redemptions::routes())
         .merge(routes::jobs::routes())
         .merge(routes::links::routes())
         .merge(routes::connections::routes())
@@ -63,6 +64,7 @@ pub(crate) fn table(state: Option<&AppState>) -> OpenApiRouter<AppState> {
         .nest("/apple", routes::apple::routes())
         .merge(routes::system::routes())
         .merge(routes::docs::routes())
+        .merge(routes::scan_page::routes())
         .merge(routes::templates::assets())
         .merge(routes::links::pages())
 }

@@ -22,6 +22,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "pass.updated",
     "pass.voided",
     "pass.deleted",
+    "pass.redeemed",
+    "pass.adjusted",
     "template.created",
     "template.updated",
     "connection.created",

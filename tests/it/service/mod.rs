@@ -10,6 +10,7 @@
 mod apns;
 mod contract;
 mod docs;
+mod door;
 mod google;
 mod jobs;
 mod links;

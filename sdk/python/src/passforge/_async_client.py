@@ -17,6 +17,7 @@ from urllib.parse import quote
 import httpx
 
 from ._api.api.connections import delete_connection, get_connection, list_connections, sync_connection
+from ._api.api.door import adjust_pass, list_redemptions, redeem_pass, scan, scan_list, upload_redemptions
 from ._api.api.jobs import create_batch, download_job, get_job
 from ._api.api.links import create_link, get_link, list_links, revoke_link
 from ._api.api.me import my_connections, my_pass_download, my_passes
@@ -53,12 +54,14 @@ from ._api.api.webhooks import (
 )
 from ._api.client import AuthenticatedClient
 from ._api.models import (
+    AdjustRequest,
     BatchCreate,
     ConnectionList,
     ConnectionView,
     DeliveryList,
     DeliveryView,
     DesignPatch,
+    DoorList,
     GoogleSave,
     JobView,
     LinkCreate,
@@ -75,13 +78,21 @@ from ._api.models import (
     PassWithInstalls,
     ProviderList,
     PushMessage,
+    RedeemRequest,
     Redelivery,
+    RedemptionList,
+    RedemptionView,
+    ScanAnswer,
+    ScanRequest,
     SyncQueued,
     TemplateDesign,
     TemplateList,
     TemplateView,
     TestQueued,
     TokenCreate,
+    UploadAnswer,
+    UploadRequest,
+    UseAnswer,
     UserCreate,
     UserTokenView,
     UserView,
@@ -383,6 +394,60 @@ class AsyncPasses:
         )
 
 
+class AsyncDoor:
+    """At the door: scans, redemptions, counter adjustments, door lists and offline
+    uploads (a ``scan`` key suffices)."""
+
+    def __init__(self, c: _AsyncCaller) -> None:
+        self._c = c
+
+    async def scan(self, request: ScanRequest | Mapping[str, Any]) -> ScanAnswer:
+        """What a scanner read → the pass and whether it can be used now;
+        ``{"redeem": True}`` uses it in the same step."""
+        return cast(ScanAnswer, await self._c.parsed(scan.asyncio_detailed, body=_model(ScanRequest, request)))
+
+    async def redeem(self, pass_id: str, *, gate: str | None = None) -> UseAnswer:
+        """Uses a pass once against its template's rule; a refusal raises
+        ``ConflictError`` (``code``: ``already_used``, ``voided``, …)."""
+        body = RedeemRequest.from_dict({"gate": gate} if gate is not None else {})
+        return cast(UseAnswer, await self._c.parsed(redeem_pass.asyncio_detailed, pass_id, body=body))
+
+    async def adjust(self, pass_id: str, changes: Mapping[str, Any]) -> UseAnswer:
+        """Adds to counter fields (``{"points": 10}``; a balance in minor units), within their bounds."""
+        return cast(
+            UseAnswer,
+            await self._c.parsed(adjust_pass.asyncio_detailed, pass_id, body=AdjustRequest.from_dict(changes)),
+        )
+
+    async def redemptions(
+        self, pass_id: str, *, limit: int | None = None, starting_after: str | None = None
+    ) -> RedemptionList:
+        """One page of a pass's scans, redemptions and adjustments."""
+        return cast(
+            RedemptionList,
+            await self._c.parsed(
+                list_redemptions.asyncio_detailed, pass_id, limit=limit, starting_after=starting_after
+            ),
+        )
+
+    def redemptions_all(self, pass_id: str, *, limit: int | None = None) -> AsyncIterator[RedemptionView]:
+        return _paginate(lambda cursor: self.redemptions(pass_id, limit=limit, starting_after=cursor))
+
+    async def scan_list(self, template_id: str, *, etag: str | None = None) -> tuple[DoorList, str] | None:
+        """A template's door list and its ETag; ``None`` when ``etag`` is still current."""
+        response = await self._c.call(scan_list.asyncio_detailed, template_id, if_none_match=etag)
+        if response.status_code == 304:
+            return None
+        return cast(DoorList, response.parsed), response.headers.get("etag", "")
+
+    async def upload(self, items: list[Mapping[str, Any]]) -> UploadAnswer:
+        """Uploads an offline gate's uses: each counted once (by ``clientId``), conflicts reported."""
+        return cast(
+            UploadAnswer,
+            await self._c.parsed(upload_redemptions.asyncio_detailed, body=UploadRequest.from_dict({"items": items})),
+        )
+
+
 class AsyncNotifications:
     """Push notifications: a message on the lock screen of every device holding the pass."""
 
@@ -613,6 +678,7 @@ class AsyncPassforge:
         self.webhooks = AsyncWebhooks(c)
         self.jobs = AsyncJobs(c)
         self.me = AsyncMe(c)
+        self.door = AsyncDoor(c)
 
     @property
     def api(self) -> AuthenticatedClient:

@@ -16,6 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from ._api.api.connections import delete_connection, get_connection, list_connections, sync_connection
+from ._api.api.door import adjust_pass, list_redemptions, redeem_pass, scan, scan_list, upload_redemptions
 from ._api.api.jobs import create_batch, download_job, get_job
 from ._api.api.links import create_link, get_link, list_links, revoke_link
 from ._api.api.me import my_connections, my_pass_download, my_passes
@@ -52,12 +53,14 @@ from ._api.api.webhooks import (
 )
 from ._api.client import AuthenticatedClient
 from ._api.models import (
+    AdjustRequest,
     BatchCreate,
     ConnectionList,
     ConnectionView,
     DeliveryList,
     DeliveryView,
     DesignPatch,
+    DoorList,
     GoogleSave,
     JobView,
     LinkCreate,
@@ -74,13 +77,21 @@ from ._api.models import (
     PassWithInstalls,
     ProviderList,
     PushMessage,
+    RedeemRequest,
     Redelivery,
+    RedemptionList,
+    RedemptionView,
+    ScanAnswer,
+    ScanRequest,
     SyncQueued,
     TemplateDesign,
     TemplateList,
     TemplateView,
     TestQueued,
     TokenCreate,
+    UploadAnswer,
+    UploadRequest,
+    UseAnswer,
     UserCreate,
     UserTokenView,
     UserView,
@@ -382,6 +393,60 @@ class Passes:
         )
 
 
+class Door:
+    """At the door: scans, redemptions, counter adjustments, door lists and offline
+    uploads (a ``scan`` key suffices)."""
+
+    def __init__(self, c: _Caller) -> None:
+        self._c = c
+
+    def scan(self, request: ScanRequest | Mapping[str, Any]) -> ScanAnswer:
+        """What a scanner read → the pass and whether it can be used now;
+        ``{"redeem": True}`` uses it in the same step."""
+        return cast(ScanAnswer, self._c.parsed(scan.sync_detailed, body=_model(ScanRequest, request)))
+
+    def redeem(self, pass_id: str, *, gate: str | None = None) -> UseAnswer:
+        """Uses a pass once against its template's rule; a refusal raises
+        ``ConflictError`` (``code``: ``already_used``, ``voided``, …)."""
+        body = RedeemRequest.from_dict({"gate": gate} if gate is not None else {})
+        return cast(UseAnswer, self._c.parsed(redeem_pass.sync_detailed, pass_id, body=body))
+
+    def adjust(self, pass_id: str, changes: Mapping[str, Any]) -> UseAnswer:
+        """Adds to counter fields (``{"points": 10}``; a balance in minor units), within their bounds."""
+        return cast(
+            UseAnswer,
+            self._c.parsed(adjust_pass.sync_detailed, pass_id, body=AdjustRequest.from_dict(changes)),
+        )
+
+    def redemptions(
+        self, pass_id: str, *, limit: int | None = None, starting_after: str | None = None
+    ) -> RedemptionList:
+        """One page of a pass's scans, redemptions and adjustments."""
+        return cast(
+            RedemptionList,
+            self._c.parsed(
+                list_redemptions.sync_detailed, pass_id, limit=limit, starting_after=starting_after
+            ),
+        )
+
+    def redemptions_all(self, pass_id: str, *, limit: int | None = None) -> Iterator[RedemptionView]:
+        return _paginate(lambda cursor: self.redemptions(pass_id, limit=limit, starting_after=cursor))
+
+    def scan_list(self, template_id: str, *, etag: str | None = None) -> tuple[DoorList, str] | None:
+        """A template's door list and its ETag; ``None`` when ``etag`` is still current."""
+        response = self._c.call(scan_list.sync_detailed, template_id, if_none_match=etag)
+        if response.status_code == 304:
+            return None
+        return cast(DoorList, response.parsed), response.headers.get("etag", "")
+
+    def upload(self, items: list[Mapping[str, Any]]) -> UploadAnswer:
+        """Uploads an offline gate's uses: each counted once (by ``clientId``), conflicts reported."""
+        return cast(
+            UploadAnswer,
+            self._c.parsed(upload_redemptions.sync_detailed, body=UploadRequest.from_dict({"items": items})),
+        )
+
+
 class Notifications:
     """Push notifications: a message on the lock screen of every device holding the pass."""
 
@@ -612,6 +677,7 @@ class Passforge:
         self.webhooks = Webhooks(c)
         self.jobs = Jobs(c)
         self.me = Me(c)
+        self.door = Door(c)
 
     @property
     def api(self) -> AuthenticatedClient:

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AddTemplateImagesData, AddTemplateImagesErrors, AddTemplateImagesResponses, ChangedSerialsData, ChangedSerialsErrors, ChangedSerialsResponses, CreateBatchData, CreateBatchErrors, CreateBatchResponses, CreateLinkData, CreateLinkErrors, CreateLinkResponses, CreatePassData, CreatePassErrors, CreatePassResponses, CreateTemplateData, CreateTemplateErrors, CreateTemplateResponses, CreateUserData, CreateUserErrors, CreateUserResponses, CreateUserTokenData, CreateUserTokenErrors, CreateUserTokenResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteConnectionData, DeleteConnectionErrors, DeleteConnectionResponses, DeletePassData, DeletePassErrors, DeletePassResponses, DeleteTemplateData, DeleteTemplateErrors, DeleteTemplateResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DeviceLogData, DeviceLogErrors, DeviceLogResponses, DocsAssetData, DocsAssetErrors, DocsAssetResponses, DocsData, DocsResponses, DownloadJobData, DownloadJobErrors, DownloadJobResponses, DownloadPassData, DownloadPassErrors, DownloadPassResponses, GetConnectionData, GetConnectionErrors, GetConnectionResponses, GetJobData, GetJobErrors, GetJobResponses, GetLinkData, GetLinkErrors, GetLinkResponses, GetPassData, GetPassErrors, GetPassResponses, GetTemplateData, GetTemplateErrors, GetTemplateResponses, GetUserData, GetUserErrors, GetUserResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, GoogleCallbackData, GoogleCallbackErrors, GoogleCallbackResponses, GoogleSaveLinkData, GoogleSaveLinkErrors, GoogleSaveLinkResponses, HealthzData, HealthzResponses, LatestPassData, LatestPassErrors, LatestPassResponses, LinkQrCodeData, LinkQrCodeErrors, LinkQrCodeResponses, ListConnectionsData, ListConnectionsErrors, ListConnectionsResponses, ListDeliveriesData, ListDeliveriesErrors, ListDeliveriesResponses, ListLinksData, ListLinksErrors, ListLinksResponses, ListPassesData, ListPassesErrors, ListPassesResponses, ListProvidersData, ListProvidersErrors, ListProvidersResponses, ListTemplatesData, ListTemplatesErrors, ListTemplatesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, MetricsData, MetricsResponses, MyConnectionsData, MyConnectionsErrors, MyConnectionsResponses, MyPassDownloadData, MyPassDownloadErrors, MyPassDownloadResponses, MyPassesData, MyPassesErrors, MyPassesResponses, OpenapiData, OpenapiResponses, OpenLinkAppleData, OpenLinkAppleErrors, OpenLinkAppleResponses, OpenLinkData, OpenLinkErrors, OpenLinkGoogleData, OpenLinkGoogleErrors, OpenLinkResponses, PatchTemplateData, PatchTemplateErrors, PatchTemplateResponses, PreviewPassData, PreviewPassErrors, PreviewPassResponses, PreviewTemplateData, PreviewTemplateErrors, PreviewTemplateResponses, PushNotificationData, PushNotificationErrors, PushNotificationResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RedeliverData, RedeliverErrors, RedeliverResponses, RegisterDeviceData, RegisterDeviceErrors, RegisterDeviceResponses, RevokeLinkData, RevokeLinkErrors, RevokeLinkResponses, RevokeUserTokenData, RevokeUserTokenErrors, RevokeUserTokenResponses, SyncConnectionData, SyncConnectionErrors, SyncConnectionResponses, TemplateImageData, TemplateImageErrors, TemplateImageResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, UnregisterDeviceData, UnregisterDeviceErrors, UnregisterDeviceResponses, UpdatePassData, UpdatePassErrors, UpdatePassResponses, UploadTemplateData, UploadTemplateErrors, UploadTemplateResponses, VoidPassData, VoidPassErrors, VoidPassResponses } from './types.gen.js';
+import type { AddTemplateImagesData, AddTemplateImagesErrors, AddTemplateImagesResponses, AdjustPassData, AdjustPassErrors, AdjustPassResponses, ChangedSerialsData, ChangedSerialsErrors, ChangedSerialsResponses, CreateBatchData, CreateBatchErrors, CreateBatchResponses, CreateLinkData, CreateLinkErrors, CreateLinkResponses, CreatePassData, CreatePassErrors, CreatePassResponses, CreateTemplateData, CreateTemplateErrors, CreateTemplateResponses, CreateUserData, CreateUserErrors, CreateUserResponses, CreateUserTokenData, CreateUserTokenErrors, CreateUserTokenResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteConnectionData, DeleteConnectionErrors, DeleteConnectionResponses, DeletePassData, DeletePassErrors, DeletePassResponses, DeleteTemplateData, DeleteTemplateErrors, DeleteTemplateResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DeviceLogData, DeviceLogErrors, DeviceLogResponses, DocsAssetData, DocsAssetErrors, DocsAssetResponses, DocsData, DocsResponses, DownloadJobData, DownloadJobErrors, DownloadJobResponses, DownloadPassData, DownloadPassErrors, DownloadPassResponses, GetConnectionData, GetConnectionErrors, GetConnectionResponses, GetJobData, GetJobErrors, GetJobResponses, GetLinkData, GetLinkErrors, GetLinkResponses, GetPassData, GetPassErrors, GetPassResponses, GetTemplateData, GetTemplateErrors, GetTemplateResponses, GetUserData, GetUserErrors, GetUserResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, GoogleCallbackData, GoogleCallbackErrors, GoogleCallbackResponses, GoogleSaveLinkData, GoogleSaveLinkErrors, GoogleSaveLinkResponses, HealthzData, HealthzResponses, LatestPassData, LatestPassErrors, LatestPassResponses, LinkQrCodeData, LinkQrCodeErrors, LinkQrCodeResponses, ListConnectionsData, ListConnectionsErrors, ListConnectionsResponses, ListDeliveriesData, ListDeliveriesErrors, ListDeliveriesResponses, ListLinksData, ListLinksErrors, ListLinksResponses, ListPassesData, ListPassesErrors, ListPassesResponses, ListProvidersData, ListProvidersErrors, ListProvidersResponses, ListRedemptionsData, ListRedemptionsErrors, ListRedemptionsResponses, ListTemplatesData, ListTemplatesErrors, ListTemplatesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, MetricsData, MetricsResponses, MyConnectionsData, MyConnectionsErrors, MyConnectionsResponses, MyPassDownloadData, MyPassDownloadErrors, MyPassDownloadResponses, MyPassesData, MyPassesErrors, MyPassesResponses, OpenapiData, OpenapiResponses, OpenLinkAppleData, OpenLinkAppleErrors, OpenLinkAppleResponses, OpenLinkData, OpenLinkErrors, OpenLinkGoogleData, OpenLinkGoogleErrors, OpenLinkResponses, PatchTemplateData, PatchTemplateErrors, PatchTemplateResponses, PreviewPassData, PreviewPassErrors, PreviewPassResponses, PreviewTemplateData, PreviewTemplateErrors, PreviewTemplateResponses, PushNotificationData, PushNotificationErrors, PushNotificationResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RedeemPassData, RedeemPassErrors, RedeemPassResponses, RedeliverData, RedeliverErrors, RedeliverResponses, RegisterDeviceData, RegisterDeviceErrors, RegisterDeviceResponses, RevokeLinkData, RevokeLinkErrors, RevokeLinkResponses, RevokeUserTokenData, RevokeUserTokenErrors, RevokeUserTokenResponses, ScanData, ScanErrors, ScanListData, ScanListErrors, ScanListResponses, ScanPageAssetData, ScanPageAssetErrors, ScanPageAssetResponses, ScanPageData, ScanPageResponses, ScanResponses, SyncConnectionData, SyncConnectionErrors, SyncConnectionResponses, TemplateImageData, TemplateImageErrors, TemplateImageResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, UnregisterDeviceData, UnregisterDeviceErrors, UnregisterDeviceResponses, UpdatePassData, UpdatePassErrors, UpdatePassResponses, UploadRedemptionsData, UploadRedemptionsErrors, UploadRedemptionsResponses, UploadTemplateData, UploadTemplateErrors, UploadTemplateResponses, VoidPassData, VoidPassErrors, VoidPassResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -118,6 +118,16 @@ export const openapi = <ThrowOnError extends boolean = false>(options?: Options<
  * Readiness: the database answers
  */
 export const readyz = <ThrowOnError extends boolean = false>(options?: Options<ReadyzData, ThrowOnError>) => (options?.client ?? client).get<ReadyzResponses, ReadyzErrors, ThrowOnError>({ url: '/readyz', ...options });
+
+/**
+ * The door page: log in with a scan key, scan or type codes, see a green or red answer
+ */
+export const scanPage = <ThrowOnError extends boolean = false>(options?: Options<ScanPageData, ThrowOnError>) => (options?.client ?? client).get<ScanPageResponses, unknown, ThrowOnError>({ url: '/scan', ...options });
+
+/**
+ * A file of the door page
+ */
+export const scanPageAsset = <ThrowOnError extends boolean = false>(options: Options<ScanPageAssetData, ThrowOnError>) => (options.client ?? client).get<ScanPageAssetResponses, ScanPageAssetErrors, ThrowOnError>({ url: '/scan/{file}', ...options });
 
 /**
  * A template image (public: Google Wallet fetches pass images from here)
@@ -312,6 +322,19 @@ export const updatePass = <ThrowOnError extends boolean = false>(options: Option
 });
 
 /**
+ * Add to counter fields (points, balance, stamps) within their bounds: one new version (pushed), `pass.adjusted`
+ */
+export const adjustPass = <ThrowOnError extends boolean = false>(options: Options<AdjustPassData, ThrowOnError>) => (options.client ?? client).post<AdjustPassResponses, AdjustPassErrors, ThrowOnError>({
+    security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/v1/passes/{id}/adjust',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * The signed .pkpass of the current version
  */
 export const downloadPass = <ThrowOnError extends boolean = false>(options: Options<DownloadPassData, ThrowOnError>) => (options.client ?? client).get<DownloadPassResponses, DownloadPassErrors, ThrowOnError>({
@@ -352,6 +375,28 @@ export const pushNotification = <ThrowOnError extends boolean = false>(options: 
 });
 
 /**
+ * Use a pass once against its template's redemption rule: a new version (pushed), `pass.redeemed`; two at the same moment on a single-use pass: exactly one succeeds
+ */
+export const redeemPass = <ThrowOnError extends boolean = false>(options: Options<RedeemPassData, ThrowOnError>) => (options.client ?? client).post<RedeemPassResponses, RedeemPassErrors, ThrowOnError>({
+    security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/v1/passes/{id}/redeem',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * A pass's scans, redemptions and adjustments: who, when, where, with what outcome
+ */
+export const listRedemptions = <ThrowOnError extends boolean = false>(options: Options<ListRedemptionsData, ThrowOnError>) => (options.client ?? client).get<ListRedemptionsResponses, ListRedemptionsErrors, ThrowOnError>({
+    security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/v1/passes/{id}/redemptions',
+    ...options
+});
+
+/**
  * Void a pass (a new version); voiding a voided pass changes nothing
  */
 export const voidPass = <ThrowOnError extends boolean = false>(options: Options<VoidPassData, ThrowOnError>) => (options.client ?? client).post<VoidPassResponses, VoidPassErrors, ThrowOnError>({
@@ -367,6 +412,32 @@ export const listProviders = <ThrowOnError extends boolean = false>(options?: Op
     security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
     url: '/v1/providers',
     ...options
+});
+
+/**
+ * Upload the redemptions an offline gate made: each counted once (by its clientId), conflicts reported
+ */
+export const uploadRedemptions = <ThrowOnError extends boolean = false>(options: Options<UploadRedemptionsData, ThrowOnError>) => (options.client ?? client).post<UploadRedemptionsResponses, UploadRedemptionsErrors, ThrowOnError>({
+    security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/v1/redemptions',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * What a scanner read → the pass, its holder fields, and whether it can be used now (and why not); with `redeem` it is used in the same step
+ */
+export const scan = <ThrowOnError extends boolean = false>(options: Options<ScanData, ThrowOnError>) => (options.client ?? client).post<ScanResponses, ScanErrors, ThrowOnError>({
+    security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/v1/scans',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**
@@ -454,6 +525,15 @@ export const addTemplateImages = <ThrowOnError extends boolean = false>(options:
 export const previewTemplate = <ThrowOnError extends boolean = false>(options: Options<PreviewTemplateData, ThrowOnError>) => (options.client ?? client).get<PreviewTemplateResponses, PreviewTemplateErrors, ThrowOnError>({
     security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
     url: '/v1/templates/{id}/preview.png',
+    ...options
+});
+
+/**
+ * A template's door list: every pass's barcode message, state and uses left, for a gate that checks offline (ETag: send If-None-Match)
+ */
+export const scanList = <ThrowOnError extends boolean = false>(options: Options<ScanListData, ThrowOnError>) => (options.client ?? client).get<ScanListResponses, ScanListErrors, ThrowOnError>({
+    security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/v1/templates/{id}/scan-list',
     ...options
 });
 

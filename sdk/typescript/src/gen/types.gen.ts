@@ -5,6 +5,14 @@ export type ClientOptions = {
 };
 
 /**
+ * Amounts to add to counter fields, by field: whole numbers (a balance in
+ * minor units of its currency: -1250 is -12.50 EUR); `gate` names where.
+ */
+export type AdjustRequest = {
+    [key: string]: unknown;
+};
+
+/**
  * A batch of passes of one template.
  */
 export type BatchCreate = {
@@ -311,9 +319,72 @@ export type DiagnosticView = {
 };
 
 /**
+ * One pass on a template's door list.
+ */
+export type DoorEntry = {
+    /**
+     * The fields the template shows at the door.
+     */
+    holder: {
+        [key: string]: unknown;
+    };
+    /**
+     * What its barcode carries (its serial number for a pass written
+     * before messages were stored).
+     */
+    message: string;
+    /**
+     * The pass id.
+     */
+    passId: string;
+    /**
+     * Uses left in the window (none: the template has no rule).
+     */
+    remaining?: number | null;
+    /**
+     * Its serial number.
+     */
+    serialNumber: string;
+    /**
+     * `active` or `voided`.
+     */
+    status: string;
+    /**
+     * Successful redemptions in the rule's window (today, or in all).
+     */
+    used: number;
+};
+
+/**
+ * A template's door list: what an offline gate checks scans against.
+ */
+export type DoorList = {
+    /**
+     * Every pass of the template, in id order.
+     */
+    data: Array<DoorEntry>;
+    /**
+     * Its redemption limit (none: not redeemed at the door).
+     */
+    limit?: number | null;
+    /**
+     * `day` when the limit is per day.
+     */
+    per?: string | null;
+    /**
+     * The template.
+     */
+    templateId: string;
+    /**
+     * The IANA time zone its days are counted in.
+     */
+    timeZone: string;
+};
+
+/**
  * An event type.
  */
-export type EventType = 'pass.created' | 'pass.updated' | 'pass.voided' | 'pass.deleted' | 'template.created' | 'template.updated' | 'connection.created' | 'connection.deleted' | 'user.created' | 'user.deleted' | 'link.opened' | 'link.issued' | 'link.completed';
+export type EventType = 'pass.created' | 'pass.updated' | 'pass.voided' | 'pass.deleted' | 'pass.redeemed' | 'pass.adjusted' | 'template.created' | 'template.updated' | 'connection.created' | 'connection.deleted' | 'user.created' | 'user.deleted' | 'link.opened' | 'link.issued' | 'link.completed';
 
 /**
  * One problem inside a request, located by a JSON pointer into the body
@@ -657,6 +728,29 @@ export type MyPasses = {
 };
 
 /**
+ * One use an offline gate made.
+ */
+export type OfflineItem = {
+    /**
+     * When, by the gate's clock.
+     */
+    at: string;
+    /**
+     * The gate's unique id for this use (e.g. `north-1-000042`): an upload
+     * sent again counts it once.
+     */
+    clientId: string;
+    /**
+     * Which gate.
+     */
+    gate?: string | null;
+    /**
+     * What the gate scanned.
+     */
+    message: string;
+};
+
+/**
  * A new pass.
  */
 export type PassCreate = {
@@ -949,6 +1043,20 @@ export type PushMessage = {
 };
 
 /**
+ * Where a pass is redeemed.
+ */
+export type RedeemRequest = {
+    /**
+     * The gate or scanner, as door staff name it.
+     */
+    gate?: string | null;
+    /**
+     * The templates this gate takes; a pass of another is refused.
+     */
+    templateIds?: Array<string> | null;
+};
+
+/**
  * A delivery queued.
  */
 export type Redelivery = {
@@ -967,6 +1075,81 @@ export type Redelivery = {
 };
 
 /**
+ * A page of a pass's uses.
+ */
+export type RedemptionList = {
+    /**
+     * Oldest first.
+     */
+    data: Array<RedemptionView>;
+    /**
+     * Whether more follow.
+     */
+    hasMore: boolean;
+    /**
+     * Pass it as `startingAfter` for the next page.
+     */
+    nextStartingAfter?: string | null;
+};
+
+/**
+ * A use as the API shows it.
+ */
+export type RedemptionView = {
+    /**
+     * Who: the key id (or `jwt:<sub>`).
+     */
+    actor: string;
+    /**
+     * When it happened (an offline gate's own time for an upload).
+     */
+    at: string;
+    /**
+     * An adjustment's changes, e.g. `{"points": 10}`.
+     */
+    changes?: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * An offline gate's id for it.
+     */
+    clientId?: string | null;
+    /**
+     * Where: the gate or scanner's name.
+     */
+    gate?: string | null;
+    /**
+     * Id (UUIDv7).
+     */
+    id: string;
+    /**
+     * `scan`, `redeem` or `adjust`.
+     */
+    kind: string;
+    /**
+     * Always `redemption`.
+     */
+    object: string;
+    /**
+     * `ok`, or why it was refused (`already_used`, `voided`, `expired`,
+     * `wrong_template`, `not_redeemable`, `unknown_barcode`).
+     */
+    outcome: string;
+    /**
+     * The pass (none for a scan that found none).
+     */
+    passId?: string | null;
+    /**
+     * When passforge recorded it.
+     */
+    recordedAt: string;
+    /**
+     * The pass version it made.
+     */
+    version?: number | null;
+};
+
+/**
  * A registration.
  */
 export type Registration = {
@@ -974,6 +1157,74 @@ export type Registration = {
      * The device's APNs token for this pass type.
      */
     pushToken: string;
+};
+
+/**
+ * The answer to a scan: the pass, whether it can be used now and why not.
+ */
+export type ScanAnswer = {
+    /**
+     * Green (true) or red (false).
+     */
+    canUse: boolean;
+    /**
+     * Its counter fields (points, balance, stamps).
+     */
+    counters: {
+        [key: string]: unknown;
+    };
+    /**
+     * The fields the template shows at the door (`"showAtScan": true`).
+     */
+    holder: {
+        [key: string]: unknown;
+    };
+    lastUse?: RedemptionView | null;
+    /**
+     * The answer in words for the scanner's screen, e.g. "Already used at
+     * 2027-06-12T19:02:00Z by key3 (North door)".
+     */
+    message: string;
+    /**
+     * The pass.
+     */
+    pass: PassView;
+    /**
+     * Why not: `already_used`, `voided`, `expired`, `wrong_template`,
+     * `not_redeemable`.
+     */
+    reason?: string | null;
+    /**
+     * The scan redeemed the pass (with `redeem: true`).
+     */
+    redeemed: boolean;
+    /**
+     * Its redemptions in the template's window.
+     */
+    uses: UseCounts;
+};
+
+/**
+ * What a scanner read.
+ */
+export type ScanRequest = {
+    /**
+     * The gate or scanner, as door staff name it (shown in the history).
+     */
+    gate?: string | null;
+    /**
+     * The barcode's message (or a serial number typed in).
+     */
+    message: string;
+    /**
+     * Redeem the pass in the same step when it can be used.
+     */
+    redeem?: boolean;
+    /**
+     * The templates this gate takes; a pass of another is refused
+     * (`wrong_template`). All when absent.
+     */
+    templateIds?: Array<string> | null;
 };
 
 /**
@@ -1142,6 +1393,99 @@ export type TokenCreate = {
      * Lifetime in seconds, 60 to 90 days (default a day).
      */
     expiresIn?: number | null;
+};
+
+/**
+ * What became of each uploaded use.
+ */
+export type UploadAnswer = {
+    /**
+     * Items the passes no longer allowed (e.g. another gate used the
+     * ticket first).
+     */
+    conflicts: number;
+    /**
+     * Items counted before (not again).
+     */
+    duplicates: number;
+    /**
+     * Items counted now.
+     */
+    redeemed: number;
+    /**
+     * One per item, in order.
+     */
+    results: Array<UploadResult>;
+};
+
+/**
+ * Uses made offline, in the order they happened.
+ */
+export type UploadRequest = {
+    /**
+     * 1 to 1,000 uses.
+     */
+    items: Array<OfflineItem>;
+};
+
+/**
+ * What became of one uploaded use.
+ */
+export type UploadResult = {
+    /**
+     * The gate's id for it.
+     */
+    clientId: string;
+    /**
+     * What happened, in words.
+     */
+    detail: string;
+    /**
+     * `ok` (counted now), `duplicate` (counted before: not again), or why
+     * it conflicts (`already_used`, `voided`, `expired`,
+     * `not_redeemable`, `unknown_barcode`).
+     */
+    outcome: string;
+    /**
+     * The pass it used.
+     */
+    passId?: string | null;
+};
+
+/**
+ * A redemption or adjustment, and the pass's new version.
+ */
+export type UseAnswer = {
+    /**
+     * The pass's new version (pushed to its devices).
+     */
+    pass: PassView;
+    /**
+     * The recorded use.
+     */
+    redemption: RedemptionView;
+};
+
+/**
+ * The redemption counts of a pass in its template's window.
+ */
+export type UseCounts = {
+    /**
+     * The template's limit (none: not redeemable at the door).
+     */
+    limit?: number | null;
+    /**
+     * `day` when the limit is per day.
+     */
+    per?: string | null;
+    /**
+     * Uses left in the window.
+     */
+    remaining?: number | null;
+    /**
+     * Successful redemptions in the window (today, or in all).
+     */
+    used: number;
 };
 
 /**
@@ -1823,6 +2167,52 @@ export type ReadyzResponses = {
 };
 
 export type ReadyzResponse = ReadyzResponses[keyof ReadyzResponses];
+
+export type ScanPageData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/scan';
+};
+
+export type ScanPageResponses = {
+    /**
+     * The page
+     */
+    200: string;
+};
+
+export type ScanPageResponse = ScanPageResponses[keyof ScanPageResponses];
+
+export type ScanPageAssetData = {
+    body?: never;
+    path: {
+        /**
+         * scan.js
+         */
+        file: string;
+    };
+    query?: never;
+    url: '/scan/{file}';
+};
+
+export type ScanPageAssetErrors = {
+    /**
+     * No such file
+     */
+    404: Problem;
+};
+
+export type ScanPageAssetError = ScanPageAssetErrors[keyof ScanPageAssetErrors];
+
+export type ScanPageAssetResponses = {
+    /**
+     * The file
+     */
+    200: Blob | File;
+};
+
+export type ScanPageAssetResponse = ScanPageAssetResponses[keyof ScanPageAssetResponses];
 
 export type TemplateImageData = {
     body?: never;
@@ -2796,6 +3186,74 @@ export type UpdatePassResponses = {
 
 export type UpdatePassResponse = UpdatePassResponses[keyof UpdatePassResponses];
 
+export type AdjustPassData = {
+    body: AdjustRequest;
+    headers?: {
+        /**
+         * Replays the first answer to a retry with the same key and request (24 hours, per credential)
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * The pass id
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/v1/passes/{id}/adjust';
+};
+
+export type AdjustPassErrors = {
+    /**
+     * A malformed Idempotency-Key; The body is not JSON
+     */
+    400: Problem;
+    /**
+     * No credential, or one that is not valid
+     */
+    401: Problem;
+    /**
+     * The credential lacks the scope (or is a user token outside /v1/me)
+     */
+    403: Problem;
+    /**
+     * No such pass
+     */
+    404: Problem;
+    /**
+     * A voided pass (`voided`), or many changes while this request ran; The first request with this Idempotency-Key is still running
+     */
+    409: Problem;
+    /**
+     * The body is too large
+     */
+    413: Problem;
+    /**
+     * The body is not application/json
+     */
+    415: Problem;
+    /**
+     * Every problem located: not a counter, not a whole number, out of bounds (with the current value); The Idempotency-Key was used with a different request; The body does not fit its schema: every problem, located
+     */
+    422: Problem;
+    /**
+     * Too many requests for this credential (see Retry-After)
+     */
+    429: Problem;
+};
+
+export type AdjustPassError = AdjustPassErrors[keyof AdjustPassErrors];
+
+export type AdjustPassResponses = {
+    /**
+     * Adjusted
+     */
+    200: UseAnswer;
+};
+
+export type AdjustPassResponse = AdjustPassResponses[keyof AdjustPassResponses];
+
 export type DownloadPassData = {
     body?: never;
     headers?: {
@@ -3043,6 +3501,136 @@ export type PushNotificationResponses = {
 
 export type PushNotificationResponse = PushNotificationResponses[keyof PushNotificationResponses];
 
+export type RedeemPassData = {
+    /**
+     * Optional: the gate
+     */
+    body?: RedeemRequest | null;
+    headers?: {
+        /**
+         * Replays the first answer to a retry with the same key and request (24 hours, per credential)
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * The pass id
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/v1/passes/{id}/redeem';
+};
+
+export type RedeemPassErrors = {
+    /**
+     * A malformed Idempotency-Key; The body is not JSON
+     */
+    400: Problem;
+    /**
+     * No credential, or one that is not valid
+     */
+    401: Problem;
+    /**
+     * The credential lacks the scope (or is a user token outside /v1/me)
+     */
+    403: Problem;
+    /**
+     * No such pass
+     */
+    404: Problem;
+    /**
+     * Not usable now: `already_used` (when and by whom in `detail`), `voided`, `expired`, `wrong_template`, `not_redeemable`; The first request with this Idempotency-Key is still running
+     */
+    409: Problem;
+    /**
+     * The body is too large
+     */
+    413: Problem;
+    /**
+     * The body is not application/json
+     */
+    415: Problem;
+    /**
+     * A gate name that is too long; The Idempotency-Key was used with a different request; The body does not fit its schema: every problem, located
+     */
+    422: Problem;
+    /**
+     * Too many requests for this credential (see Retry-After)
+     */
+    429: Problem;
+};
+
+export type RedeemPassError = RedeemPassErrors[keyof RedeemPassErrors];
+
+export type RedeemPassResponses = {
+    /**
+     * Redeemed
+     */
+    200: UseAnswer;
+};
+
+export type RedeemPassResponse = RedeemPassResponses[keyof RedeemPassResponses];
+
+export type ListRedemptionsData = {
+    body?: never;
+    path: {
+        /**
+         * The pass id
+         */
+        id: string;
+    };
+    query?: {
+        /**
+         * Per page, 1 to 100 (default 20).
+         */
+        limit?: number;
+        /**
+         * The `nextStartingAfter` of the previous page.
+         */
+        startingAfter?: string;
+    };
+    url: '/v1/passes/{id}/redemptions';
+};
+
+export type ListRedemptionsErrors = {
+    /**
+     * A query parameter of the wrong type
+     */
+    400: Problem;
+    /**
+     * No credential, or one that is not valid
+     */
+    401: Problem;
+    /**
+     * The credential lacks the scope (or is a user token outside /v1/me)
+     */
+    403: Problem;
+    /**
+     * No such pass
+     */
+    404: Problem;
+    /**
+     * `limit` out of range
+     */
+    422: Problem;
+    /**
+     * Too many requests for this credential (see Retry-After)
+     */
+    429: Problem;
+};
+
+export type ListRedemptionsError = ListRedemptionsErrors[keyof ListRedemptionsErrors];
+
+export type ListRedemptionsResponses = {
+    /**
+     * A page
+     */
+    200: RedemptionList;
+};
+
+export type ListRedemptionsResponse = ListRedemptionsResponses[keyof ListRedemptionsResponses];
+
 export type VoidPassData = {
     body?: never;
     headers?: {
@@ -3135,6 +3723,128 @@ export type ListProvidersResponses = {
 };
 
 export type ListProvidersResponse = ListProvidersResponses[keyof ListProvidersResponses];
+
+export type UploadRedemptionsData = {
+    body: UploadRequest;
+    headers?: {
+        /**
+         * Replays the first answer to a retry with the same key and request (24 hours, per credential)
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/v1/redemptions';
+};
+
+export type UploadRedemptionsErrors = {
+    /**
+     * A malformed Idempotency-Key; The body is not JSON
+     */
+    400: Problem;
+    /**
+     * No credential, or one that is not valid
+     */
+    401: Problem;
+    /**
+     * The credential lacks the scope (or is a user token outside /v1/me)
+     */
+    403: Problem;
+    /**
+     * The first request with this Idempotency-Key is still running
+     */
+    409: Problem;
+    /**
+     * The body is too large
+     */
+    413: Problem;
+    /**
+     * The body is not application/json
+     */
+    415: Problem;
+    /**
+     * Every problem located (`/items/3/at`); The Idempotency-Key was used with a different request; The body does not fit its schema: every problem, located
+     */
+    422: Problem;
+    /**
+     * Too many requests for this credential (see Retry-After)
+     */
+    429: Problem;
+};
+
+export type UploadRedemptionsError = UploadRedemptionsErrors[keyof UploadRedemptionsErrors];
+
+export type UploadRedemptionsResponses = {
+    /**
+     * Each item's outcome
+     */
+    200: UploadAnswer;
+};
+
+export type UploadRedemptionsResponse = UploadRedemptionsResponses[keyof UploadRedemptionsResponses];
+
+export type ScanData = {
+    body: ScanRequest;
+    headers?: {
+        /**
+         * Replays the first answer to a retry with the same key and request (24 hours, per credential)
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/v1/scans';
+};
+
+export type ScanErrors = {
+    /**
+     * A malformed Idempotency-Key; The body is not JSON
+     */
+    400: Problem;
+    /**
+     * No credential, or one that is not valid
+     */
+    401: Problem;
+    /**
+     * The credential lacks the scope (or is a user token outside /v1/me)
+     */
+    403: Problem;
+    /**
+     * No pass carries this barcode (`unknown_barcode`)
+     */
+    404: Problem;
+    /**
+     * The pass changed many times while this request ran; The first request with this Idempotency-Key is still running
+     */
+    409: Problem;
+    /**
+     * The body is too large
+     */
+    413: Problem;
+    /**
+     * The body is not application/json
+     */
+    415: Problem;
+    /**
+     * No message, or a gate name that is too long; The Idempotency-Key was used with a different request; The body does not fit its schema: every problem, located
+     */
+    422: Problem;
+    /**
+     * Too many requests for this credential (see Retry-After)
+     */
+    429: Problem;
+};
+
+export type ScanError = ScanErrors[keyof ScanErrors];
+
+export type ScanResponses = {
+    /**
+     * The pass and the answer (green or red)
+     */
+    200: ScanAnswer;
+};
+
+export type ScanResponse = ScanResponses[keyof ScanResponses];
 
 export type ListTemplatesData = {
     body?: never;
@@ -3575,6 +4285,54 @@ export type PreviewTemplateResponses = {
 };
 
 export type PreviewTemplateResponse = PreviewTemplateResponses[keyof PreviewTemplateResponses];
+
+export type ScanListData = {
+    body?: never;
+    headers?: {
+        /**
+         * The ETag of the list the gate has
+         */
+        'If-None-Match'?: string | null;
+    };
+    path: {
+        /**
+         * The template id
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/v1/templates/{id}/scan-list';
+};
+
+export type ScanListErrors = {
+    /**
+     * No credential, or one that is not valid
+     */
+    401: Problem;
+    /**
+     * The credential lacks the scope (or is a user token outside /v1/me)
+     */
+    403: Problem;
+    /**
+     * No such template
+     */
+    404: Problem;
+    /**
+     * Too many requests for this credential (see Retry-After)
+     */
+    429: Problem;
+};
+
+export type ScanListError = ScanListErrors[keyof ScanListErrors];
+
+export type ScanListResponses = {
+    /**
+     * The list
+     */
+    200: DoorList;
+};
+
+export type ScanListResponse = ScanListResponses[keyof ScanListResponses];
 
 export type CreateUserData = {
     body: UserCreate;

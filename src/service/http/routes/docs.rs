@@ -56,12 +56,22 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 }
 
 fn cached(content_type: &'static str, body: &'static [u8], headers: &HeaderMap) -> Response {
+    cached_as(ETAG, content_type, body, headers)
+}
+
+/// A file built into the binary, with its ETag (304 for a current copy).
+pub(crate) fn cached_as(
+    etag: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+    headers: &HeaderMap,
+) -> Response {
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == ETAG));
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
     let common = [
-        (header::ETAG, ETAG),
+        (header::ETAG, etag),
         (header::CACHE_CONTROL, "public, max-age=3600"),
     ];
     if fresh {

@@ -9,6 +9,8 @@ pub(crate) mod links;
 pub(crate) mod passes;
 #[cfg(feature = "preview")]
 pub(crate) mod preview;
+pub(crate) mod redemptions;
+pub(crate) mod scan_page;
 pub(crate) mod system;
 pub(crate) mod templates;
 pub(crate) mod users;

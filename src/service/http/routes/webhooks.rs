@@ -63,6 +63,12 @@ pub(crate) enum EventType {
     /// A pass was deleted.
     #[schema(rename = "pass.deleted")]
     PassDeleted,
+    /// A pass was redeemed (at the door, or from an offline gate's upload).
+    #[schema(rename = "pass.redeemed")]
+    PassRedeemed,
+    /// A pass's counters (points, balance, stamps) were adjusted.
+    #[schema(rename = "pass.adjusted")]
+    PassAdjusted,
     /// A template folder appeared.
     #[schema(rename = "template.created")]
     TemplateCreated,

@@ -1,5 +1,6 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .adjust_request import AdjustRequest
 from .batch_create import BatchCreate
 from .batch_item import BatchItem
 from .batch_item_custom_fields_type_0 import BatchItemCustomFieldsType0
@@ -14,6 +15,9 @@ from .design_field import DesignField
 from .design_field_type import DesignFieldType
 from .design_patch import DesignPatch
 from .diagnostic_view import DiagnosticView
+from .door_entry import DoorEntry
+from .door_entry_holder import DoorEntryHolder
+from .door_list import DoorList
 from .event_type import EventType
 from .field_problem import FieldProblem
 from .google_save import GoogleSave
@@ -33,6 +37,7 @@ from .logs import Logs
 from .my_connections import MyConnections
 from .my_pass import MyPass
 from .my_passes import MyPasses
+from .offline_item import OfflineItem
 from .openapi_response_200 import OpenapiResponse200
 from .pass_create import PassCreate
 from .pass_create_custom_fields import PassCreateCustomFields
@@ -54,8 +59,16 @@ from .provider import Provider
 from .provider_list import ProviderList
 from .provider_result_schema import ProviderResultSchema
 from .push_message import PushMessage
+from .redeem_request import RedeemRequest
 from .redelivery import Redelivery
+from .redemption_list import RedemptionList
+from .redemption_view import RedemptionView
+from .redemption_view_changes_type_0 import RedemptionViewChangesType0
 from .registration import Registration
+from .scan_answer import ScanAnswer
+from .scan_answer_counters import ScanAnswerCounters
+from .scan_answer_holder import ScanAnswerHolder
+from .scan_request import ScanRequest
 from .serial_numbers import SerialNumbers
 from .status import Status
 from .sync_queued import SyncQueued
@@ -65,6 +78,11 @@ from .template_view import TemplateView
 from .template_view_fields_schema_type_0 import TemplateViewFieldsSchemaType0
 from .test_queued import TestQueued
 from .token_create import TokenCreate
+from .upload_answer import UploadAnswer
+from .upload_request import UploadRequest
+from .upload_result import UploadResult
+from .use_answer import UseAnswer
+from .use_counts import UseCounts
 from .user_create import UserCreate
 from .user_token_view import UserTokenView
 from .user_view import UserView
@@ -73,6 +91,7 @@ from .webhook_list import WebhookList
 from .webhook_view import WebhookView
 
 __all__ = (
+    "AdjustRequest",
     "BatchCreate",
     "BatchItem",
     "BatchItemCustomFieldsType0",
@@ -87,6 +106,9 @@ __all__ = (
     "DesignFieldType",
     "DesignPatch",
     "DiagnosticView",
+    "DoorEntry",
+    "DoorEntryHolder",
+    "DoorList",
     "EventType",
     "FieldProblem",
     "GoogleSave",
@@ -106,6 +128,7 @@ __all__ = (
     "MyConnections",
     "MyPass",
     "MyPasses",
+    "OfflineItem",
     "OpenapiResponse200",
     "PassCreate",
     "PassCreateCustomFields",
@@ -127,8 +150,16 @@ __all__ = (
     "ProviderList",
     "ProviderResultSchema",
     "PushMessage",
+    "RedeemRequest",
     "Redelivery",
+    "RedemptionList",
+    "RedemptionView",
+    "RedemptionViewChangesType0",
     "Registration",
+    "ScanAnswer",
+    "ScanAnswerCounters",
+    "ScanAnswerHolder",
+    "ScanRequest",
     "SerialNumbers",
     "Status",
     "SyncQueued",
@@ -138,6 +169,11 @@ __all__ = (
     "TemplateViewFieldsSchemaType0",
     "TestQueued",
     "TokenCreate",
+    "UploadAnswer",
+    "UploadRequest",
+    "UploadResult",
+    "UseAnswer",
+    "UseCounts",
     "UserCreate",
     "UserTokenView",
     "UserView",

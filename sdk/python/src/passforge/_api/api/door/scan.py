@@ -1,0 +1,229 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.scan_answer import ScanAnswer
+from ...models.scan_request import ScanRequest
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    body: ScanRequest,
+    idempotency_key: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/scans",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | ScanAnswer | None:
+    if response.status_code == 200:
+        response_200 = ScanAnswer.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | ScanAnswer]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: ScanRequest,
+    idempotency_key: str | Unset = UNSET,
+) -> Response[Problem | ScanAnswer]:
+    """What a scanner read → the pass, its holder fields, and whether it can be used now (and why not);
+    with `redeem` it is used in the same step
+
+    Args:
+        idempotency_key (str | Unset):
+        body (ScanRequest): What a scanner read. Example: {'gate': 'North door', 'message':
+            'TICKET-0042', 'redeem': True, 'templateIds': ['event-ticket']}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | ScanAnswer]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: ScanRequest,
+    idempotency_key: str | Unset = UNSET,
+) -> Problem | ScanAnswer | None:
+    """What a scanner read → the pass, its holder fields, and whether it can be used now (and why not);
+    with `redeem` it is used in the same step
+
+    Args:
+        idempotency_key (str | Unset):
+        body (ScanRequest): What a scanner read. Example: {'gate': 'North door', 'message':
+            'TICKET-0042', 'redeem': True, 'templateIds': ['event-ticket']}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | ScanAnswer
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+        idempotency_key=idempotency_key,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: ScanRequest,
+    idempotency_key: str | Unset = UNSET,
+) -> Response[Problem | ScanAnswer]:
+    """What a scanner read → the pass, its holder fields, and whether it can be used now (and why not);
+    with `redeem` it is used in the same step
+
+    Args:
+        idempotency_key (str | Unset):
+        body (ScanRequest): What a scanner read. Example: {'gate': 'North door', 'message':
+            'TICKET-0042', 'redeem': True, 'templateIds': ['event-ticket']}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | ScanAnswer]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: ScanRequest,
+    idempotency_key: str | Unset = UNSET,
+) -> Problem | ScanAnswer | None:
+    """What a scanner read → the pass, its holder fields, and whether it can be used now (and why not);
+    with `redeem` it is used in the same step
+
+    Args:
+        idempotency_key (str | Unset):
+        body (ScanRequest): What a scanner read. Example: {'gate': 'North door', 'message':
+            'TICKET-0042', 'redeem': True, 'templateIds': ['event-ticket']}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | ScanAnswer
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+    ).parsed
