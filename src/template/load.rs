@@ -430,7 +430,7 @@ fn parse_template_json(
         .map(str::to_owned);
     *schema = FieldSchema::parse(obj.get("fields"), FILE, diags);
     *google = obj.get("google").cloned();
-    meta.usage = super::Usage::parse(obj, FILE, diags);
+    meta.usage = super::Usage::parse(obj, schema, FILE, diags);
     for key in obj.keys() {
         if !matches!(
             key.as_str(),

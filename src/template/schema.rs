@@ -1041,6 +1041,59 @@ mod tests {
     }
 
     #[test]
+    fn counters_are_integers_with_bounds_and_their_problems_are_located() {
+        let (s, d) = schema(json!({
+            "points": {"type": "integer", "default": 0, "counter": {"min": 0, "max": 100}},
+            "balance": {"type": "integer", "counter": {"currency": "EUR"}},
+            "who": {"type": "string", "showAtScan": true}
+        }));
+        assert!(d.is_empty(), "{d:?}");
+        let points = &s.fields()["points"];
+        assert_eq!(
+            points.counter,
+            Some(Counter {
+                min: 0,
+                max: Some(100),
+                currency: None
+            })
+        );
+        assert!(s.fields()["who"].show_at_scan);
+        assert_eq!(
+            s.fields()["balance"].counter.as_ref().map(|c| c.min),
+            Some(0),
+            "never below zero"
+        );
+        let errors = s
+            .validate(&row(json!({"points": 101, "balance": -1})))
+            .expect_err("bounds");
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors
+            .iter()
+            .any(|e| e.field == "points" && e.message.contains("maximum 100")));
+        assert_eq!(s.json_schema()["properties"]["points"]["maximum"], 100);
+
+        let (s, d) = schema(json!({
+            "name": {"type": "string", "counter": true},
+            "stamps": {"type": "integer", "counter": {"min": 5, "max": 2, "currency": "euro", "step": 1}},
+            "gate": {"type": "integer", "counter": true}
+        }));
+        let at: Vec<String> = d.iter().map(|d| format!("{:?}", d.location)).collect();
+        for p in [
+            "/fields/name/counter",
+            "/fields/stamps/counter/max",
+            "/fields/stamps/counter/currency",
+            "/fields/stamps/counter/step",
+            "/fields/gate/counter",
+        ] {
+            assert!(at.iter().any(|a| a.contains(p)), "{p} in {at:?}");
+        }
+        assert!(s
+            .fields()
+            .get("stamps")
+            .is_some_and(|f| f.counter.is_none()));
+    }
+
+    #[test]
     fn normalizes_types() {
         let (s, d) = schema(json!({
             "n": {"type": "number"}, "i": {"type": "integer"}, "b": {"type": "boolean"},

@@ -6,9 +6,10 @@ use chrono::{DateTime, TimeZone as _, Utc};
 use serde_json::Value;
 
 use crate::model::{Diagnostic, Location};
+use crate::template::{FieldSchema, FieldType};
 
 /// The redemption rule of a template.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Redemption {
     /// Redemptions allowed (in all, or per day with `per_day`).
     pub limit: u32,
@@ -16,6 +17,9 @@ pub struct Redemption {
     pub per_day: bool,
     /// The redemption that uses the last one up voids the pass.
     pub void_when_used_up: bool,
+    /// A `date` or `datetime` field before which a pass is not valid yet
+    /// (e.g. `doorsOpen`).
+    pub valid_from: Option<String>,
 }
 
 /// How a template's passes are used: the redemption rule and the time zone
@@ -33,6 +37,7 @@ impl Usage {
     /// reporting every problem located in `file`.
     pub(crate) fn parse(
         obj: &serde_json::Map<String, Value>,
+        schema: &FieldSchema,
         file: &str,
         diags: &mut Vec<Diagnostic>,
     ) -> Self {
@@ -63,7 +68,7 @@ impl Usage {
         };
         let redemption = obj
             .get("redemption")
-            .and_then(|r| parse_redemption(r, &err, diags));
+            .and_then(|r| parse_redemption(r, schema, &err, diags));
         Self {
             redemption,
             time_zone,
@@ -83,6 +88,7 @@ impl Usage {
 
 fn parse_redemption(
     r: &Value,
+    schema: &FieldSchema,
     err: &dyn Fn(&str, String) -> Diagnostic,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Redemption> {
@@ -96,13 +102,47 @@ fn parse_redemption(
     let before = diags.len();
     for k in o
         .keys()
-        .filter(|k| !matches!(k.as_str(), "limit" | "per" | "voidWhenUsedUp"))
+        .filter(|k| !matches!(k.as_str(), "limit" | "per" | "voidWhenUsedUp" | "validFrom"))
     {
         diags.push(err(
             &format!("/redemption/{k}"),
-            format!("unknown redemption property {k:?} (known: limit, per, voidWhenUsedUp)"),
+            format!(
+                "unknown redemption property {k:?} (known: limit, per, voidWhenUsedUp, validFrom)"
+            ),
         ));
     }
+    let valid_from = match o.get("validFrom") {
+        None => None,
+        Some(Value::String(f)) => match schema.fields().get(f) {
+            Some(spec) if matches!(spec.ty, FieldType::Date | FieldType::DateTime) => {
+                Some(f.clone())
+            }
+            Some(spec) => {
+                diags.push(err(
+                    "/redemption/validFrom",
+                    format!(
+                        "`validFrom` names a date or datetime field; {f:?} is {}",
+                        spec.ty.name()
+                    ),
+                ));
+                None
+            }
+            None => {
+                diags.push(err(
+                    "/redemption/validFrom",
+                    format!("`validFrom` names a field of this template, and {f:?} is not one"),
+                ));
+                None
+            }
+        },
+        Some(other) => {
+            diags.push(err(
+                "/redemption/validFrom",
+                format!("`validFrom` is the name of a date or datetime field, got {other}"),
+            ));
+            None
+        }
+    };
     let limit = match o.get("limit") {
         None => 1,
         Some(v) => match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
@@ -146,6 +186,7 @@ fn parse_redemption(
         limit,
         per_day,
         void_when_used_up,
+        valid_from,
     })
 }
 
@@ -156,7 +197,17 @@ mod tests {
 
     fn parse(v: &Value) -> (Usage, Vec<Diagnostic>) {
         let mut d = Vec::new();
-        let u = Usage::parse(v.as_object().expect("object"), "template.json", &mut d);
+        let schema = FieldSchema::parse(
+            Some(&json!({"doorsOpen": {"type": "datetime"}, "seat": {"type": "string"}})),
+            "template.json",
+            &mut d,
+        );
+        let u = Usage::parse(
+            v.as_object().expect("object"),
+            &schema,
+            "template.json",
+            &mut d,
+        );
         (u, d)
     }
 
@@ -170,7 +221,8 @@ mod tests {
             Some(Redemption {
                 limit: 3,
                 per_day: true,
-                void_when_used_up: false
+                void_when_used_up: false,
+                valid_from: None,
             })
         );
         let (u, d) = parse(
@@ -185,6 +237,25 @@ mod tests {
             "/timeZone",
         ] {
             assert!(at.iter().any(|a| a.contains(p)), "{p} in {at:?}");
+        }
+    }
+
+    #[test]
+    fn valid_from_names_a_date_field() {
+        let (u, d) = parse(&json!({"redemption": {"validFrom": "doorsOpen"}}));
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(
+            u.redemption.and_then(|r| r.valid_from).as_deref(),
+            Some("doorsOpen")
+        );
+        for (bad, says) in [("seat", "is string"), ("nope", "is not one")] {
+            let (u, d) = parse(&json!({"redemption": {"validFrom": bad}}));
+            assert_eq!(u.redemption, None);
+            assert!(
+                d.iter().any(|d| d.message.contains(says)
+                    && format!("{:?}", d.location).contains("/redemption/validFrom")),
+                "{d:?}"
+            );
         }
     }
 

@@ -50,6 +50,8 @@ pub(crate) enum Refusal {
     Expired,
     /// Its template has no redemption rule.
     NotRedeemable,
+    /// Before the time its template's `validFrom` field gives.
+    NotYetValid,
 }
 
 impl Refusal {
@@ -61,6 +63,7 @@ impl Refusal {
             Self::Voided => "voided",
             Self::Expired => "expired",
             Self::NotRedeemable => "not_redeemable",
+            Self::NotYetValid => "not_yet_valid",
         }
     }
 }
@@ -97,6 +100,14 @@ fn describe_use(r: &RedemptionRecord) -> String {
     s
 }
 
+/// When a pass becomes valid: the value of its template's `validFrom`
+/// field (Unix ms).
+fn valid_from(usage: &Usage, pass: &PassRecord) -> Option<i64> {
+    let field = usage.redemption.as_ref()?.valid_from.as_deref()?;
+    let text = pass.custom_fields.get(field)?.as_str()?;
+    crate::template::schema::parse_datetime(text).map(|d| d.timestamp_millis())
+}
+
 /// Decides whether `pass` can be redeemed now (pure): `uses` are its
 /// successful redemptions in the rule's window, `expires_at` its rendered
 /// expiration date, `accepted` the templates the gate takes.
@@ -108,7 +119,7 @@ pub(crate) fn standing(
     expires_at: Option<i64>,
     accepted: Option<&[String]>,
 ) -> Standing {
-    let rule = usage.redemption;
+    let rule = usage.redemption.as_ref();
     let used = u32::try_from(uses.len()).unwrap_or(u32::MAX);
     let mut out = Standing {
         refusal: None,
@@ -161,6 +172,14 @@ pub(crate) fn standing(
         );
         return out;
     }
+    if let Some(from) = valid_from(usage, pass).filter(|f| *f > now) {
+        refuse(
+            &mut out,
+            Refusal::NotYetValid,
+            format!("Not valid yet: from {}", rfc3339(from)),
+        );
+        return out;
+    }
     match rule {
         None => {
             out.message = "Valid (this pass is not redeemed at the door)".to_owned();
@@ -194,7 +213,7 @@ fn expires_at(state: &AppState, template: &Template, pass: &PassRecord) -> Optio
 /// The start of the rule's window at `now` (midnight in the template's time
 /// zone for a limit per day, else the beginning of time).
 fn window_start(usage: &Usage, now: i64) -> i64 {
-    match usage.redemption {
+    match &usage.redemption {
         Some(r) if r.per_day => chrono::DateTime::from_timestamp_millis(now)
             .map_or(0, |t| usage.day_start(t).timestamp_millis()),
         _ => 0,
@@ -270,7 +289,8 @@ pub(crate) struct RedemptionView {
     #[schema(value_type = String, pattern = "^(scan|redeem|adjust)$")]
     kind: String,
     /// `ok`, or why it was refused (`already_used`, `voided`, `expired`,
-    /// `wrong_template`, `not_redeemable`, `unknown_barcode`).
+    /// `not_yet_valid`, `wrong_template`, `not_redeemable`,
+    /// `unknown_barcode`).
     outcome: String,
     /// An adjustment's changes, e.g. `{"points": 10}`.
     #[schema(value_type = Option<Object>)]
@@ -368,7 +388,7 @@ pub(crate) async fn redeem(
         let template = state.inner.templates.live(&old.template_id)?;
         let now = offline.at.unwrap_or_else(now_ms);
         let mut before = standing_of(state, &template, &old, now, accepted).await?;
-        let rule = template.meta().usage.redemption;
+        let rule = template.meta().usage.redemption.as_ref();
         if before.refusal.is_none() && rule.is_none() {
             before.refusal = Some(Refusal::NotRedeemable);
             before.message = format!(
@@ -787,7 +807,10 @@ pub(crate) async fn door_list(state: &AppState, template_id: &str) -> Result<Doo
                 serial_number: p.serial_number.clone(),
                 status: p.status.as_str(),
                 used,
-                remaining: usage.redemption.map(|r| (i64::from(r.limit) - used).max(0)),
+                remaining: usage
+                    .redemption
+                    .as_ref()
+                    .map(|r| (i64::from(r.limit) - used).max(0)),
                 holder: fields
                     .iter()
                     .filter(|(_, f)| f.show_at_scan)
@@ -798,8 +821,12 @@ pub(crate) async fn door_list(state: &AppState, template_id: &str) -> Result<Doo
     }
     Ok(DoorList {
         template_id: template_id.to_owned(),
-        limit: usage.redemption.map(|r| r.limit),
-        per: usage.redemption.is_some_and(|r| r.per_day).then_some("day"),
+        limit: usage.redemption.as_ref().map(|r| r.limit),
+        per: usage
+            .redemption
+            .as_ref()
+            .is_some_and(|r| r.per_day)
+            .then_some("day"),
         time_zone: usage.time_zone.unwrap_or(chrono_tz::UTC).name().to_owned(),
         data,
     })
@@ -955,6 +982,7 @@ mod tests {
                 limit,
                 per_day,
                 void_when_used_up: false,
+                valid_from: Some("doorsOpen".into()),
             }),
             time_zone: None,
         }
@@ -1000,6 +1028,16 @@ mod tests {
         let s = standing(&Usage::default(), &p, &[], 10, None, None);
         assert_eq!(s.refusal, None, "a pass without a rule is valid to scan");
         assert_eq!(s.limit, None);
+        let mut early = pass(PassStatus::Active);
+        early
+            .custom_fields
+            .insert("doorsOpen".into(), "2027-06-12T19:00:00+01:00".into());
+        let doors = 1_812_823_200_000; // 2027-06-12T18:00:00Z
+        let s = standing(&usage(1, false), &early, &[], doors - 1, None, None);
+        assert_eq!(s.refusal, Some(Refusal::NotYetValid));
+        assert!(s.message.contains("2027-06-12T18:00:00"), "{}", s.message);
+        let s = standing(&usage(1, false), &early, &[], doors, None, None);
+        assert_eq!(s.refusal, None, "valid from the minute doors open");
         let s = standing(&usage(3, true), &p, &[used(1), used(2)], 10, None, None);
         assert_eq!((s.refusal, s.remaining()), (None, Some(1)));
         assert!(s.message.contains("1 of 3"), "{}", s.message);

@@ -1132,7 +1132,8 @@ export type RedemptionView = {
     object: string;
     /**
      * `ok`, or why it was refused (`already_used`, `voided`, `expired`,
-     * `wrong_template`, `not_redeemable`, `unknown_barcode`).
+     * `not_yet_valid`, `wrong_template`, `not_redeemable`,
+     * `unknown_barcode`).
      */
     outcome: string;
     /**
@@ -1191,7 +1192,7 @@ export type ScanAnswer = {
     pass: PassView;
     /**
      * Why not: `already_used`, `voided`, `expired`, `wrong_template`,
-     * `not_redeemable`.
+     * `not_redeemable`, `not_yet_valid`.
      */
     reason?: string | null;
     /**
@@ -3540,7 +3541,7 @@ export type RedeemPassErrors = {
      */
     404: Problem;
     /**
-     * Not usable now: `already_used` (when and by whom in `detail`), `voided`, `expired`, `wrong_template`, `not_redeemable`; The first request with this Idempotency-Key is still running
+     * Not usable now: `already_used` (when and by whom in `detail`), `voided`, `expired`, `not_yet_valid`, `wrong_template`, `not_redeemable`; The first request with this Idempotency-Key is still running
      */
     409: Problem;
     /**

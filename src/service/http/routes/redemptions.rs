@@ -84,7 +84,7 @@ pub(crate) struct ScanAnswer {
     /// Green (true) or red (false).
     can_use: bool,
     /// Why not: `already_used`, `voided`, `expired`, `wrong_template`,
-    /// `not_redeemable`.
+    /// `not_redeemable`, `not_yet_valid`.
     reason: Option<&'static str>,
     /// The answer in words for the scanner's screen, e.g. "Already used at
     /// 2027-06-12T19:02:00Z by key3 (North door)".
@@ -189,7 +189,7 @@ pub(crate) struct UseAnswer {
     responses(
         (status = 200, description = "Redeemed", body = UseAnswer),
         (status = 404, description = "No such pass"),
-        (status = 409, description = "Not usable now: `already_used` (when and by whom in `detail`), `voided`, `expired`, `wrong_template`, `not_redeemable`"),
+        (status = 409, description = "Not usable now: `already_used` (when and by whom in `detail`), `voided`, `expired`, `not_yet_valid`, `wrong_template`, `not_redeemable`"),
         (status = 422, description = "A gate name that is too long"),
     ))]
 pub(crate) async fn redeem(

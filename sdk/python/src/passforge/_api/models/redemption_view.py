@@ -27,7 +27,8 @@ class RedemptionView:
         kind (str): `scan`, `redeem` or `adjust`.
         object_ (str): Always `redemption`. Example: redemption.
         outcome (str): `ok`, or why it was refused (`already_used`, `voided`, `expired`,
-            `wrong_template`, `not_redeemable`, `unknown_barcode`).
+            `not_yet_valid`, `wrong_template`, `not_redeemable`,
+            `unknown_barcode`).
         recorded_at (datetime.datetime): When passforge recorded it.
         changes (None | RedemptionViewChangesType0 | Unset): An adjustment's changes, e.g. `{"points": 10}`.
         client_id (None | str | Unset): An offline gate's id for it.

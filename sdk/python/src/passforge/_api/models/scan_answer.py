@@ -34,7 +34,7 @@ class ScanAnswer:
         uses (UseCounts): The redemption counts of a pass in its template's window.
         last_use (None | RedemptionView | Unset):
         reason (None | str | Unset): Why not: `already_used`, `voided`, `expired`, `wrong_template`,
-            `not_redeemable`.
+            `not_redeemable`, `not_yet_valid`.
     """
 
     can_use: bool
