@@ -59,9 +59,62 @@ pub(crate) fn check_url(url: &str, allow_private: bool) -> Result<reqwest::Url, 
     Ok(u)
 }
 
+/// Checks where a link sends its holder back: `https`, or `http` to this
+/// machine for development (`localhost`, `127.0.0.1`, `[::1]`); no other
+/// scheme (`javascript:`, `data:`, …), no credentials, at most 2,048 bytes.
+pub(crate) fn check_return_url(url: &str) -> Result<reqwest::Url, String> {
+    if url.len() > MAX_RETURN_URL {
+        return Err(format!("at most {MAX_RETURN_URL} bytes"));
+    }
+    let u = reqwest::Url::parse(url).map_err(|e| format!("not an absolute URL: {e}"))?;
+    let local = matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match u.scheme() {
+        "https" => {}
+        "http" if local => {}
+        "http" => return Err("use https:// (http:// only to localhost, for development)".into()),
+        other => {
+            return Err(format!(
+                "the {other}: scheme is not allowed; use https:// (http:// only to localhost, for development)"
+            ))
+        }
+    }
+    if u.host_str().is_none_or(str::is_empty) {
+        return Err("the URL has no host".into());
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err("credentials in the URL are not allowed".into());
+    }
+    Ok(u)
+}
+
+/// Longest return URL.
+const MAX_RETURN_URL: usize = 2048;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn return_urls_are_https_or_local_http_only() {
+        for ok in [
+            "https://app.example.com/done?x=1",
+            "http://localhost:3000/done",
+            "http://127.0.0.1/done",
+        ] {
+            assert!(check_return_url(ok).is_ok(), "{ok}");
+        }
+        for (bad, says) in [
+            ("javascript:alert(3)", "javascript: scheme"),
+            ("data:text/html,hi", "data: scheme"),
+            ("http://example.com/done", "use https://"),
+            ("https://user:pw@example.com/", "credentials"),
+            ("/relative", "not an absolute URL"),
+        ] {
+            let e = check_return_url(bad).expect_err(bad);
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+        assert!(check_return_url(&format!("https://a.example/{}", "x".repeat(3000))).is_err());
+    }
 
     #[test]
     fn private_addresses_are_recognized() {

@@ -18,7 +18,7 @@ use crate::service::db::links::LinkStatus;
 use crate::service::db::{self, PassRecord};
 use crate::service::domain::{commit, passes, webhooks};
 use crate::service::error::{ApiError, FieldProblem};
-use crate::service::netguard::check_url;
+use crate::service::netguard::{check_return_url, check_url};
 use crate::service::outbox::{Audience, Effect, Event};
 use crate::service::state::AppState;
 
@@ -182,6 +182,11 @@ pub(crate) async fn create(state: &AppState, new: NewLink) -> Result<LinkView, A
     let expires_in = new.expires_in.unwrap_or(DEFAULT_EXPIRES_SECS);
     if !(60..=MAX_EXPIRES_SECS).contains(&expires_in) {
         errors.push(FieldProblem::new("/expiresIn", "seconds, 60 to one year"));
+    }
+    if let Some(u) = &new.return_url {
+        if let Err(e) = check_return_url(u) {
+            errors.push(FieldProblem::new("/returnUrl", e));
+        }
     }
     if let Some(u) = &new.webhook_url {
         if let Err(e) = check_url(u, state.inner.config.webhooks.allow_private_networks) {

@@ -321,3 +321,39 @@ async fn unknown_and_gone_links_answer_html_to_browsers_and_problems_otherwise()
         assert_eq!(p["code"], "link_not_found", "{uri}");
     }
 }
+
+#[tokio::test]
+async fn a_return_url_is_https_or_local_http_and_nothing_else() {
+    let h = harness().await;
+    let key = h.key(&[Scope::Write]).await;
+    let link = |return_url: &str| {
+        json!({"templateId": "event-ticket", "customFields": {
+            "attendee": "Ada Lovelace", "seat": "A1", "doorsOpen": "2027-06-12T19:00:00+01:00"},
+            "returnUrl": return_url})
+    };
+    for bad in [
+        "javascript:alert(3)",
+        "http://example.com/done",
+        "data:text/html,x",
+    ] {
+        let (status, e) = h
+            .json(Method::POST, "/v1/links", &key, Some(link(bad)))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {e}");
+        assert!(
+            e["errors"]
+                .as_array()
+                .expect("errors")
+                .iter()
+                .any(|p| p["pointer"] == "/returnUrl"),
+            "{bad}: {e}"
+        );
+    }
+    for good in ["https://app.example.com/done", "http://localhost:3000/done"] {
+        let (status, l) = h
+            .json(Method::POST, "/v1/links", &key, Some(link(good)))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{good}: {l}");
+        assert_eq!(l["returnUrl"], good);
+    }
+}

@@ -555,7 +555,8 @@ export type LinkCreate = {
      */
     passId?: string | null;
     /**
-     * Where the holder returns.
+     * Where the holder returns: `https://` (`http://` only to localhost,
+     * for development), at most 2,048 bytes.
      */
     returnUrl?: string | null;
     /**

@@ -61,7 +61,9 @@ pub(crate) struct LinkCreate {
     /// secret is in the answer, once).
     #[schema(format = "uri")]
     webhook_url: Option<String>,
-    /// Where the holder returns.
+    /// Where the holder returns: `https://` (`http://` only to localhost,
+    /// for development), at most 2,048 bytes.
+    #[schema(format = "uri", max_length = 2048)]
     return_url: Option<String>,
     /// Lifetime in seconds, 60 to a year (default a week).
     #[schema(minimum = 60, maximum = 31_536_000)]

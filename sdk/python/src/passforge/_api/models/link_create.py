@@ -26,7 +26,8 @@ class LinkCreate:
             external_id (None | str | Unset): Your id for the link.
             max_claims (int | None | Unset): Most claims, 1 to 1,000,000 (default 1).
             pass_id (None | str | Unset): Or: the link hands out this pass.
-            return_url (None | str | Unset): Where the holder returns.
+            return_url (None | str | Unset): Where the holder returns: `https://` (`http://` only to localhost,
+                for development), at most 2,048 bytes.
             template_id (None | str | Unset): Each claim issues a pass of this template…
             webhook_url (None | str | Unset): The link's own webhook: its events are posted there too (its
                 secret is in the answer, once).
