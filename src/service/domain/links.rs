@@ -467,24 +467,58 @@ pub(crate) async fn claim(
 /// What a landing page shows of a link's pass: the organization and the
 /// description of its template.
 pub(crate) async fn landing(state: &AppState, l: &LinkRow) -> (String, String) {
-    let template_id = match (&l.template_id, &l.pass_id) {
-        (Some(t), _) => Some(t.clone()),
-        (None, Some(p)) => state
-            .inner
-            .store
-            .pass(p)
-            .await
-            .ok()
-            .flatten()
-            .map(|p| p.template_id),
-        _ => None,
+    let pass = match &l.pass_id {
+        Some(p) => state.inner.store.pass(p).await.ok().flatten(),
+        None => None,
     };
-    template_id
+    let Some(template) = pass
+        .as_ref()
+        .map(|p| p.template_id.clone())
+        .or_else(|| l.template_id.clone())
         .and_then(|t| state.inner.templates.live(&t).ok())
-        .map(|t| {
-            let pj = t.pass_json();
-            let get = |k: &str| pj.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-            (get("organizationName"), get("description"))
-        })
-        .unwrap_or_default()
+    else {
+        return Default::default();
+    };
+    // The texts as this link's pass shows them: placeholders filled with
+    // the pass's values (or the link's), never shown as `{{ … }}`.
+    let rendered = match &pass {
+        Some(p) => passes::version_of(p).ok().and_then(|(stamp, overrides)| {
+            crate::issue::Issuer::new(&template, &state.inner.config.identity)
+                .render_with(&p.custom_fields, &stamp, Some(&overrides))
+                .ok()
+        }),
+        None => {
+            let values: Map<String, Value> = l
+                .custom_fields
+                .as_deref()
+                .and_then(|f| serde_json::from_str::<Map<String, Value>>(f).ok())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| match v {
+                    Value::Object(mut o) if o.contains_key("value") => {
+                        (k, o.remove("value").unwrap_or(Value::Null))
+                    }
+                    v => (k, v),
+                })
+                .collect();
+            crate::issue::Stamp::new("PREVIEW", "preview-token-0123456789", chrono::Utc::now())
+                .ok()
+                .and_then(|stamp| {
+                    crate::issue::Issuer::new(&template, &state.inner.config.identity)
+                        .render(&values, &stamp)
+                        .ok()
+                })
+        }
+    };
+    let pj = rendered.map_or_else(|| template.pass_json().clone(), |r| r.pass_json);
+    let text = |k: &str| {
+        pj.get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.contains("{{"))
+            .map(str::to_owned)
+    };
+    (
+        text("organizationName").unwrap_or_default(),
+        text("description").unwrap_or_else(|| template.meta().name.clone()),
+    )
 }

@@ -53,8 +53,14 @@ async fn links_serve_each_wallet_and_walk_their_lifecycle() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
 
     // A desktop browser: a landing page with both links and a QR code of the URL.
-    let (status, _, html) = open_link(&h, &path, DESKTOP).await;
+    let (status, page_headers, html) = open_link(&h, &path, DESKTOP).await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(page_headers[header::REFERRER_POLICY], "no-referrer");
+    assert_eq!(page_headers[header::CACHE_CONTROL], "no-store");
+    assert!(page_headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .expect("csp")
+        .starts_with("default-src 'none'"));
     let html = String::from_utf8(html).expect("utf-8");
     assert!(
         html.contains(&format!("{path}/apple")) && html.contains(&format!("{path}/google")),
@@ -356,4 +362,32 @@ async fn a_return_url_is_https_or_local_http_and_nothing_else() {
         assert_eq!(status, StatusCode::CREATED, "{good}: {l}");
         assert_eq!(l["returnUrl"], good);
     }
+}
+
+#[tokio::test]
+async fn the_landing_page_shows_the_description_rendered_and_escaped() {
+    let h = harness().await;
+    let key = h.key(&[Scope::Write]).await;
+    let (status, l) = h
+        .json(
+            Method::POST,
+            "/v1/links",
+            &key,
+            Some(json!({"templateId": "event-ticket", "customFields": {
+                "attendee": "Ada", "seat": "A1", "doorsOpen": "2027-06-12T19:00:00+01:00",
+                "eventName": "<script>alert(1)</script> & Friends"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{l}");
+    let url = l["url"].as_str().expect("url");
+    let path = &url[url.find("/l/").expect("path")..];
+    let (status, _, html) = open_link(&h, path, DESKTOP).await;
+    assert_eq!(status, StatusCode::OK);
+    let html = String::from_utf8(html).expect("utf-8");
+    assert!(!html.contains("{{"), "placeholders are rendered: {html}");
+    assert!(
+        html.contains("Ticket for &lt;script&gt;alert(1)&lt;/script&gt; &amp; Friends"),
+        "the description for this pass, escaped: {html}"
+    );
+    assert!(!html.contains("<script>"), "{html}");
 }

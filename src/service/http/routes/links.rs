@@ -168,8 +168,21 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>{title}</title></head><body style=\"font-family:sans-serif;max-width:32em;margin:3em auto;text-align:center\">{body}</body></html>"
     );
-    (status, Html(html)).into_response()
+    (status, PAGE_HEADERS, Html(html)).into_response()
 }
+
+/// Headers of every link page: the link's code is in its URL, so no
+/// referrer carries it elsewhere and no cache keeps the page; the page
+/// loads nothing but its own QR code.
+const PAGE_HEADERS: [(header::HeaderName, &str); 4] = [
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::CACHE_CONTROL, "no-store"),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    ),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+];
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
