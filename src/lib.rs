@@ -78,6 +78,7 @@ pub mod passbuilder;
 pub mod preview;
 #[cfg(feature = "server")]
 pub mod service;
+pub mod smartlink;
 #[cfg(feature = "studio")]
 pub mod studio;
 pub mod template;

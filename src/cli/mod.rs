@@ -7,6 +7,7 @@ mod certs;
 mod config;
 mod google;
 mod issue;
+mod link;
 #[cfg(feature = "preview")]
 mod preview;
 mod report;
@@ -51,6 +52,9 @@ enum Command {
     /// Google Wallet save links.
     #[command(subcommand)]
     Google(google::GoogleCommand),
+    /// Signed smart links (minted offline; the pass is made when opened).
+    #[command(subcommand)]
+    Link(link::LinkCommand),
     /// Pictures of one pass as Wallet shows it (front, back, Google card).
     #[cfg(feature = "preview")]
     Preview(Box<preview::PreviewArgs>),
@@ -86,6 +90,7 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         Command::Validate(args) => validate::run(&args),
         Command::Certs(cmd) => certs::run(cmd),
         Command::Google(cmd) => google::run(cmd),
+        Command::Link(cmd) => link::run(&cmd),
         Command::Bench(args) => bench::run(&args),
         #[cfg(feature = "preview")]
         Command::Preview(args) => preview::run(&args),

@@ -431,6 +431,28 @@ fn parse_template_json(
     *schema = FieldSchema::parse(obj.get("fields"), FILE, diags);
     *google = obj.get("google").cloned();
     meta.usage = super::Usage::parse(obj, schema, FILE, diags);
+    match obj.get("unsignedFields") {
+        None => {}
+        Some(Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                match item.as_str() {
+                    Some(f) if schema.contains(f) => meta.unsigned_fields.push(f.to_owned()),
+                    _ => diags.push(Diagnostic::error(
+                        FILE,
+                        Location::Pointer(format!("/unsignedFields/{i}")),
+                        "template.unsigned_fields",
+                        format!("{item} is not a field of this template; list the keys of declared fields a smart link may carry unsigned"),
+                    )),
+                }
+            }
+        }
+        Some(_) => diags.push(Diagnostic::error(
+            FILE,
+            Location::Pointer("/unsignedFields".into()),
+            "template.unsigned_fields",
+            "`unsignedFields` must be an array of field keys, e.g. [\"attendee\"]",
+        )),
+    }
     for key in obj.keys() {
         if !matches!(
             key.as_str(),
@@ -441,8 +463,9 @@ fn parse_template_json(
                 | "google"
                 | "redemption"
                 | "timeZone"
+                | "unsignedFields"
         ) {
-            diags.push(Diagnostic::warning(FILE, Location::Pointer(format!("/{key}")), "template.unknown_key", format!("unknown key {key:?}; it is ignored (known: formatVersion, name, description, fields, google, redemption, timeZone)")));
+            diags.push(Diagnostic::warning(FILE, Location::Pointer(format!("/{key}")), "template.unknown_key", format!("unknown key {key:?}; it is ignored (known: formatVersion, name, description, fields, google, redemption, timeZone, unsignedFields)")));
         }
     }
 }

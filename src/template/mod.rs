@@ -80,6 +80,9 @@ pub struct TemplateMeta {
     pub description: Option<String>,
     /// How its passes are used at the door (`redemption`, `timeZone`).
     pub usage: Usage,
+    /// Fields a signed smart link may carry unsigned (`unsignedFields`:
+    /// e.g. a name typed on a form), validated like any value.
+    pub unsigned_fields: Vec<String>,
 }
 
 /// A loaded, validated template: the pass.json tree with compiled

@@ -569,3 +569,66 @@ fn a_pass_designer_bundle_issues_passes_as_designed_or_filled_by_a_row() {
     assert!(stderr(&o).contains("image logo"), "{}", stderr(&o));
     assert!(!refused.join("FROM-PB.pkpass").exists());
 }
+
+#[test]
+fn link_sign_mints_the_same_link_as_the_library() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = crate::support::passforge_env(
+        dir.path(),
+        &[
+            "link",
+            "sign",
+            "--base-url",
+            "https://passes.example.com",
+            "--template",
+            "event-ticket",
+            "--field",
+            "attendee=Zoë O'Brien",
+            "--field",
+            "seat=A12",
+            "--link-id",
+            "order-1001",
+            "--key-id",
+            "lk_test",
+        ],
+        &[("PASSFORGE_LINK_SECRET", "lks_test-secret-do-not-use")],
+    );
+    assert_eq!(
+        crate::support::code(&out),
+        0,
+        "{}",
+        crate::support::stderr(&out)
+    );
+    let expected = passforge::smartlink::mint(&passforge::smartlink::NewLink {
+        base_url: "https://passes.example.com",
+        template: "event-ticket",
+        fields: vec![
+            ("attendee".into(), "Zoë O'Brien".into()),
+            ("seat".into(), "A12".into()),
+        ],
+        link_id: "order-1001",
+        key_id: "lk_test",
+        secret: "lks_test-secret-do-not-use",
+        ..Default::default()
+    })
+    .expect("mint");
+    assert_eq!(crate::support::stdout(&out).trim(), expected);
+    let bad = crate::support::passforge_env(
+        dir.path(),
+        &[
+            "link",
+            "sign",
+            "--template",
+            "t",
+            "--field",
+            "novalue",
+            "--link-id",
+            "x",
+            "--key-id",
+            "k",
+        ],
+        &[("PASSFORGE_LINK_SECRET", "s")],
+    );
+    assert_eq!(crate::support::code(&bad), 2);
+    assert!(crate::support::stderr(&bad).contains("--field \"novalue\": write it as key=value"));
+}

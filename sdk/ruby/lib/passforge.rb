@@ -106,6 +106,35 @@ module Passforge
     parse_event(body)
   end
 
+  UNRESERVED = /[A-Za-z0-9\-._~]/
+
+  # Percent-encodes every UTF-8 byte but A–Z a–z 0–9 - . _ ~ (smart links).
+  def self.percent_encode(s)
+    s.to_s.b.each_char.map { |c| c.match?(UNRESERVED) ? c : format('%%%02X', c.ord) }.join
+  end
+
+  # The canonical string a smart link is signed over (format v1).
+  def self.canonical_link(template, signed)
+    pairs = signed.map { |k, v| "#{percent_encode(k)}=#{percent_encode(v)}" }.sort
+    "passforge-link-v1\n#{percent_encode(template)}\n#{pairs.join('&')}"
+  end
+
+  # Mints a signed smart link (the README's "Signed smart links"): one pass
+  # per template and link_id, made when the link is first opened.
+  def self.sign_link(base_url:, template:, link_id:, key_id:, secret:, fields: {}, unsigned: {}, expires: nil)
+    raise ArgumentError, 'link_id must be 1 to 128 of A-Z a-z 0-9 - . _ ~' unless link_id.match?(/\A[A-Za-z0-9\-._~]{1,128}\z/)
+
+    signed = fields.map { |k, v| ["f.#{k}", v.to_s] }
+    signed << ['lid', link_id]
+    signed << ['exp', expires.to_i.to_s] if expires
+    signed << ['kid', key_id]
+    digest = OpenSSL::HMAC.digest('SHA256', secret, canonical_link(template, signed))
+    sig = [digest].pack('m0').tr('+/', '-_').delete('=')
+    query = (signed + unsigned.map { |k, v| ["u.#{k}", v.to_s] }).map { |k, v| "#{percent_encode(k)}=#{percent_encode(v)}" }.sort
+    query << "sig=#{sig}"
+    "#{base_url.sub(%r{/+\z}, '')}/s/#{percent_encode(template)}?#{query.join('&')}"
+  end
+
   # The key of a secret: the base64 after whsec_, else the secret's own bytes.
   def self.secret_key(secret)
     return secret.b unless secret.start_with?('whsec_')

@@ -122,6 +122,17 @@ class ApiTest < Minitest::Test
   end
 end
 
+class SmartLinkTest < Minitest::Test
+  def test_sign_link_mints_the_readme_test_vector
+    url = Passforge.sign_link(base_url: 'https://passes.example.com', template: 'event-ticket',
+                              fields: { 'attendee' => "Zoë O'Brien", 'seat' => 'A12' }, link_id: 'order-1001',
+                              expires: 1_812_823_200, key_id: 'lk_test', secret: 'lks_test-secret-do-not-use')
+    assert_equal 'https://passes.example.com/s/event-ticket?exp=1812823200&f.attendee=Zo%C3%AB%20O%27Brien' \
+                 '&f.seat=A12&kid=lk_test&lid=order-1001&sig=EU6QTu8wowpjcdsZpki9PQdX0yDMoUf_Xz2aQT4iKJk', url
+    assert_raises(ArgumentError) { Passforge.sign_link(base_url: 'x', template: 't', link_id: 'a b', key_id: 'k', secret: 's') }
+  end
+end
+
 class VerifyWebhookTest < Minitest::Test
   BODY = JSON.generate('id' => 'evt_1', 'type' => 'pass.created', 'data' => { 'id' => 'p1' })
   KEY = '0123456789abcdef01234567'

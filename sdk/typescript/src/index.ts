@@ -18,6 +18,8 @@ export {
   WebhookVerificationError,
 } from './errors.js';
 export { verifyWebhook } from './webhooks.js';
+export { canonicalLink, percentEncode, signLink } from './smartlink.js';
+export type { SmartLink } from './smartlink.js';
 export type { HeaderSource, VerifyOptions, WebhookEvent } from './webhooks.js';
 export type { RetryInfo } from './transport.js';
 export type * from './gen/types.gen.js';

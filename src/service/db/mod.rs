@@ -26,6 +26,7 @@ pub(crate) mod links;
 mod passes;
 mod queue;
 pub(crate) mod redemptions;
+pub(crate) mod smartlinks;
 pub(crate) mod users;
 
 pub use idempotency::{IdempotentAnswer, IDEMPOTENCY_TTL_MS};
@@ -115,6 +116,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         11,
         "redemptions",
         include_str!("../../../migrations/0011_redemptions.sql"),
+    ),
+    (
+        12,
+        "smart links",
+        include_str!("../../../migrations/0012_smart_links.sql"),
     ),
 ];
 

@@ -482,11 +482,7 @@ pub(crate) async fn landing(state: &AppState, l: &LinkRow) -> (String, String) {
     // The texts as this link's pass shows them: placeholders filled with
     // the pass's values (or the link's), never shown as `{{ … }}`.
     let rendered = match &pass {
-        Some(p) => passes::version_of(p).ok().and_then(|(stamp, overrides)| {
-            crate::issue::Issuer::new(&template, &state.inner.config.identity)
-                .render_with(&p.custom_fields, &stamp, Some(&overrides))
-                .ok()
-        }),
+        Some(p) => return pass_texts(state, &template, p),
         None => {
             let values: Map<String, Value> = l
                 .custom_fields
@@ -510,7 +506,27 @@ pub(crate) async fn landing(state: &AppState, l: &LinkRow) -> (String, String) {
                 })
         }
     };
-    let pj = rendered.map_or_else(|| template.pass_json().clone(), |r| r.pass_json);
+    texts(&template, rendered.map(|r| r.pass_json))
+}
+
+/// The organization and description of a pass as it shows them.
+pub(crate) fn pass_texts(
+    state: &AppState,
+    template: &crate::template::Template,
+    p: &PassRecord,
+) -> (String, String) {
+    let rendered = passes::version_of(p).ok().and_then(|(stamp, overrides)| {
+        crate::issue::Issuer::new(template, &state.inner.config.identity)
+            .render_with(&p.custom_fields, &stamp, Some(&overrides))
+            .ok()
+    });
+    texts(template, rendered.map(|r| r.pass_json))
+}
+
+/// Organization and description from a rendered pass.json (else the
+/// template's, without placeholders).
+fn texts(template: &crate::template::Template, rendered: Option<Value>) -> (String, String) {
+    let pj = rendered.unwrap_or_else(|| template.pass_json().clone());
     let text = |k: &str| {
         pj.get(k)
             .and_then(Value::as_str)

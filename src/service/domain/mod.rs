@@ -17,6 +17,7 @@ pub(crate) mod passes;
 #[cfg(feature = "preview")]
 pub(crate) mod preview;
 pub(crate) mod redemptions;
+pub(crate) mod smartlinks;
 pub(crate) mod templates;
 pub(crate) mod users;
 pub(crate) mod webhooks;

@@ -44,6 +44,7 @@ pub(crate) fn table(state: Option<&AppState>) -> OpenApiRouter<AppState> {
         .merge(routes::redemptions::routes())
         .merge(routes::jobs::routes())
         .merge(routes::links::routes())
+        .merge(routes::link_keys::routes())
         .merge(routes::connections::routes())
         .merge(routes::users::routes())
         .merge(routes::webhooks::routes());

@@ -17,6 +17,7 @@ mod links;
 mod passes;
 #[cfg(feature = "preview")]
 mod preview;
+mod smartlinks;
 mod templates;
 mod users;
 mod webhooks;

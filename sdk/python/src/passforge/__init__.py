@@ -28,6 +28,7 @@ from .errors import (
     ValidationError,
     WebhookVerificationError,
 )
+from .smartlink import canonical_link, percent_encode, sign_link
 from .webhooks import verify_webhook
 
 __all__ = [
@@ -46,5 +47,8 @@ __all__ = [
     "ServerError",
     "ValidationError",
     "WebhookVerificationError",
+    "canonical_link",
+    "percent_encode",
+    "sign_link",
     "verify_webhook",
 ]

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AddTemplateImagesData, AddTemplateImagesErrors, AddTemplateImagesResponses, AdjustPassData, AdjustPassErrors, AdjustPassResponses, ChangedSerialsData, ChangedSerialsErrors, ChangedSerialsResponses, CreateBatchData, CreateBatchErrors, CreateBatchResponses, CreateLinkData, CreateLinkErrors, CreateLinkResponses, CreatePassData, CreatePassErrors, CreatePassResponses, CreateTemplateData, CreateTemplateErrors, CreateTemplateResponses, CreateUserData, CreateUserErrors, CreateUserResponses, CreateUserTokenData, CreateUserTokenErrors, CreateUserTokenResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteConnectionData, DeleteConnectionErrors, DeleteConnectionResponses, DeletePassData, DeletePassErrors, DeletePassResponses, DeleteTemplateData, DeleteTemplateErrors, DeleteTemplateResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DeviceLogData, DeviceLogErrors, DeviceLogResponses, DocsAssetData, DocsAssetErrors, DocsAssetResponses, DocsData, DocsResponses, DownloadJobData, DownloadJobErrors, DownloadJobResponses, DownloadPassData, DownloadPassErrors, DownloadPassResponses, GetConnectionData, GetConnectionErrors, GetConnectionResponses, GetJobData, GetJobErrors, GetJobResponses, GetLinkData, GetLinkErrors, GetLinkResponses, GetPassData, GetPassErrors, GetPassResponses, GetTemplateData, GetTemplateErrors, GetTemplateResponses, GetUserData, GetUserErrors, GetUserResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, GoogleCallbackData, GoogleCallbackErrors, GoogleCallbackResponses, GoogleSaveLinkData, GoogleSaveLinkErrors, GoogleSaveLinkResponses, HealthzData, HealthzResponses, LatestPassData, LatestPassErrors, LatestPassResponses, LinkQrCodeData, LinkQrCodeErrors, LinkQrCodeResponses, ListConnectionsData, ListConnectionsErrors, ListConnectionsResponses, ListDeliveriesData, ListDeliveriesErrors, ListDeliveriesResponses, ListLinksData, ListLinksErrors, ListLinksResponses, ListPassesData, ListPassesErrors, ListPassesResponses, ListProvidersData, ListProvidersErrors, ListProvidersResponses, ListRedemptionsData, ListRedemptionsErrors, ListRedemptionsResponses, ListTemplatesData, ListTemplatesErrors, ListTemplatesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, MetricsData, MetricsResponses, MyConnectionsData, MyConnectionsErrors, MyConnectionsResponses, MyPassDownloadData, MyPassDownloadErrors, MyPassDownloadResponses, MyPassesData, MyPassesErrors, MyPassesResponses, OpenapiData, OpenapiResponses, OpenLinkAppleData, OpenLinkAppleErrors, OpenLinkAppleResponses, OpenLinkData, OpenLinkErrors, OpenLinkGoogleData, OpenLinkGoogleErrors, OpenLinkResponses, PatchTemplateData, PatchTemplateErrors, PatchTemplateResponses, PreviewPassData, PreviewPassErrors, PreviewPassResponses, PreviewTemplateData, PreviewTemplateErrors, PreviewTemplateResponses, PushNotificationData, PushNotificationErrors, PushNotificationResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RedeemPassData, RedeemPassErrors, RedeemPassResponses, RedeliverData, RedeliverErrors, RedeliverResponses, RegisterDeviceData, RegisterDeviceErrors, RegisterDeviceResponses, RevokeLinkData, RevokeLinkErrors, RevokeLinkResponses, RevokeUserTokenData, RevokeUserTokenErrors, RevokeUserTokenResponses, ScanData, ScanErrors, ScanListData, ScanListErrors, ScanListResponses, ScanPageAssetData, ScanPageAssetErrors, ScanPageAssetResponses, ScanPageData, ScanPageResponses, ScanResponses, SyncConnectionData, SyncConnectionErrors, SyncConnectionResponses, TemplateImageData, TemplateImageErrors, TemplateImageResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, UnregisterDeviceData, UnregisterDeviceErrors, UnregisterDeviceResponses, UpdatePassData, UpdatePassErrors, UpdatePassResponses, UploadRedemptionsData, UploadRedemptionsErrors, UploadRedemptionsResponses, UploadTemplateData, UploadTemplateErrors, UploadTemplateResponses, VoidPassData, VoidPassErrors, VoidPassResponses } from './types.gen.js';
+import type { AddTemplateImagesData, AddTemplateImagesErrors, AddTemplateImagesResponses, AdjustPassData, AdjustPassErrors, AdjustPassResponses, ChangedSerialsData, ChangedSerialsErrors, ChangedSerialsResponses, CreateBatchData, CreateBatchErrors, CreateBatchResponses, CreateLinkData, CreateLinkErrors, CreateLinkKeyData, CreateLinkKeyErrors, CreateLinkKeyResponses, CreateLinkResponses, CreatePassData, CreatePassErrors, CreatePassResponses, CreateTemplateData, CreateTemplateErrors, CreateTemplateResponses, CreateUserData, CreateUserErrors, CreateUserResponses, CreateUserTokenData, CreateUserTokenErrors, CreateUserTokenResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteConnectionData, DeleteConnectionErrors, DeleteConnectionResponses, DeletePassData, DeletePassErrors, DeletePassResponses, DeleteTemplateData, DeleteTemplateErrors, DeleteTemplateResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DeviceLogData, DeviceLogErrors, DeviceLogResponses, DocsAssetData, DocsAssetErrors, DocsAssetResponses, DocsData, DocsResponses, DownloadJobData, DownloadJobErrors, DownloadJobResponses, DownloadPassData, DownloadPassErrors, DownloadPassResponses, GetConnectionData, GetConnectionErrors, GetConnectionResponses, GetJobData, GetJobErrors, GetJobResponses, GetLinkData, GetLinkErrors, GetLinkResponses, GetPassData, GetPassErrors, GetPassResponses, GetTemplateData, GetTemplateErrors, GetTemplateResponses, GetUserData, GetUserErrors, GetUserResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, GoogleCallbackData, GoogleCallbackErrors, GoogleCallbackResponses, GoogleSaveLinkData, GoogleSaveLinkErrors, GoogleSaveLinkResponses, HealthzData, HealthzResponses, LatestPassData, LatestPassErrors, LatestPassResponses, LinkQrCodeData, LinkQrCodeErrors, LinkQrCodeResponses, ListConnectionsData, ListConnectionsErrors, ListConnectionsResponses, ListDeliveriesData, ListDeliveriesErrors, ListDeliveriesResponses, ListLinkKeysData, ListLinkKeysErrors, ListLinkKeysResponses, ListLinksData, ListLinksErrors, ListLinksResponses, ListPassesData, ListPassesErrors, ListPassesResponses, ListProvidersData, ListProvidersErrors, ListProvidersResponses, ListRedemptionsData, ListRedemptionsErrors, ListRedemptionsResponses, ListTemplatesData, ListTemplatesErrors, ListTemplatesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, MetricsData, MetricsResponses, MyConnectionsData, MyConnectionsErrors, MyConnectionsResponses, MyPassDownloadData, MyPassDownloadErrors, MyPassDownloadResponses, MyPassesData, MyPassesErrors, MyPassesResponses, OpenapiData, OpenapiResponses, OpenLinkAppleData, OpenLinkAppleErrors, OpenLinkAppleResponses, OpenLinkData, OpenLinkErrors, OpenLinkGoogleData, OpenLinkGoogleErrors, OpenLinkResponses, OpenSmartLinkData, OpenSmartLinkErrors, OpenSmartLinkResponses, PatchTemplateData, PatchTemplateErrors, PatchTemplateResponses, PreviewPassData, PreviewPassErrors, PreviewPassResponses, PreviewTemplateData, PreviewTemplateErrors, PreviewTemplateResponses, PushNotificationData, PushNotificationErrors, PushNotificationResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RedeemPassData, RedeemPassErrors, RedeemPassResponses, RedeliverData, RedeliverErrors, RedeliverResponses, RegisterDeviceData, RegisterDeviceErrors, RegisterDeviceResponses, RevokeLinkData, RevokeLinkErrors, RevokeLinkKeyData, RevokeLinkKeyErrors, RevokeLinkKeyResponses, RevokeLinkResponses, RevokeUserTokenData, RevokeUserTokenErrors, RevokeUserTokenResponses, ScanData, ScanErrors, ScanListData, ScanListErrors, ScanListResponses, ScanPageAssetData, ScanPageAssetErrors, ScanPageAssetResponses, ScanPageData, ScanPageResponses, ScanResponses, SyncConnectionData, SyncConnectionErrors, SyncConnectionResponses, TemplateImageData, TemplateImageErrors, TemplateImageResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, UnregisterDeviceData, UnregisterDeviceErrors, UnregisterDeviceResponses, UpdatePassData, UpdatePassErrors, UpdatePassResponses, UploadRedemptionsData, UploadRedemptionsErrors, UploadRedemptionsResponses, UploadTemplateData, UploadTemplateErrors, UploadTemplateResponses, VoidPassData, VoidPassErrors, VoidPassResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -120,6 +120,11 @@ export const openapi = <ThrowOnError extends boolean = false>(options?: Options<
 export const readyz = <ThrowOnError extends boolean = false>(options?: Options<ReadyzData, ThrowOnError>) => (options?.client ?? client).get<ReadyzResponses, ReadyzErrors, ThrowOnError>({ url: '/readyz', ...options });
 
 /**
+ * Open a signed smart link (minted offline; see the README's format): the pass is made on the first open, once per link id, and served like /l/{code}
+ */
+export const openSmartLink = <ThrowOnError extends boolean = false>(options: Options<OpenSmartLinkData, ThrowOnError>) => (options.client ?? client).get<OpenSmartLinkResponses, OpenSmartLinkErrors, ThrowOnError>({ url: '/s/{template}', ...options });
+
+/**
  * The door page: log in with a scan key, scan or type codes, see a green or red answer
  */
 export const scanPage = <ThrowOnError extends boolean = false>(options?: Options<ScanPageData, ThrowOnError>) => (options?.client ?? client).get<ScanPageResponses, unknown, ThrowOnError>({ url: '/scan', ...options });
@@ -185,6 +190,37 @@ export const getJob = <ThrowOnError extends boolean = false>(options: Options<Ge
 export const downloadJob = <ThrowOnError extends boolean = false>(options: Options<DownloadJobData, ThrowOnError>) => (options.client ?? client).get<DownloadJobResponses, DownloadJobErrors, ThrowOnError>({
     security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
     url: '/v1/jobs/{id}/download',
+    ...options
+});
+
+/**
+ * The link-signing keys (no secrets)
+ */
+export const listLinkKeys = <ThrowOnError extends boolean = false>(options?: Options<ListLinkKeysData, ThrowOnError>) => (options?.client ?? client).get<ListLinkKeysResponses, ListLinkKeysErrors, ThrowOnError>({
+    security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/v1/link-keys',
+    ...options
+});
+
+/**
+ * Make a link-signing key for smart links; its secret is in this answer only. Several can be live at once (rotation).
+ */
+export const createLinkKey = <ThrowOnError extends boolean = false>(options?: Options<CreateLinkKeyData, ThrowOnError>) => (options?.client ?? client).post<CreateLinkKeyResponses, CreateLinkKeyErrors, ThrowOnError>({
+    security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/v1/link-keys',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options?.headers
+    }
+});
+
+/**
+ * Revoke a link-signing key: links signed with it no longer open (403)
+ */
+export const revokeLinkKey = <ThrowOnError extends boolean = false>(options: Options<RevokeLinkKeyData, ThrowOnError>) => (options.client ?? client).delete<RevokeLinkKeyResponses, RevokeLinkKeyErrors, ThrowOnError>({
+    security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/v1/link-keys/{id}',
     ...options
 });
 

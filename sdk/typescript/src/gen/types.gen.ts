@@ -571,6 +571,52 @@ export type LinkCreate = {
 };
 
 /**
+ * A new link-signing key.
+ */
+export type LinkKeyCreate = {
+    /**
+     * What it is for.
+     */
+    description?: string | null;
+};
+
+/**
+ * The link-signing keys.
+ */
+export type LinkKeyList = {
+    /**
+     * Newest first (at most 100), without secrets.
+     */
+    data: Array<LinkKeyView>;
+};
+
+/**
+ * A link-signing key as the API shows it.
+ */
+export type LinkKeyView = {
+    /**
+     * When it was made.
+     */
+    createdAt: string;
+    /**
+     * What it is for.
+     */
+    description?: string | null;
+    /**
+     * `lk_…`: the `kid` of links signed with it.
+     */
+    id: string;
+    /**
+     * The secret, only in the answer that creates the key.
+     */
+    secret?: string | null;
+    /**
+     * `active` or `revoked`.
+     */
+    status: string;
+};
+
+/**
  * The newest links.
  */
 export type LinkList = {
@@ -2170,6 +2216,77 @@ export type ReadyzResponses = {
 
 export type ReadyzResponse = ReadyzResponses[keyof ReadyzResponses];
 
+export type OpenSmartLinkData = {
+    body?: never;
+    path: {
+        /**
+         * The template id
+         */
+        template: string;
+    };
+    query: {
+        /**
+         * The link id: one pass per template and link id.
+         */
+        lid: string;
+        /**
+         * The link-signing key's id.
+         */
+        kid: string;
+        /**
+         * base64url HMAC-SHA256 of the canonical string, no padding.
+         */
+        sig: string;
+        /**
+         * Expiry, Unix seconds.
+         */
+        exp?: number;
+        /**
+         * Which wallet to serve (the landing page's buttons; not signed).
+         */
+        wallet?: string;
+    };
+    url: '/s/{template}';
+};
+
+export type OpenSmartLinkErrors = {
+    /**
+     * Unreadable, or an unsigned field the template does not take (`bad_link`); A query parameter of the wrong type
+     */
+    400: Problem;
+    /**
+     * Changed, or signed with an unknown or revoked key (`link_signature`)
+     */
+    403: Problem;
+    /**
+     * No such template
+     */
+    404: Problem;
+    /**
+     * The link id was opened with other values (`link_values_changed`)
+     */
+    409: Problem;
+    /**
+     * Expired (`link_expired`)
+     */
+    410: Problem;
+    /**
+     * Values that make no valid pass, located as query parameters (`f.seat`)
+     */
+    422: Problem;
+};
+
+export type OpenSmartLinkError = OpenSmartLinkErrors[keyof OpenSmartLinkErrors];
+
+export type OpenSmartLinkResponses = {
+    /**
+     * The landing page, or the pass for an Apple device
+     */
+    200: Binary;
+};
+
+export type OpenSmartLinkResponse = OpenSmartLinkResponses[keyof OpenSmartLinkResponses];
+
 export type ScanPageData = {
     body?: never;
     path?: never;
@@ -2555,6 +2672,143 @@ export type DownloadJobResponses = {
 };
 
 export type DownloadJobResponse = DownloadJobResponses[keyof DownloadJobResponses];
+
+export type ListLinkKeysData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/link-keys';
+};
+
+export type ListLinkKeysErrors = {
+    /**
+     * No credential, or one that is not valid
+     */
+    401: Problem;
+    /**
+     * The credential lacks the scope (or is a user token outside /v1/me)
+     */
+    403: Problem;
+    /**
+     * Too many requests for this credential (see Retry-After)
+     */
+    429: Problem;
+};
+
+export type ListLinkKeysError = ListLinkKeysErrors[keyof ListLinkKeysErrors];
+
+export type ListLinkKeysResponses = {
+    /**
+     * The keys
+     */
+    200: LinkKeyList;
+};
+
+export type ListLinkKeysResponse = ListLinkKeysResponses[keyof ListLinkKeysResponses];
+
+export type CreateLinkKeyData = {
+    /**
+     * Optional: a description
+     */
+    body?: LinkKeyCreate | null;
+    headers?: {
+        /**
+         * Replays the first answer to a retry with the same key and request (24 hours, per credential)
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/v1/link-keys';
+};
+
+export type CreateLinkKeyErrors = {
+    /**
+     * A malformed Idempotency-Key; The body is not JSON
+     */
+    400: Problem;
+    /**
+     * No credential, or one that is not valid
+     */
+    401: Problem;
+    /**
+     * The credential lacks the scope (or is a user token outside /v1/me)
+     */
+    403: Problem;
+    /**
+     * The first request with this Idempotency-Key is still running
+     */
+    409: Problem;
+    /**
+     * The body is too large
+     */
+    413: Problem;
+    /**
+     * The body is not application/json
+     */
+    415: Problem;
+    /**
+     * A description that is too long; The Idempotency-Key was used with a different request; The body does not fit its schema: every problem, located
+     */
+    422: Problem;
+    /**
+     * Too many requests for this credential (see Retry-After)
+     */
+    429: Problem;
+};
+
+export type CreateLinkKeyError = CreateLinkKeyErrors[keyof CreateLinkKeyErrors];
+
+export type CreateLinkKeyResponses = {
+    /**
+     * The key with its secret
+     */
+    201: LinkKeyView;
+};
+
+export type CreateLinkKeyResponse = CreateLinkKeyResponses[keyof CreateLinkKeyResponses];
+
+export type RevokeLinkKeyData = {
+    body?: never;
+    path: {
+        /**
+         * The key id (lk_…)
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/v1/link-keys/{id}';
+};
+
+export type RevokeLinkKeyErrors = {
+    /**
+     * No credential, or one that is not valid
+     */
+    401: Problem;
+    /**
+     * The credential lacks the scope (or is a user token outside /v1/me)
+     */
+    403: Problem;
+    /**
+     * No live key with this id
+     */
+    404: Problem;
+    /**
+     * Too many requests for this credential (see Retry-After)
+     */
+    429: Problem;
+};
+
+export type RevokeLinkKeyError = RevokeLinkKeyErrors[keyof RevokeLinkKeyErrors];
+
+export type RevokeLinkKeyResponses = {
+    /**
+     * Revoked
+     */
+    204: void;
+};
+
+export type RevokeLinkKeyResponse = RevokeLinkKeyResponses[keyof RevokeLinkKeyResponses];
 
 export type ListLinksData = {
     body?: never;

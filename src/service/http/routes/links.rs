@@ -20,6 +20,7 @@ use super::{pkpass_answer, Binary};
 use crate::service::domain::keys::{Principal, Scope};
 use crate::service::domain::links::{self, LinkRow, LinkView, NewLink, Unusable};
 use crate::service::domain::passes;
+use crate::service::domain::smartlinks;
 use crate::service::error::ApiError;
 use crate::service::http::extract::Checked;
 use crate::service::http::problem::Problem;
@@ -40,6 +41,7 @@ pub(crate) fn pages() -> OpenApiRouter<AppState> {
         .routes(routes!(open_apple))
         .routes(routes!(open_google))
         .routes(routes!(qr))
+        .routes(routes!(smart))
 }
 
 /// A new link: `templateId` (each claim issues a pass with
@@ -405,4 +407,118 @@ pub(crate) fn qr_png(text: &str) -> Result<Vec<u8>, String> {
     img.write_to(&mut out, image::ImageFormat::Png)
         .map_err(|e| e.to_string())?;
     Ok(out.into_inner())
+}
+
+/// The fixed parameters of a smart link (its `f.<field>` and `u.<field>`
+/// values are named by the template's fields; see the README's format).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the query; `smartlink::parse` reads it
+pub(crate) struct SmartQuery {
+    /// The link id: one pass per template and link id.
+    #[param(pattern = "^[A-Za-z0-9._~-]{1,128}$")]
+    lid: String,
+    /// The link-signing key's id.
+    #[param(min_length = 1, max_length = 200)]
+    kid: String,
+    /// base64url HMAC-SHA256 of the canonical string, no padding.
+    #[param(pattern = "^[A-Za-z0-9_-]{43}$")]
+    sig: String,
+    /// Expiry, Unix seconds.
+    exp: Option<i64>,
+    /// Which wallet to serve (the landing page's buttons; not signed).
+    #[param(value_type = Option<String>, pattern = "^(apple|google)$")]
+    wallet: Option<String>,
+}
+
+/// `GET /s/{template}`
+#[utoipa::path(get, path = "/s/{template}", tag = "links", operation_id = "openSmartLink",
+    summary = "Open a signed smart link (minted offline; see the README's format): the pass is made on the first open, once per link id, and served like /l/{code}",
+    params(("template" = String, Path, description = "The template id"), SmartQuery),
+    responses(
+        (status = 200, description = "The landing page, or the pass for an Apple device",
+            content((String = "text/html"), (Binary = "application/vnd.apple.pkpass"))),
+        (status = 302, description = "To the Google save link (Android)"),
+        (status = 400, description = "Unreadable, or an unsigned field the template does not take (`bad_link`)"),
+        (status = 403, description = "Changed, or signed with an unknown or revoked key (`link_signature`)"),
+        (status = 404, description = "No such template"),
+        (status = 409, description = "The link id was opened with other values (`link_values_changed`)"),
+        (status = 410, description = "Expired (`link_expired`)"),
+        (status = 422, description = "Values that make no valid pass, located as query parameters (`f.seat`)"),
+    ))]
+pub(crate) async fn smart(
+    State(state): State<AppState>,
+    Path(template): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    let wallet = pairs
+        .iter()
+        .find(|(k, _)| k == "wallet")
+        .map(|(_, v)| v.as_str());
+    let pass = match smartlinks::open(&state, &template, &pairs).await {
+        Ok(p) => p,
+        Err(e) if wants_html(&headers) && e.status.is_client_error() => {
+            let title = if e.status == StatusCode::GONE {
+                "Link expired"
+            } else {
+                "This link cannot be used"
+            };
+            let mut body = format!("<h1>{title}</h1><p>{}</p>", escape(&e.detail));
+            for p in &e.errors {
+                body.push_str(&format!(
+                    "<p>{}: {}</p>",
+                    escape(&p.pointer),
+                    escape(&p.detail)
+                ));
+            }
+            return Ok(page(e.status, title, &body));
+        }
+        Err(e) => return Err(e),
+    };
+    let platform = match wallet {
+        Some("apple") => Some("apple"),
+        Some("google") => Some("google"),
+        _ => platform(&headers),
+    };
+    match platform {
+        Some("apple") => Ok(pkpass_answer(
+            passes::pkpass(&state, &pass).await?,
+            HeaderMap::new(),
+        )),
+        Some(_) => {
+            if state.inner.config.google.is_none() {
+                return Err(passes::google_not_configured());
+            }
+            let g = passes::google_save(&state, &pass).await?;
+            Ok((StatusCode::FOUND, [(header::LOCATION, g.save.url)]).into_response())
+        }
+        None => {
+            let here = format!("/s/{template}?{}", query_of(&pairs));
+            let (org, description) = smartlinks::texts(&state, &pass);
+            Ok(page(
+                StatusCode::OK,
+                &escape(&org),
+                &format!(
+                    "<h1>{}</h1><p>{}</p>\
+                     <p><a href=\"{}&amp;wallet=apple\">Add to Apple Wallet</a></p>\
+                     <p><a href=\"{}&amp;wallet=google\">Add to Google Wallet</a></p>",
+                    escape(&org),
+                    escape(&description),
+                    escape(&here),
+                    escape(&here)
+                ),
+            ))
+        }
+    }
+}
+
+/// A query string of decoded pairs, `wallet` left out.
+fn query_of(pairs: &[(String, String)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs.iter().filter(|(k, _)| k != "wallet"))
+        .finish()
 }

@@ -27,6 +27,9 @@ from .item_error import ItemError
 from .job_view import JobView
 from .link_create import LinkCreate
 from .link_create_custom_fields_type_0 import LinkCreateCustomFieldsType0
+from .link_key_create import LinkKeyCreate
+from .link_key_list import LinkKeyList
+from .link_key_view import LinkKeyView
 from .link_list import LinkList
 from .link_pass import LinkPass
 from .link_view import LinkView
@@ -118,6 +121,9 @@ __all__ = (
     "JobView",
     "LinkCreate",
     "LinkCreateCustomFieldsType0",
+    "LinkKeyCreate",
+    "LinkKeyList",
+    "LinkKeyView",
     "LinkList",
     "LinkPass",
     "LinkView",
