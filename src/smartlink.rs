@@ -38,6 +38,9 @@ pub enum LinkError {
     /// A link id that is empty, too long or uses other characters.
     #[error("lid must be 1 to 128 of A–Z a–z 0–9 - . _ ~")]
     LinkId,
+    /// OpenSSL could not compute the signature.
+    #[error("signing failed: {0}")]
+    Signing(String),
 }
 
 /// A smart link's query, read.
@@ -128,8 +131,8 @@ fn valid_link_id(id: &str) -> bool {
 /// Mints a signed smart link.
 ///
 /// # Errors
-/// [`LinkError::LinkId`] for a bad link id; OpenSSL failures as
-/// [`LinkError::Missing`] never happen here.
+/// [`LinkError::LinkId`] for a bad link id, [`LinkError::Signing`] when
+/// OpenSSL fails.
 pub fn mint(link: &NewLink<'_>) -> Result<String, LinkError> {
     if !valid_link_id(link.link_id) {
         return Err(LinkError::LinkId);
@@ -145,17 +148,13 @@ pub fn mint(link: &NewLink<'_>) -> Result<String, LinkError> {
     }
     signed.push(("kid".into(), link.key_id.into()));
     let sig = signature(link.secret, &canonical(link.template, &signed))
-        .map_err(|_| LinkError::Missing("signature (OpenSSL failed)"))?;
+        .map_err(|e| LinkError::Signing(e.to_string()))?;
+    let unsigned = link.unsigned.iter().map(|(k, v)| (format!("u.{k}"), v));
     let mut query: Vec<String> = signed
         .iter()
-        .chain(
-            link.unsigned
-                .iter()
-                .map(|(k, v)| (format!("u.{k}"), v.clone()))
-                .collect::<Vec<_>>()
-                .iter(),
-        )
-        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .map(|(k, v)| (k.clone(), v))
+        .chain(unsigned)
+        .map(|(k, v)| format!("{}={}", percent_encode(&k), percent_encode(v)))
         .collect();
     query.sort();
     query.push(format!("sig={sig}"));

@@ -484,19 +484,13 @@ pub(crate) async fn landing(state: &AppState, l: &LinkRow) -> (String, String) {
     let rendered = match &pass {
         Some(p) => return pass_texts(state, &template, p),
         None => {
-            let values: Map<String, Value> = l
+            let fields: Map<String, Value> = l
                 .custom_fields
                 .as_deref()
-                .and_then(|f| serde_json::from_str::<Map<String, Value>>(f).ok())
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| match v {
-                    Value::Object(mut o) if o.contains_key("value") => {
-                        (k, o.remove("value").unwrap_or(Value::Null))
-                    }
-                    v => (k, v),
-                })
-                .collect();
+                .and_then(|f| serde_json::from_str(f).ok())
+                .unwrap_or_default();
+            // The values without their label overrides (checked at creation).
+            let (values, _) = passes::split_fields(&fields, "", &mut Vec::new());
             crate::issue::Stamp::new("PREVIEW", "preview-token-0123456789", chrono::Utc::now())
                 .ok()
                 .and_then(|stamp| {

@@ -125,7 +125,7 @@ type Labels = Vec<(String, Option<String>)>;
 
 /// Splits `customFields` into values and label overrides: each member is a
 /// value or `{value, label}` (problems located under `at`).
-fn split_fields(
+pub(crate) fn split_fields(
     fields: &Map<String, Value>,
     at: &str,
     errors: &mut Vec<FieldProblem>,

@@ -627,6 +627,17 @@ async fn an_offline_gate_checks_the_door_list_and_uploads_its_uses_once() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(e["errors"][0]["pointer"], "/items/0/at", "{e}");
+    let long_gate = "g".repeat(101);
+    let (status, e) = h
+        .json(
+            Method::POST,
+            "/v1/redemptions",
+            &scan,
+            Some(json!({"items": [{"clientId": "y", "message": "y", "at": "2027-06-12T19:02:00Z", "gate": long_gate}]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["errors"][0]["pointer"], "/items/0/gate", "{e}");
 }
 
 #[cfg(feature = "studio")]

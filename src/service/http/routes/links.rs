@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use super::{pkpass_answer, Binary};
 use crate::service::domain::keys::{Principal, Scope};
 use crate::service::domain::links::{self, LinkRow, LinkView, NewLink, Unusable};
-use crate::service::domain::passes;
+use crate::service::domain::passes::{self, PassRecord};
 use crate::service::domain::smartlinks;
 use crate::service::error::ApiError;
 use crate::service::http::extract::Checked;
@@ -267,13 +267,23 @@ async fn claim(
         Ok(p) => p,
         Err(why) => return Ok(unusable(why, headers)),
     };
+    deliver(state, &pass, platform).await
+}
+
+/// A pass into `platform`'s wallet: the `.pkpass` for Apple, a redirect to
+/// its Google save link otherwise (409 without Google configured).
+async fn deliver(
+    state: &AppState,
+    pass: &PassRecord,
+    platform: &str,
+) -> Result<Response, ApiError> {
     if platform == "apple" {
         Ok(pkpass_answer(
-            passes::pkpass(state, &pass).await?,
+            passes::pkpass(state, pass).await?,
             HeaderMap::new(),
         ))
     } else {
-        let g = passes::google_save(state, &pass).await?;
+        let g = passes::google_save(state, pass).await?;
         Ok((StatusCode::FOUND, [(header::LOCATION, g.save.url)]).into_response())
     }
 }
@@ -485,17 +495,7 @@ pub(crate) async fn smart(
         _ => platform(&headers),
     };
     match platform {
-        Some("apple") => Ok(pkpass_answer(
-            passes::pkpass(&state, &pass).await?,
-            HeaderMap::new(),
-        )),
-        Some(_) => {
-            if state.inner.config.google.is_none() {
-                return Err(passes::google_not_configured());
-            }
-            let g = passes::google_save(&state, &pass).await?;
-            Ok((StatusCode::FOUND, [(header::LOCATION, g.save.url)]).into_response())
-        }
+        Some(p) => deliver(&state, &pass, p).await,
         None => {
             let here = format!("/s/{template}?{}", query_of(&pairs));
             let (org, description) = smartlinks::texts(&state, &pass);

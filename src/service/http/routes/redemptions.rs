@@ -433,16 +433,6 @@ pub(crate) async fn upload(
                 continue;
             }
         };
-        if item
-            .gate
-            .as_ref()
-            .is_some_and(|g| g.chars().count() > MAX_GATE_CHARS)
-        {
-            problems.push(FieldProblem::new(
-                format!("/items/{i}/gate"),
-                format!("at most {MAX_GATE_CHARS} characters"),
-            ));
-        }
         uses.push(OfflineUse {
             client_id: item.client_id,
             message: item.message,
