@@ -216,16 +216,44 @@ pub fn save_jwt(
     issued_at: chrono::DateTime<chrono::Utc>,
     skinny: bool,
 ) -> Result<SaveJwt, GoogleError> {
-    let ty = pass.google_type;
+    save_jwt_many(std::slice::from_ref(pass), config, issued_at, skinny)
+}
+
+/// Signs one "Save to Google Wallet" JWT for several passes (an order's
+/// tickets): every object, and each class once. With `skinny`, only the
+/// object references.
+///
+/// # Errors
+/// [`GoogleError::Jwt`] when signing fails.
+pub fn save_jwt_many(
+    passes: &[GooglePass],
+    config: &GoogleConfig,
+    issued_at: chrono::DateTime<chrono::Utc>,
+    skinny: bool,
+) -> Result<SaveJwt, GoogleError> {
     let mut payload = Map::new();
-    if skinny {
-        payload.insert(
-            ty.objects_key(),
-            json!([{"id": pass.object_id, "classId": pass.class_id}]),
-        );
-    } else {
-        payload.insert(ty.classes_key(), Value::Array(vec![pass.class.clone()]));
-        payload.insert(ty.objects_key(), Value::Array(vec![pass.object.clone()]));
+    // Each class once (by id), every object.
+    let mut push = |key: String, v: Value| {
+        if let Value::Array(list) = payload
+            .entry(key)
+            .or_insert_with(|| Value::Array(Vec::new()))
+        {
+            if !list.iter().any(|x| x.get("id") == v.get("id")) {
+                list.push(v);
+            }
+        }
+    };
+    for pass in passes {
+        let ty = pass.google_type;
+        if skinny {
+            push(
+                ty.objects_key(),
+                json!({"id": pass.object_id, "classId": pass.class_id}),
+            );
+        } else {
+            push(ty.classes_key(), pass.class.clone());
+            push(ty.objects_key(), pass.object.clone());
+        }
     }
     let claims = json!({
         "iss": config.service_account.email,
@@ -240,7 +268,7 @@ pub fn save_jwt(
     sign::install();
     let jwt = jsonwebtoken::encode(&header, &claims, &config.service_account.key)?;
     let url = format!("{SAVE_URL_PREFIX}{jwt}");
-    let mut warnings = pass.warnings.clone();
+    let mut warnings: Vec<Warning> = passes.iter().flat_map(|p| p.warnings.clone()).collect();
     if url.len() > MAX_SAVE_URL_CHARS {
         warnings.push(Warning {
             code: "google.save_url_long",

@@ -38,6 +38,14 @@ def test_401_403_404_409_422_are_typed_errors_with_their_problems(server: Server
     with pytest.raises(NotFoundError):
         client.passes.get("00000000-0000-4000-8000-000000000000")
 
+    # A link that returns to the app: its code is exchanged with the link id.
+    back = client.links.create({"templateId": "event-ticket", "returnUrl": "https://app.example/done",
+                                "customFields": {"attendee": "Py Return", "seat": "P9",
+                                                 "doorsOpen": "2027-06-12T19:00:00+01:00"}})
+    with pytest.raises(NotFoundError) as no_code:
+        client.links.exchange(back.id, "pfc_not-a-code")
+    assert no_code.value.code == "code_not_found"
+
     with pytest.raises(ValidationError) as e422:
         client.passes.create({"templateId": "event-ticket", "relevantDate": "soon", "customFields": {"attendee": "x"}})
     pointers = [p.pointer for p in e422.value.problems]

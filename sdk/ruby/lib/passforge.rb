@@ -352,6 +352,8 @@ module Passforge
     def get(id) = json('getLink', path: { id: id })
     def list = json('listLinks')
     def revoke(id) = json('revokeLink', path: { id: id })
+    # Exchanges the one-time code the link's returnUrl received (once, within ten minutes).
+    def exchange(id, code) = json('exchangeLinkCode', path: { id: id }, json: { code: code })
   end
 
   # The people holding passes, and their tokens.

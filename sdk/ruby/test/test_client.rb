@@ -63,6 +63,11 @@ class ApiTest < Minitest::Test
     assert e.request_id
     assert_raises(Passforge::PermissionDeniedError) { client(:read).passes.create('templateId' => 'event-ticket') }
     assert_raises(Passforge::NotFoundError) { client.passes.get('00000000-0000-4000-8000-000000000000') }
+    back = client.links.create('templateId' => 'event-ticket', 'returnUrl' => 'https://app.example/done',
+                               'customFields' => { 'attendee' => 'Rb Return', 'seat' => 'R9',
+                                                   'doorsOpen' => '2027-06-12T19:00:00+01:00' })
+    e = assert_raises(Passforge::NotFoundError) { client.links.exchange(back['id'], 'pfc_not-a-code') }
+    assert_equal 'code_not_found', e.code
     e = assert_raises(Passforge::ValidationError) do
       client.passes.create('templateId' => 'event-ticket', 'relevantDate' => 'soon', 'customFields' => { 'attendee' => 'x' })
     end

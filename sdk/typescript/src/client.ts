@@ -275,6 +275,10 @@ export class Links {
   revoke(id: string, call?: CallOptions): Promise<T.LinkView> {
     return this.c.call(api.revokeLink, { path: { id } }, call);
   }
+  /** Exchanges the one-time `code` the link's returnUrl received (once, within ten minutes). */
+  exchange(id: string, code: string, call?: CallOptions): Promise<T.ExchangeView> {
+    return this.c.call(api.exchangeLinkCode, { path: { id }, body: { code } }, call);
+  }
 }
 
 /** The people holding passes, and their tokens. */

@@ -46,6 +46,19 @@ test('401, 403, 404, 409 and 422 are typed errors with their problems', async ()
   const client = new Passforge({ baseUrl: server.baseUrl, apiKey: server.keys.write });
   await assert.rejects(client.passes.get('00000000-0000-4000-8000-000000000000'), NotFoundError);
 
+  // A link that returns to the app: its code is exchanged with the link id.
+  const back = await client.links.create({
+    templateId: 'event-ticket',
+    customFields: { attendee: 'TS Return', seat: 'T9', doorsOpen: '2027-06-12T19:00:00+01:00' },
+    returnUrl: 'https://app.example/done',
+  });
+  assert.equal(back.returnUrl, 'https://app.example/done');
+  await assert.rejects(client.links.exchange(back.id, 'pfc_not-a-code'), (e) => {
+    assert.ok(e instanceof NotFoundError);
+    assert.equal(e.code, 'code_not_found');
+    return true;
+  });
+
   await assert.rejects(
     client.passes.create({ templateId: 'event-ticket', relevantDate: 'soon', customFields: { attendee: 'x' } }),
     (e) => {

@@ -17,6 +17,10 @@ pub(crate) struct LinkRow {
     pub(crate) template_id: Option<String>,
     /// A pass link: hands out this pass.
     pub(crate) pass_id: Option<String>,
+    /// A multi-pass link: hands out these passes together (2 to 10).
+    pub(crate) pass_ids: Vec<String>,
+    /// The user the passes a template link issues belong to.
+    pub(crate) user_id: Option<String>,
     /// The fields of the passes a template link issues, JSON text.
     pub(crate) custom_fields: Option<String>,
     /// Most claims.
@@ -38,7 +42,8 @@ pub(crate) struct LinkRow {
 }
 
 const COLUMNS: &str = "id, code, template_id, pass_id, custom_fields, max_claims, claims, \
-                       endpoint_id, return_url, external_id, status, expires_at, created_at";
+                       endpoint_id, return_url, external_id, status, expires_at, created_at, \
+                       pass_ids, user_id";
 
 impl LinkRow {
     fn from_row(r: &AnyRow) -> Result<Self, StoreError> {
@@ -47,6 +52,11 @@ impl LinkRow {
             code: r.try_get("code")?,
             template_id: r.try_get("template_id")?,
             pass_id: r.try_get("pass_id")?,
+            pass_ids: r
+                .try_get::<Option<String>, _>("pass_ids")?
+                .and_then(|j| serde_json::from_str(&j).ok())
+                .unwrap_or_default(),
+            user_id: r.try_get("user_id")?,
             custom_fields: r.try_get("custom_fields")?,
             max_claims: r.try_get("max_claims")?,
             claims: r.try_get("claims")?,
@@ -67,8 +77,8 @@ impl LinkRow {
 pub(crate) async fn insert_link(c: &mut Conn, l: &LinkRow) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO links (id, code, template_id, pass_id, custom_fields, max_claims, claims, endpoint_id, \
-         return_url, external_id, status, expires_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+         return_url, external_id, status, expires_at, created_at, updated_at, pass_ids, user_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15)",
     )
     .bind(l.id.clone())
     .bind(l.code.clone())
@@ -83,6 +93,12 @@ pub(crate) async fn insert_link(c: &mut Conn, l: &LinkRow) -> Result<(), StoreEr
     .bind(l.status.clone())
     .bind(l.expires_at)
     .bind(l.created_at)
+    .bind(if l.pass_ids.is_empty() {
+        None
+    } else {
+        Some(serde_json::Value::from(l.pass_ids.clone()).to_string())
+    })
+    .bind(l.user_id.clone())
     .execute(&mut *c)
     .await?;
     Ok(())
@@ -277,4 +293,90 @@ pub(crate) async fn links_of_pass(c: &mut Conn, pass_id: &str) -> Result<Vec<Str
         .fetch_all(&mut *c)
         .await?;
     rows.iter().map(|r| Ok(r.try_get("link_id")?)).collect()
+}
+
+/// Stores a one-time code of a link (its SHA-256 only).
+///
+/// # Errors
+/// [`StoreError`].
+pub(crate) async fn insert_code(
+    c: &mut Conn,
+    code_hash: &str,
+    link: &str,
+    expires_at: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO link_codes (code_hash, link_id, expires_at, used_at, created_at) VALUES ($1, $2, $3, NULL, $4)",
+    )
+    .bind(code_hash.to_owned())
+    .bind(link.to_owned())
+    .bind(expires_at)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// What became of a code someone tried to exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CodeUse {
+    /// Taken now, by this exchange.
+    Taken,
+    /// No such code for this link.
+    Unknown,
+    /// Exchanged before.
+    Used,
+    /// Past its ten minutes.
+    Expired,
+}
+
+/// Takes a link's code once: marks it used if it is unused and in time
+/// (one conditional UPDATE, so two exchanges racing cannot both win).
+///
+/// # Errors
+/// [`StoreError`].
+pub(crate) async fn take_code(
+    c: &mut Conn,
+    code_hash: &str,
+    link: &str,
+    now: i64,
+) -> Result<CodeUse, StoreError> {
+    let taken = sqlx::query(
+        "UPDATE link_codes SET used_at = $1 WHERE code_hash = $2 AND link_id = $3 AND used_at IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(code_hash.to_owned())
+    .bind(link.to_owned())
+    .execute(&mut *c)
+    .await?;
+    if taken.rows_affected() > 0 {
+        return Ok(CodeUse::Taken);
+    }
+    let row = sqlx::query("SELECT used_at FROM link_codes WHERE code_hash = $1 AND link_id = $2")
+        .bind(code_hash.to_owned())
+        .bind(link.to_owned())
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(match row {
+        None => CodeUse::Unknown,
+        Some(r) if r.try_get::<Option<i64>, _>("used_at")?.is_some() => CodeUse::Used,
+        Some(_) => CodeUse::Expired,
+    })
+}
+
+/// Erases the holder data a link keeps for `user`: the fields of the passes
+/// its template links would issue for them.
+///
+/// # Errors
+/// [`StoreError`].
+pub(crate) async fn erase_user(c: &mut Conn, user: &str, now: i64) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE links SET custom_fields = NULL, status = 'revoked', updated_at = $1 WHERE user_id = $2",
+    )
+    .bind(now)
+    .bind(user.to_owned())
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected())
 }

@@ -122,6 +122,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "smart links",
         include_str!("../../../migrations/0012_smart_links.sql"),
     ),
+    (
+        13,
+        "link codes",
+        include_str!("../../../migrations/0013_link_codes.sql"),
+    ),
 ];
 
 /// Which database the store talks to.

@@ -256,3 +256,57 @@ pub(crate) async fn run_worker(state: AppState, stop: tokio::sync::watch::Receiv
     let handler = std::sync::Arc::new(Updates { state, http, token });
     runner::run(handler, runner::worker_name("google"), stop).await;
 }
+
+/// Inserts the classes and objects of `mapped` over REST (each class once;
+/// one that exists already, 409, is fine), so a save link can name them
+/// without carrying them: for multi-pass links whose full JWT would pass
+/// Google's link budget.
+///
+/// # Errors
+/// A sentence for the log when the token or an insert fails.
+pub(crate) async fn insert(
+    state: &AppState,
+    mapped: &[crate::google::GooglePass],
+) -> Result<(), String> {
+    let cfg = &state.inner.config.google_api;
+    let http = reqwest::Client::builder()
+        .timeout(cfg.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let token = Token {
+        current: tokio::sync::Mutex::new(None),
+    };
+    let access = token.get(state, &http).await?;
+    let base = cfg.base_url.trim_end_matches('/');
+    let mut classes = std::collections::BTreeSet::new();
+    for p in mapped {
+        let ty = p.google_type.name();
+        let mut bodies = Vec::with_capacity(2);
+        if classes.insert(p.class_id.clone()) {
+            bodies.push((format!("{base}/walletobjects/v1/{ty}Class"), &p.class));
+        }
+        bodies.push((format!("{base}/walletobjects/v1/{ty}Object"), &p.object));
+        for (url, body) in bodies {
+            let res = http
+                .post(&url)
+                .json_body(body)
+                .bearer_auth(&access)
+                .send()
+                .await
+                .map_err(|e| format!("Google insert failed: {e}"))?;
+            let code = res.status().as_u16();
+            if !(200..300).contains(&code) && code != 409 {
+                let text: String = res
+                    .text()
+                    .await
+                    .unwrap_or_default()
+                    .chars()
+                    .take(300)
+                    .collect();
+                return Err(format!("Google answered {code} to an insert: {text}"));
+            }
+        }
+    }
+    Ok(())
+}

@@ -10,12 +10,16 @@
 //! nothing more.
 
 use base64::Engine as _;
+use http::StatusCode;
 use serde_json::{json, Map, Value};
 
 use crate::service::clock::{now_ms, rfc3339};
 pub(crate) use crate::service::db::links::LinkRow;
-use crate::service::db::links::LinkStatus;
+use crate::service::db::links::{CodeUse, LinkStatus};
 use crate::service::db::{self, PassRecord};
+use crate::service::domain::connections::{self, ConnectionQuery, ConnectionView};
+use crate::service::domain::keys::secret_hash;
+use crate::service::domain::users::{self, UserTokenView};
 use crate::service::domain::{commit, passes, webhooks};
 use crate::service::error::{ApiError, FieldProblem};
 use crate::service::netguard::{check_return_url, check_url};
@@ -27,6 +31,12 @@ pub(crate) const DEFAULT_EXPIRES_SECS: i64 = 7 * 24 * 3600;
 
 /// Longest lifetime of a link.
 pub(crate) const MAX_EXPIRES_SECS: i64 = 365 * 24 * 3600;
+
+/// Most passes of a multi-pass link (a `.pkpasses` bundle holds ten).
+pub(crate) const MAX_LINK_PASSES: usize = crate::apple::MAX_BUNDLE_PASSES;
+
+/// How long a link's one-time code can be exchanged.
+pub(crate) const CODE_SECS: i64 = 10 * 60;
 
 /// Most claims of one link.
 pub(crate) const MAX_CLAIMS: i64 = 1_000_000;
@@ -64,6 +74,10 @@ pub(crate) struct LinkView {
     template_id: Option<String>,
     /// A pass link: hands out this pass.
     pass_id: Option<String>,
+    /// A multi-pass link: hands out these passes together.
+    pass_ids: Vec<String>,
+    /// The user the passes of a template link belong to.
+    user_id: Option<String>,
     /// Most claims.
     max_claims: i64,
     /// Claims so far.
@@ -117,6 +131,8 @@ pub(crate) async fn view(state: &AppState, l: &LinkRow) -> Result<LinkView, ApiE
         status: effective_status(l).to_owned(),
         template_id: l.template_id.clone(),
         pass_id: l.pass_id.clone(),
+        pass_ids: l.pass_ids.clone(),
+        user_id: l.user_id.clone(),
         max_claims: l.max_claims,
         claims: l.claims,
         external_id: l.external_id.clone(),
@@ -137,6 +153,10 @@ pub(crate) struct NewLink {
     pub(crate) custom_fields: Option<Map<String, Value>>,
     /// Or: the link hands out this pass.
     pub(crate) pass_id: Option<String>,
+    /// Or: the link hands out these passes together (2 to 10).
+    pub(crate) pass_ids: Option<Vec<String>>,
+    /// The user the passes of a template link belong to.
+    pub(crate) user_id: Option<String>,
     /// Most claims (default 1).
     pub(crate) max_claims: Option<i64>,
     /// The link's own webhook.
@@ -156,20 +176,52 @@ pub(crate) struct NewLink {
 /// 422 with every problem.
 pub(crate) async fn create(state: &AppState, new: NewLink) -> Result<LinkView, ApiError> {
     let mut errors = Vec::new();
-    match (&new.template_id, &new.pass_id) {
-        (Some(_), Some(_)) | (None, None) => errors.push(FieldProblem::new(
-            "/templateId",
-            "give templateId (with customFields: each claim issues a pass) or passId (the link hands out that pass)",
-        )),
-        (Some(t), None) => {
+    let many = new.pass_ids.as_deref().unwrap_or_default();
+    match (&new.template_id, &new.pass_id, &new.pass_ids) {
+        (Some(t), None, None) => {
             // The fields must make a valid pass now, not at the first claim.
             let fields = Value::Object(new.custom_fields.clone().unwrap_or_default());
             passes::check_fields(state, Some(t), Some(&fields), "", &mut errors);
         }
-        (None, Some(p)) => {
+        (None, Some(p), None) => {
             if state.inner.store.pass(p).await?.is_none() {
                 errors.push(FieldProblem::new("/passId", "no such pass"));
             }
+        }
+        (None, None, Some(ids)) => {
+            if !(2..=MAX_LINK_PASSES).contains(&ids.len()) {
+                errors.push(FieldProblem::new(
+                    "/passIds",
+                    "2 to 10 passes (Apple's limit for one bundle); for one pass give passId",
+                ));
+            }
+            for (i, p) in ids.iter().enumerate() {
+                if ids[..i].contains(p) {
+                    errors.push(FieldProblem::new(
+                        format!("/passIds/{i}"),
+                        "listed twice; give each pass once",
+                    ));
+                } else if state.inner.store.pass(p).await?.is_none() {
+                    errors.push(FieldProblem::new(format!("/passIds/{i}"), "no such pass"));
+                }
+            }
+        }
+        _ => errors.push(FieldProblem::new(
+            "/templateId",
+            "give one of templateId (with customFields: each claim issues a pass), passId (the link hands out that pass) or passIds (it hands out those passes together)",
+        )),
+    }
+    if let Some(u) = &new.user_id {
+        if new.template_id.is_none() {
+            errors.push(FieldProblem::new(
+                "/userId",
+                "only with templateId: the passes of a pass link already have their user",
+            ));
+        } else if db::users::user(&mut *state.inner.store.conn().await?, u)
+            .await?
+            .is_none()
+        {
+            errors.push(FieldProblem::new("/userId", "no such user"));
         }
     }
     let max_claims = new.max_claims.unwrap_or(1);
@@ -219,6 +271,8 @@ pub(crate) async fn create(state: &AppState, new: NewLink) -> Result<LinkView, A
         code,
         template_id: new.template_id,
         pass_id: new.pass_id,
+        pass_ids: many.to_vec(),
+        user_id: new.user_id,
         custom_fields: new.custom_fields.map(|f| Value::Object(f).to_string()),
         max_claims,
         claims: 0,
@@ -375,6 +429,14 @@ pub(crate) async fn usable(
     })
 }
 
+/// The link with this code, usable or not.
+///
+/// # Errors
+/// [`ApiError`] for a database failure.
+pub(crate) async fn by_code(state: &AppState, code: &str) -> Result<Option<LinkRow>, ApiError> {
+    Ok(db::links::link_by_code(&mut *state.inner.store.conn().await?, code).await?)
+}
+
 /// Whether a link with this code exists.
 ///
 /// # Errors
@@ -403,8 +465,8 @@ pub(crate) async fn opened(state: &AppState, l: &LinkRow) -> Result<(), ApiError
     .await
 }
 
-/// Issues (or, for a pass link, hands out) the link's pass for `platform`
-/// (`apple` or `google`).
+/// Issues (or, for a pass link, hands out) the link's passes for
+/// `platform` (`apple` or `google`): one, or a multi-pass link's several.
 ///
 /// # Errors
 /// `Err(Unusable::UsedUp)` inside when the last claim was taken meanwhile;
@@ -413,7 +475,7 @@ pub(crate) async fn claim(
     state: &AppState,
     l: &LinkRow,
     platform: &'static str,
-) -> Result<Result<PassRecord, Unusable>, ApiError> {
+) -> Result<Result<Vec<PassRecord>, Unusable>, ApiError> {
     advance(
         state,
         l,
@@ -423,8 +485,15 @@ pub(crate) async fn claim(
         json!({"platform": platform}),
     )
     .await?;
-    let pass = match (&l.template_id, &l.pass_id) {
-        (_, Some(pid)) => passes::get(state, pid).await?,
+    let handed = match (&l.template_id, &l.pass_id) {
+        (_, Some(pid)) => vec![passes::get(state, pid).await?],
+        (None, None) if !l.pass_ids.is_empty() => {
+            let mut all = Vec::with_capacity(l.pass_ids.len());
+            for pid in &l.pass_ids {
+                all.push(passes::get(state, pid).await?);
+            }
+            all
+        }
         (Some(t), None) => {
             // Take a claim first: two people cannot both take the last one.
             if !db::links::take_claim(&mut *state.inner.store.conn().await?, &l.id, now_ms())
@@ -440,67 +509,277 @@ pub(crate) async fn claim(
             let new = passes::NewPass {
                 template_id: t.clone(),
                 custom_fields: fields,
+                user_id: l.user_id.clone(),
                 ..passes::NewPass::default()
             };
             let (record, template) =
                 passes::prepare(state, new, uuid::Uuid::now_v7().to_string(), "")?;
-            passes::create(state, record, template).await?.0
+            vec![passes::create(state, record, template).await?.0]
         }
         (None, None) => return Err(ApiError::internal(&"a link without template or pass")),
     };
     let now = now_ms();
     let mut tx = state.inner.store.begin().await?;
-    let first = db::links::record_pass(&mut tx, &l.id, &pass.id, platform, now).await?;
     let mut effects = Vec::new();
-    if first {
-        let to = LinkStatus::Issued;
-        let from = [LinkStatus::Pending, LinkStatus::Opened, LinkStatus::Issued];
-        if db::links::advance(&mut tx, &l.id, &from, to, now).await? {
-            let result = json!({"passId": pass.id, "serialNumber": pass.serial_number, "platform": platform});
-            effects.push(step_effect(l, to, "link.issued", &result));
+    for pass in &handed {
+        let first = db::links::record_pass(&mut tx, &l.id, &pass.id, platform, now).await?;
+        if first {
+            let to = LinkStatus::Issued;
+            let from = [LinkStatus::Pending, LinkStatus::Opened, LinkStatus::Issued];
+            if db::links::advance(&mut tx, &l.id, &from, to, now).await? {
+                let result = json!({"passId": pass.id, "serialNumber": pass.serial_number, "platform": platform});
+                effects.push(step_effect(l, to, "link.issued", &result));
+            }
         }
     }
     commit(state, tx, &effects).await?;
-    Ok(Ok(pass))
+    Ok(Ok(handed))
 }
 
-/// What a landing page shows of a link's pass: the organization and the
-/// description of its template.
-pub(crate) async fn landing(state: &AppState, l: &LinkRow) -> (String, String) {
-    let pass = match &l.pass_id {
-        Some(p) => state.inner.store.pass(p).await.ok().flatten(),
+/// A one-time code for the holder to carry back to the link's `returnUrl`,
+/// once a wallet installed a pass the link handed out (`None` before, or
+/// for a link without a `returnUrl`). Random, stored as its SHA-256 only,
+/// good once within [`CODE_SECS`].
+///
+/// # Errors
+/// [`ApiError`] for a database or randomness failure.
+pub(crate) async fn return_code(state: &AppState, l: &LinkRow) -> Result<Option<String>, ApiError> {
+    if l.return_url.is_none() || l.status != LinkStatus::Completed.as_str() {
+        return Ok(None);
+    }
+    let mut raw = [0u8; 32];
+    openssl::rand::rand_bytes(&mut raw).map_err(|e| ApiError::internal(&e))?;
+    let code = format!(
+        "pfc_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    );
+    let now = now_ms();
+    db::links::insert_code(
+        &mut *state.inner.store.conn().await?,
+        &secret_hash(&code),
+        &l.id,
+        now + CODE_SECS * 1000,
+        now,
+    )
+    .await?;
+    Ok(Some(code))
+}
+
+/// `returnUrl` with `code` added to its query.
+pub(crate) fn return_to(return_url: &str, code: &str) -> String {
+    let (base, fragment) = match return_url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (return_url, None),
+    };
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let mut url = format!("{base}{sep}code={code}");
+    if let Some(f) = fragment {
+        url.push('#');
+        url.push_str(f);
+    }
+    url
+}
+
+/// What a customer's server gets for a link's one-time code.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ExchangeView {
+    /// The link.
+    link_id: String,
+    /// Your id for the link.
+    external_id: Option<String>,
+    /// The passes it handed out.
+    passes: Vec<LinkPass>,
+    /// Where they are installed.
+    connections: Vec<ConnectionView>,
+    /// The holder, when the passes belong to a user: a new user token
+    /// (valid a day, shown once) for your app to act as them.
+    user_token: Option<UserTokenView>,
+}
+
+/// Exchanges a link's one-time code, once, within ten minutes.
+///
+/// # Errors
+/// 404 for an unknown link or code, 410 `code_used` / `code_expired`.
+pub(crate) async fn exchange(
+    state: &AppState,
+    link_id: &str,
+    code: &str,
+) -> Result<ExchangeView, ApiError> {
+    let l = get(state, link_id).await?;
+    let outcome = db::links::take_code(
+        &mut *state.inner.store.conn().await?,
+        &secret_hash(code),
+        &l.id,
+        now_ms(),
+    )
+    .await?;
+    // Logged without the code: it is a credential until it is used.
+    tracing::info!(link = %l.id, outcome = ?outcome, "link code exchange");
+    match outcome {
+        CodeUse::Taken => {}
+        CodeUse::Unknown => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "code_not_found",
+                "no such code for this link: pass the code your returnUrl received, to the link it came from",
+            ))
+        }
+        CodeUse::Used => {
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                "code_used",
+                "this code was exchanged before; each code is good once",
+            ))
+        }
+        CodeUse::Expired => {
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                "code_expired",
+                "this code is older than ten minutes; send the holder through the link again",
+            ))
+        }
+    }
+    let view = view(state, &l).await?;
+    let mut connections = Vec::new();
+    let mut user = l.user_id.clone();
+    for p in &view.passes {
+        let q = ConnectionQuery {
+            pass_id: Some(p.pass_id.clone()),
+            limit: 101,
+            ..ConnectionQuery::default()
+        };
+        connections.extend(
+            connections::list(state, &q)
+                .await?
+                .iter()
+                .map(connections::view),
+        );
+        if user.is_none() {
+            user = state
+                .inner
+                .store
+                .pass(&p.pass_id)
+                .await?
+                .and_then(|r| r.user_id);
+        }
+    }
+    let user_token = match user {
+        Some(u) => Some(users::create_token(state, &u, users::DEFAULT_TOKEN_SECS).await?),
         None => None,
     };
-    let Some(template) = pass
-        .as_ref()
-        .map(|p| p.template_id.clone())
-        .or_else(|| l.template_id.clone())
-        .and_then(|t| state.inner.templates.live(&t).ok())
-    else {
-        return Default::default();
-    };
-    // The texts as this link's pass shows them: placeholders filled with
-    // the pass's values (or the link's), never shown as `{{ … }}`.
-    let rendered = match &pass {
-        Some(p) => return pass_texts(state, &template, p),
-        None => {
-            let fields: Map<String, Value> = l
-                .custom_fields
-                .as_deref()
-                .and_then(|f| serde_json::from_str(f).ok())
-                .unwrap_or_default();
-            // The values without their label overrides (checked at creation).
-            let (values, _) = passes::split_fields(&fields, "", &mut Vec::new());
+    Ok(ExchangeView {
+        link_id: l.id,
+        external_id: l.external_id,
+        passes: view.passes,
+        connections,
+        user_token,
+    })
+}
+
+/// One pass as a landing page shows it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LandingItem {
+    /// The organization, as the pass shows it.
+    pub(crate) organization: String,
+    /// The description rendered for this pass.
+    pub(crate) description: String,
+}
+
+/// What a landing page shows of a link: its passes' texts, in the first
+/// of the reader's languages the template has a `.lproj` for.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Landing {
+    /// The language the texts are in (a `.lproj` of the template), if
+    /// the reader asked for one the template has.
+    pub(crate) lang: Option<String>,
+    /// One per pass (a template link: the pass a claim would issue).
+    pub(crate) items: Vec<LandingItem>,
+}
+
+/// The first of `prefs` (language tags, most wanted first) that the
+/// template has strings for: `fr-CA` takes `fr-CA.lproj`, else `fr.lproj`.
+pub(crate) fn pick_lang(template: &crate::template::Template, prefs: &[String]) -> Option<String> {
+    let has = |l: &str| template.strings().contains_key(l);
+    for p in prefs {
+        if has(p) {
+            return Some(p.clone());
+        }
+        if let Some((primary, _)) = p.split_once('-') {
+            if has(primary) {
+                return Some(primary.to_owned());
+            }
+        }
+    }
+    None
+}
+
+/// `text` as the template's `lang` strings translate it (Wallet looks up
+/// rendered texts as keys the same way).
+fn translate(template: &crate::template::Template, lang: Option<&str>, text: String) -> String {
+    lang.and_then(|l| template.strings().get(l))
+        .and_then(|t| t.iter().find(|(k, _)| *k == text))
+        .map_or(text, |(_, v)| v.clone())
+}
+
+/// What a landing page shows of a link, in the first of `prefs` the
+/// template has.
+pub(crate) async fn landing(state: &AppState, l: &LinkRow, prefs: &[String]) -> Landing {
+    let mut records = Vec::new();
+    for p in l.pass_id.iter().chain(&l.pass_ids) {
+        if let Ok(Some(r)) = state.inner.store.pass(p).await {
+            records.push(r);
+        }
+    }
+    let mut out = Landing::default();
+    if records.is_empty() {
+        let Some(template) = l
+            .template_id
+            .as_deref()
+            .and_then(|t| state.inner.templates.live(t).ok())
+        else {
+            return out;
+        };
+        // The texts as the link's pass will show them: placeholders filled
+        // with the link's values, never shown as `{{ … }}`.
+        let fields: Map<String, Value> = l
+            .custom_fields
+            .as_deref()
+            .and_then(|f| serde_json::from_str(f).ok())
+            .unwrap_or_default();
+        // The values without their label overrides (checked at creation).
+        let (values, _) = passes::split_fields(&fields, "", &mut Vec::new());
+        let rendered =
             crate::issue::Stamp::new("PREVIEW", "preview-token-0123456789", chrono::Utc::now())
                 .ok()
                 .and_then(|stamp| {
                     crate::issue::Issuer::new(&template, &state.inner.config.identity)
                         .render(&values, &stamp)
                         .ok()
-                })
+                });
+        out.lang = pick_lang(&template, prefs);
+        let (organization, description) = texts(&template, rendered.map(|r| r.pass_json));
+        out.items.push(LandingItem {
+            organization: translate(&template, out.lang.as_deref(), organization),
+            description: translate(&template, out.lang.as_deref(), description),
+        });
+        return out;
+    }
+    for r in &records {
+        let Ok(template) = state.inner.templates.live(&r.template_id) else {
+            out.items.push(LandingItem::default());
+            continue;
+        };
+        if out.lang.is_none() {
+            out.lang = pick_lang(&template, prefs);
         }
-    };
-    texts(&template, rendered.map(|r| r.pass_json))
+        let (organization, description) = pass_texts(state, &template, r);
+        out.items.push(LandingItem {
+            organization: translate(&template, out.lang.as_deref(), organization),
+            description: translate(&template, out.lang.as_deref(), description),
+        });
+    }
+    out
 }
 
 /// The organization and description of a pass as it shows them.
@@ -531,4 +810,41 @@ fn texts(template: &crate::template::Template, rendered: Option<Value>) -> (Stri
         text("organizationName").unwrap_or_default(),
         text("description").unwrap_or_else(|| template.meta().name.clone()),
     )
+}
+
+/// A picture of the link's `n`th pass (a template link: the pass a claim
+/// would issue, drawn with the link's values), front side, at 2×.
+///
+/// # Errors
+/// 404 when there is no such pass or template; 400 for a language the
+/// template does not have.
+#[cfg(feature = "preview")]
+pub(crate) async fn picture(
+    state: &AppState,
+    l: &LinkRow,
+    n: usize,
+    lang: Option<String>,
+) -> Result<Vec<u8>, ApiError> {
+    use crate::service::domain::preview::{self, Look, Side};
+    let look = Look {
+        side: Side::Front,
+        lang,
+        scale: 2,
+    };
+    let ids: Vec<&String> = l.pass_id.iter().chain(&l.pass_ids).collect();
+    if let Some(id) = ids.get(n) {
+        let record = passes::get(state, id).await?;
+        return preview::pass_png(state, &record, look).await;
+    }
+    let (Some(t), true) = (&l.template_id, ids.is_empty() && n == 0) else {
+        return Err(ApiError::not_found("picture", &n.to_string()));
+    };
+    let template = state.inner.templates.live(t)?;
+    let fields: Map<String, Value> = l
+        .custom_fields
+        .as_deref()
+        .and_then(|f| serde_json::from_str(f).ok())
+        .unwrap_or_default();
+    let (values, _) = passes::split_fields(&fields, "", &mut Vec::new());
+    preview::template_png(state, template, t, Some(values), look).await
 }

@@ -661,6 +661,29 @@ pub(crate) async fn pkpass(state: &AppState, p: &PassRecord) -> Result<Vec<u8>, 
         .ok_or_else(|| ApiError::internal(&"the pass was issued without its Apple side"))
 }
 
+/// A `.pkpasses` bundle of several passes' current versions (1 to 10).
+///
+/// # Errors
+/// 422 when a pass no longer makes a valid pass, 500 when signing fails.
+pub(crate) async fn pkpasses(
+    state: &AppState,
+    records: &[PassRecord],
+) -> Result<Vec<u8>, ApiError> {
+    let mut files = Vec::with_capacity(records.len());
+    for (i, p) in records.iter().enumerate() {
+        let name = format!(
+            "{:02}-{}.pkpass",
+            i + 1,
+            crate::google::id_suffix(&p.serial_number)
+        );
+        files.push((name, pkpass(state, p).await?));
+    }
+    let out =
+        crate::apple::write_pkpasses(std::io::Cursor::new(Vec::new()), &files, chrono::Utc::now())
+            .map_err(|e| ApiError::internal(&e))?;
+    Ok(out.into_inner())
+}
+
 /// A pass's Google Wallet save link.
 ///
 /// # Errors
@@ -677,6 +700,59 @@ pub(crate) async fn google_save(
         .await?
         .google
         .ok_or_else(|| ApiError::internal(&"google output missing"))
+}
+
+/// The Google class and object of each pass's current version (blocking
+/// work on the blocking pool).
+///
+/// # Errors
+/// 409 without Google configured, 422 when a pass cannot be mapped.
+pub(crate) async fn google_passes(
+    state: &AppState,
+    records: &[PassRecord],
+) -> Result<Vec<crate::google::GooglePass>, ApiError> {
+    if state.inner.config.google.is_none() {
+        return Err(google_not_configured());
+    }
+    let mut out = Vec::with_capacity(records.len());
+    for p in records {
+        let template = state.inner.templates.live(&p.template_id)?;
+        let state2 = state.clone();
+        let p = p.clone();
+        let mapped = tokio::task::spawn_blocking(move || {
+            let cfg = &state2.inner.config;
+            let (stamp, overrides) = version_of(&p)?;
+            Issuer::new(&template, &cfg.identity)
+                .apple(false)
+                .google(cfg.google.as_ref())
+                .google_pass(&p.custom_fields, &stamp, &overrides)
+                .map_err(issue_error)
+        })
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
+        out.push(mapped);
+    }
+    Ok(out)
+}
+
+/// One save link for several passes; `skinny` when their classes and
+/// objects were inserted over REST beforehand.
+///
+/// # Errors
+/// 409 without Google configured, 500 when signing fails.
+pub(crate) fn google_save_many(
+    state: &AppState,
+    mapped: &[crate::google::GooglePass],
+    skinny: bool,
+) -> Result<crate::google::SaveJwt, ApiError> {
+    let config = state
+        .inner
+        .config
+        .google
+        .as_ref()
+        .ok_or_else(google_not_configured)?;
+    crate::google::save_jwt_many(mapped, config, chrono::Utc::now(), skinny)
+        .map_err(|e| ApiError::internal(&e))
 }
 
 /// A pass's installations per platform (active and failing).

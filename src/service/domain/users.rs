@@ -112,7 +112,10 @@ pub(crate) async fn delete(
 ) -> Result<(), ApiError> {
     get(state, id).await?;
     let mut tx = state.inner.store.begin().await?;
-    let passes = db::users::delete_user(&mut tx, id, delete_passes, now_ms()).await?;
+    let now = now_ms();
+    let passes = db::users::delete_user(&mut tx, id, delete_passes, now).await?;
+    // Links that would issue passes for them keep none of their values.
+    db::links::erase_user(&mut tx, id, now).await?;
     let data = json!({"id": id, "object": "user", "passes": if delete_passes { "deleted" } else { "detached" }, "passCount": passes});
     commit(state, tx, &[Effect::event("user.deleted", data)]).await?;
     Ok(())

@@ -9,6 +9,7 @@
 
 mod apns;
 mod contract;
+mod distribution;
 mod docs;
 mod door;
 mod google;

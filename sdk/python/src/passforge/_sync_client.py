@@ -18,7 +18,7 @@ import httpx
 from ._api.api.connections import delete_connection, get_connection, list_connections, sync_connection
 from ._api.api.door import adjust_pass, list_redemptions, redeem_pass, scan, scan_list, upload_redemptions
 from ._api.api.jobs import create_batch, download_job, get_job
-from ._api.api.links import create_link, get_link, list_links, revoke_link
+from ._api.api.links import create_link, exchange_link_code, get_link, list_links, revoke_link
 from ._api.api.me import my_connections, my_pass_download, my_passes
 from ._api.api.passes import (
     create_pass,
@@ -55,12 +55,14 @@ from ._api.client import AuthenticatedClient
 from ._api.models import (
     AdjustRequest,
     BatchCreate,
+    CodeExchange,
     ConnectionList,
     ConnectionView,
     DeliveryList,
     DeliveryView,
     DesignPatch,
     DoorList,
+    ExchangeView,
     GoogleSave,
     JobView,
     LinkCreate,
@@ -488,6 +490,13 @@ class Links:
 
     def revoke(self, id: str) -> LinkView:
         return cast(LinkView, self._c.parsed(revoke_link.sync_detailed, id))
+
+    def exchange(self, id: str, code: str) -> ExchangeView:
+        """Exchanges the one-time ``code`` the link's returnUrl received (once, within ten minutes)."""
+        return cast(
+            ExchangeView,
+            self._c.parsed(exchange_link_code.sync_detailed, id, body=CodeExchange(code=code)),
+        )
 
 
 class Users:

@@ -85,6 +85,16 @@ export type Callback = {
 };
 
 /**
+ * A one-time code to exchange.
+ */
+export type CodeExchange = {
+    /**
+     * The `code` your returnUrl received.
+     */
+    code: string;
+};
+
+/**
  * A page of connections.
  */
 export type ConnectionList = {
@@ -387,6 +397,29 @@ export type DoorList = {
 export type EventType = 'pass.created' | 'pass.updated' | 'pass.voided' | 'pass.deleted' | 'pass.redeemed' | 'pass.adjusted' | 'template.created' | 'template.updated' | 'connection.created' | 'connection.deleted' | 'user.created' | 'user.deleted' | 'link.opened' | 'link.issued' | 'link.completed';
 
 /**
+ * What a customer's server gets for a link's one-time code.
+ */
+export type ExchangeView = {
+    /**
+     * Where they are installed.
+     */
+    connections: Array<ConnectionView>;
+    /**
+     * Your id for the link.
+     */
+    externalId?: string | null;
+    /**
+     * The link.
+     */
+    linkId: string;
+    /**
+     * The passes it handed out.
+     */
+    passes: Array<LinkPass>;
+    userToken?: UserTokenView | null;
+};
+
+/**
  * One problem inside a request, located by a JSON pointer into the body
  * (or the name of a query parameter or header).
  */
@@ -555,6 +588,12 @@ export type LinkCreate = {
      */
     passId?: string | null;
     /**
+     * Or: the link hands out these passes together (an order's tickets):
+     * a `.pkpasses` bundle on iPhone, one Google save link on Android, a
+     * list on a desktop.
+     */
+    passIds?: Array<string> | null;
+    /**
      * Where the holder returns: `https://` (`http://` only to localhost,
      * for development), at most 2,048 bytes.
      */
@@ -563,6 +602,10 @@ export type LinkCreate = {
      * Each claim issues a pass of this template…
      */
     templateId?: string | null;
+    /**
+     * The user the passes of a template link belong to (with templateId).
+     */
+    userId?: string | null;
     /**
      * The link's own webhook: its events are posted there too (its
      * secret is in the answer, once).
@@ -681,6 +724,10 @@ export type LinkView = {
      */
     passId?: string | null;
     /**
+     * A multi-pass link: hands out these passes together.
+     */
+    passIds: Array<string>;
+    /**
      * The passes it handed out.
      */
     passes: Array<LinkPass>;
@@ -704,6 +751,10 @@ export type LinkView = {
      * The link to hand out.
      */
     url: string;
+    /**
+     * The user the passes of a template link belong to.
+     */
+    userId?: string | null;
     /**
      * The secret of the link's own webhook (shown once, at creation).
      */
@@ -2127,6 +2178,53 @@ export type OpenLinkGoogleErrors = {
 
 export type OpenLinkGoogleError = OpenLinkGoogleErrors[keyof OpenLinkGoogleErrors];
 
+export type LinkPictureData = {
+    body?: never;
+    path: {
+        /**
+         * The link's code
+         */
+        code: string;
+    };
+    query?: {
+        /**
+         * Which of the link's passes, from 0 (default 0).
+         */
+        n?: number;
+        /**
+         * A localization of the template (one of its `.lproj` folders).
+         */
+        lang?: string;
+    };
+    url: '/l/{code}/picture.png';
+};
+
+export type LinkPictureErrors = {
+    /**
+     * A language the template does not have; A query parameter of the wrong type
+     */
+    400: Problem;
+    /**
+     * No such link or pass
+     */
+    404: Problem;
+    /**
+     * Expired, revoked or used up
+     */
+    410: Problem;
+};
+
+export type LinkPictureError = LinkPictureErrors[keyof LinkPictureErrors];
+
+export type LinkPictureResponses = {
+    /**
+     * A PNG
+     */
+    200: Binary;
+};
+
+export type LinkPictureResponse = LinkPictureResponses[keyof LinkPictureResponses];
+
 export type LinkQrCodeData = {
     body?: never;
     path: {
@@ -2156,6 +2254,40 @@ export type LinkQrCodeResponses = {
 };
 
 export type LinkQrCodeResponse = LinkQrCodeResponses[keyof LinkQrCodeResponses];
+
+export type ReturnFromLinkData = {
+    body?: never;
+    path: {
+        /**
+         * The link's code
+         */
+        code: string;
+    };
+    query?: never;
+    url: '/l/{code}/return';
+};
+
+export type ReturnFromLinkErrors = {
+    /**
+     * No such link, or it has no returnUrl
+     */
+    404: Problem;
+    /**
+     * Expired or revoked
+     */
+    410: Problem;
+};
+
+export type ReturnFromLinkError = ReturnFromLinkErrors[keyof ReturnFromLinkErrors];
+
+export type ReturnFromLinkResponses = {
+    /**
+     * Waiting for the wallet (the landing page, refreshing)
+     */
+    200: string;
+};
+
+export type ReturnFromLinkResponse = ReturnFromLinkResponses[keyof ReturnFromLinkResponses];
 
 export type MetricsData = {
     body?: never;
@@ -2943,6 +3075,78 @@ export type GetLinkResponses = {
 };
 
 export type GetLinkResponse = GetLinkResponses[keyof GetLinkResponses];
+
+export type ExchangeLinkCodeData = {
+    body: CodeExchange;
+    headers?: {
+        /**
+         * Replays the first answer to a retry with the same key and request (24 hours, per credential)
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * The link id
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/v1/links/{id}/exchange';
+};
+
+export type ExchangeLinkCodeErrors = {
+    /**
+     * A malformed Idempotency-Key; The body is not JSON
+     */
+    400: Problem;
+    /**
+     * No credential, or one that is not valid
+     */
+    401: Problem;
+    /**
+     * The credential lacks the scope (or is a user token outside /v1/me)
+     */
+    403: Problem;
+    /**
+     * No such link, or no such code for it (`code_not_found`)
+     */
+    404: Problem;
+    /**
+     * The first request with this Idempotency-Key is still running
+     */
+    409: Problem;
+    /**
+     * Exchanged before (`code_used`) or older than ten minutes (`code_expired`)
+     */
+    410: Problem;
+    /**
+     * The body is too large
+     */
+    413: Problem;
+    /**
+     * The body is not application/json
+     */
+    415: Problem;
+    /**
+     * The Idempotency-Key was used with a different request; The body does not fit its schema: every problem, located
+     */
+    422: Problem;
+    /**
+     * Too many requests for this credential (see Retry-After)
+     */
+    429: Problem;
+};
+
+export type ExchangeLinkCodeError = ExchangeLinkCodeErrors[keyof ExchangeLinkCodeErrors];
+
+export type ExchangeLinkCodeResponses = {
+    /**
+     * What the holder did
+     */
+    200: ExchangeView;
+};
+
+export type ExchangeLinkCodeResponse = ExchangeLinkCodeResponses[keyof ExchangeLinkCodeResponses];
 
 export type RevokeLinkData = {
     body?: never;

@@ -9,13 +9,14 @@
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::landing::{self, escape, page, Targets};
 use super::{pkpass_answer, Binary};
 use crate::service::domain::keys::{Principal, Scope};
 use crate::service::domain::links::{self, LinkRow, LinkView, NewLink, Unusable};
@@ -32,16 +33,21 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create, list))
         .routes(routes!(get))
         .routes(routes!(revoke))
+        .routes(routes!(exchange))
 }
 
 /// The public pages.
 pub(crate) fn pages() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    let pages = OpenApiRouter::new()
         .routes(routes!(open))
         .routes(routes!(open_apple))
         .routes(routes!(open_google))
         .routes(routes!(qr))
-        .routes(routes!(smart))
+        .routes(routes!(back))
+        .routes(routes!(smart));
+    #[cfg(feature = "preview")]
+    let pages = pages.routes(routes!(picture));
+    pages
 }
 
 /// A new link: `templateId` (each claim issues a pass with
@@ -56,6 +62,13 @@ pub(crate) struct LinkCreate {
     custom_fields: Option<Map<String, Value>>,
     /// Or: the link hands out this pass.
     pass_id: Option<String>,
+    /// Or: the link hands out these passes together (an order's tickets):
+    /// a `.pkpasses` bundle on iPhone, one Google save link on Android, a
+    /// list on a desktop.
+    #[schema(min_items = 2, max_items = 10)]
+    pass_ids: Option<Vec<String>>,
+    /// The user the passes of a template link belong to (with templateId).
+    user_id: Option<String>,
     /// Most claims, 1 to 1,000,000 (default 1).
     #[schema(minimum = 1, maximum = 1_000_000)]
     max_claims: Option<i64>,
@@ -95,6 +108,8 @@ pub(crate) async fn create(
             template_id: b.template_id,
             custom_fields: b.custom_fields,
             pass_id: b.pass_id,
+            pass_ids: b.pass_ids,
+            user_id: b.user_id,
             max_claims: b.max_claims,
             webhook_url: b.webhook_url,
             return_url: b.return_url,
@@ -165,34 +180,6 @@ pub(crate) async fn revoke(
     Ok(Json(links::view(&state, &l).await?))
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>{title}</title></head><body style=\"font-family:sans-serif;max-width:32em;margin:3em auto;text-align:center\">{body}</body></html>"
-    );
-    (status, PAGE_HEADERS, Html(html)).into_response()
-}
-
-/// Headers of every link page: the link's code is in its URL, so no
-/// referrer carries it elsewhere and no cache keeps the page; the page
-/// loads nothing but its own QR code.
-const PAGE_HEADERS: [(header::HeaderName, &str); 4] = [
-    (header::REFERRER_POLICY, "no-referrer"),
-    (header::CACHE_CONTROL, "no-store"),
-    (
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-    ),
-    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-];
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// Whether the caller is a browser that asked for HTML.
 fn wants_html(headers: &HeaderMap) -> bool {
     headers
@@ -249,7 +236,7 @@ fn platform(headers: &HeaderMap) -> Option<&'static str> {
     }
 }
 
-/// Issues (or hands out) the link's pass into `platform`'s wallet.
+/// Issues (or hands out) the link's passes into `platform`'s wallet.
 async fn claim(
     state: &AppState,
     l: &LinkRow,
@@ -257,17 +244,16 @@ async fn claim(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     if platform == "google" && state.inner.config.google.is_none() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "provider_not_configured",
-            "Google Wallet is not configured on this server",
-        ));
+        return Err(passes::google_not_configured());
     }
-    let pass = match links::claim(state, l, platform).await? {
+    let handed = match links::claim(state, l, platform).await? {
         Ok(p) => p,
         Err(why) => return Ok(unusable(why, headers)),
     };
-    deliver(state, &pass, platform).await
+    match handed.as_slice() {
+        [one] => deliver(state, one, platform).await,
+        many => deliver_many(state, many, platform).await,
+    }
 }
 
 /// A pass into `platform`'s wallet: the `.pkpass` for Apple, a redirect to
@@ -288,23 +274,73 @@ async fn deliver(
     }
 }
 
-/// A landing page: the pass's organization and description, a link for
-/// each wallet and a QR code for a phone.
-async fn landing(state: &AppState, l: &LinkRow) -> Response {
-    let (org, description) = links::landing(state, l).await;
+/// Several passes at once: a `.pkpasses` bundle for Apple; for Google one
+/// save link holding every object, or, when that would pass Google's link
+/// budget, naming objects inserted over REST first.
+async fn deliver_many(
+    state: &AppState,
+    many: &[PassRecord],
+    platform: &str,
+) -> Result<Response, ApiError> {
+    if platform == "apple" {
+        let bundle = passes::pkpasses(state, many).await?;
+        return Ok((
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, "application/vnd.apple.pkpasses"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"passes.pkpasses\"",
+                ),
+            ],
+            bundle,
+        )
+            .into_response());
+    }
+    let mapped = passes::google_passes(state, many).await?;
+    let mut save = passes::google_save_many(state, &mapped, false)?;
+    if save.url.len() > crate::google::MAX_SAVE_URL_CHARS && state.inner.config.google_api.enabled {
+        crate::service::delivery::google::insert(state, &mapped)
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "cannot insert Google objects for a multi-pass link");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "google_unavailable",
+                    "Google Wallet did not take the passes just now; try the link again in a minute",
+                )
+            })?;
+        save = passes::google_save_many(state, &mapped, true)?;
+    }
+    Ok((StatusCode::FOUND, [(header::LOCATION, save.url)]).into_response())
+}
+
+/// The landing page of a link: each pass, both badges, the QR code; while
+/// a link with a `returnUrl` waits for the wallet, it looks again every
+/// few seconds (`/l/{code}/return`).
+async fn landing(state: &AppState, l: &LinkRow, headers: &HeaderMap) -> Response {
+    let view = links::landing(state, l, &landing::prefs(headers)).await;
     let code = &l.code;
-    page(
-        StatusCode::OK,
-        &escape(&org),
-        &format!(
-            "<h1>{}</h1><p>{}</p>\
-             <p><a href=\"/l/{code}/apple\">Add to Apple Wallet</a></p>\
-             <p><a href=\"/l/{code}/google\">Add to Google Wallet</a></p>\
-             <p><img src=\"/l/{code}/qr.png\" alt=\"QR code of this page\" width=\"240\" height=\"240\"></p>\
-             <p>Scan with your phone to add it there.</p>",
-            escape(&org),
-            escape(&description)
-        ),
+    let lang = view
+        .lang
+        .as_ref()
+        .map_or_else(String::new, |l| format!("&lang={l}"));
+    let pictures = if cfg!(feature = "preview") {
+        (0..view.items.len())
+            .map(|i| format!("/l/{code}/picture.png?n={i}{lang}"))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    landing::landing_page(
+        &view,
+        &Targets {
+            apple: format!("/l/{code}/apple"),
+            google: format!("/l/{code}/google"),
+            qr: Some(format!("/l/{code}/qr.png")),
+            pictures,
+            refresh: l.return_url.as_ref().map(|_| format!("/l/{code}/return")),
+        },
     )
 }
 
@@ -331,10 +367,12 @@ pub(crate) async fn open(
         Err(why) => return Ok(unusable(why, &headers)),
     };
     match platform(&headers) {
-        Some(p) => claim(&state, &l, p, &headers).await,
-        None => {
+        // A link that returns to an app keeps its page open on the phone
+        // too, to take the holder back once the pass is in the wallet.
+        Some(p) if l.return_url.is_none() => claim(&state, &l, p, &headers).await,
+        _ => {
             links::opened(&state, &l).await?;
-            Ok(landing(&state, &l).await)
+            Ok(landing(&state, &l, &headers).await)
         }
     }
 }
@@ -498,19 +536,23 @@ pub(crate) async fn smart(
         Some(p) => deliver(&state, &pass, p).await,
         None => {
             let here = format!("/s/{template}?{}", query_of(&pairs));
-            let (org, description) = smartlinks::texts(&state, &pass);
-            Ok(page(
-                StatusCode::OK,
-                &escape(&org),
-                &format!(
-                    "<h1>{}</h1><p>{}</p>\
-                     <p><a href=\"{}&amp;wallet=apple\">Add to Apple Wallet</a></p>\
-                     <p><a href=\"{}&amp;wallet=google\">Add to Google Wallet</a></p>",
-                    escape(&org),
-                    escape(&description),
-                    escape(&here),
-                    escape(&here)
-                ),
+            let (organization, description) = smartlinks::texts(&state, &pass);
+            let view = links::Landing {
+                lang: None,
+                items: vec![links::LandingItem {
+                    organization,
+                    description,
+                }],
+            };
+            Ok(landing::landing_page(
+                &view,
+                &Targets {
+                    apple: format!("{here}&wallet=apple"),
+                    google: format!("{here}&wallet=google"),
+                    qr: None,
+                    pictures: Vec::new(),
+                    refresh: None,
+                },
             ))
         }
     }
@@ -521,4 +563,117 @@ fn query_of(pairs: &[(String, String)]) -> String {
     form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs.iter().filter(|(k, _)| k != "wallet"))
         .finish()
+}
+
+/// `GET /l/{code}/return`
+#[utoipa::path(get, path = "/l/{code}/return", tag = "links", operation_id = "returnFromLink",
+    summary = "Back to the link's returnUrl with a one-time code once a wallet has a pass the link handed out; until then a page that looks again every few seconds",
+    params(("code" = String, Path, description = "The link's code")),
+    responses(
+        (status = 200, description = "Waiting for the wallet (the landing page, refreshing)", content_type = "text/html", body = String),
+        (status = 302, description = "To returnUrl with ?code= (good once, for ten minutes: exchange it with POST /v1/links/{id}/exchange)", headers(("Location" = String))),
+        (status = 404, description = "No such link, or it has no returnUrl", content((String = "text/html"), (Problem = "application/problem+json"))),
+        (status = 410, description = "Expired or revoked", content((String = "text/html"), (Problem = "application/problem+json"))),
+    ))]
+pub(crate) async fn back(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let l = match links::usable(&state, &code).await? {
+        Ok(l) => l,
+        // A used-up template link still returns its holder.
+        Err(Unusable::UsedUp) => match links::by_code(&state, &code).await? {
+            Some(l) => l,
+            None => return Ok(unusable(Unusable::NotFound, &headers)),
+        },
+        Err(why) => return Ok(unusable(why, &headers)),
+    };
+    let Some(return_url) = l.return_url.clone() else {
+        return Ok(unusable(Unusable::NotFound, &headers));
+    };
+    match links::return_code(&state, &l).await? {
+        Some(one_time) => Ok((
+            StatusCode::FOUND,
+            landing::PAGE_HEADERS,
+            [(header::LOCATION, links::return_to(&return_url, &one_time))],
+        )
+            .into_response()),
+        None => Ok(landing(&state, &l, &headers).await),
+    }
+}
+
+/// A one-time code to exchange.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct CodeExchange {
+    /// The `code` your returnUrl received.
+    #[schema(min_length = 1, max_length = 200)]
+    code: String,
+}
+
+/// `POST /v1/links/{id}/exchange`
+#[utoipa::path(post, path = "/links/{id}/exchange", tag = "links", operation_id = "exchangeLinkCode",
+    summary = "Exchange the one-time code a link's returnUrl received (once, within ten minutes) for the passes, their connections and a token of their user",
+    params(("id" = String, Path, description = "The link id")),
+    request_body = CodeExchange,
+    responses(
+        (status = 200, description = "What the holder did", body = links::ExchangeView),
+        (status = 404, description = "No such link, or no such code for it (`code_not_found`)"),
+        (status = 410, description = "Exchanged before (`code_used`) or older than ten minutes (`code_expired`)"),
+    ))]
+pub(crate) async fn exchange(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    body: Checked<CodeExchange>,
+) -> Result<Json<links::ExchangeView>, ApiError> {
+    principal.require(Scope::Write)?;
+    let b = body.typed()?;
+    Ok(Json(links::exchange(&state, &id, &b.code).await?))
+}
+
+/// Query of `GET /l/{code}/picture.png`.
+#[cfg(feature = "preview")]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PictureQuery {
+    /// Which of the link's passes, from 0 (default 0).
+    #[param(minimum = 0, maximum = 9)]
+    n: Option<usize>,
+    /// A localization of the template (one of its `.lproj` folders).
+    lang: Option<String>,
+}
+
+/// `GET /l/{code}/picture.png`
+#[cfg(feature = "preview")]
+#[utoipa::path(get, path = "/l/{code}/picture.png", tag = "links", operation_id = "linkPicture",
+    summary = "A picture of a link's pass as Wallet shows it (the landing page's)",
+    params(("code" = String, Path, description = "The link's code"), PictureQuery),
+    responses(
+        (status = 200, description = "A PNG", content_type = "image/png", body = Binary),
+        (status = 400, description = "A language the template does not have"),
+        (status = 404, description = "No such link or pass", content((String = "text/html"), (Problem = "application/problem+json"))),
+        (status = 410, description = "Expired, revoked or used up", content((String = "text/html"), (Problem = "application/problem+json"))),
+    ))]
+pub(crate) async fn picture(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    crate::service::http::extract::Params(q): crate::service::http::extract::Params<PictureQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let l = match links::usable(&state, &code).await? {
+        Ok(l) => l,
+        Err(why) => return Ok(unusable(why, &headers)),
+    };
+    let png = links::picture(&state, &l, q.n.unwrap_or(0), q.lang).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "private, max-age=300"),
+        ],
+        png,
+    )
+        .into_response())
 }

@@ -5,6 +5,7 @@ pub(crate) mod apple;
 pub(crate) mod connections;
 pub(crate) mod docs;
 pub(crate) mod jobs;
+pub(crate) mod landing;
 pub(crate) mod link_keys;
 pub(crate) mod links;
 pub(crate) mod passes;

@@ -5,6 +5,7 @@ from .batch_create import BatchCreate
 from .batch_item import BatchItem
 from .batch_item_custom_fields_type_0 import BatchItemCustomFieldsType0
 from .callback import Callback
+from .code_exchange import CodeExchange
 from .connection_list import ConnectionList
 from .connection_view import ConnectionView
 from .delete_user_passes import DeleteUserPasses
@@ -19,6 +20,7 @@ from .door_entry import DoorEntry
 from .door_entry_holder import DoorEntryHolder
 from .door_list import DoorList
 from .event_type import EventType
+from .exchange_view import ExchangeView
 from .field_problem import FieldProblem
 from .google_save import GoogleSave
 from .installs import Installs
@@ -99,6 +101,7 @@ __all__ = (
     "BatchItem",
     "BatchItemCustomFieldsType0",
     "Callback",
+    "CodeExchange",
     "ConnectionList",
     "ConnectionView",
     "DeleteUserPasses",
@@ -113,6 +116,7 @@ __all__ = (
     "DoorEntryHolder",
     "DoorList",
     "EventType",
+    "ExchangeView",
     "FieldProblem",
     "GoogleSave",
     "Installs",

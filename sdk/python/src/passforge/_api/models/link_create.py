@@ -26,9 +26,13 @@ class LinkCreate:
             external_id (None | str | Unset): Your id for the link.
             max_claims (int | None | Unset): Most claims, 1 to 1,000,000 (default 1).
             pass_id (None | str | Unset): Or: the link hands out this pass.
+            pass_ids (list[str] | None | Unset): Or: the link hands out these passes together (an order's tickets):
+                a `.pkpasses` bundle on iPhone, one Google save link on Android, a
+                list on a desktop.
             return_url (None | str | Unset): Where the holder returns: `https://` (`http://` only to localhost,
                 for development), at most 2,048 bytes.
             template_id (None | str | Unset): Each claim issues a pass of this template…
+            user_id (None | str | Unset): The user the passes of a template link belong to (with templateId).
             webhook_url (None | str | Unset): The link's own webhook: its events are posted there too (its
                 secret is in the answer, once).
     """
@@ -38,8 +42,10 @@ class LinkCreate:
     external_id: None | str | Unset = UNSET
     max_claims: int | None | Unset = UNSET
     pass_id: None | str | Unset = UNSET
+    pass_ids: list[str] | None | Unset = UNSET
     return_url: None | str | Unset = UNSET
     template_id: None | str | Unset = UNSET
+    user_id: None | str | Unset = UNSET
     webhook_url: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,6 +85,15 @@ class LinkCreate:
         else:
             pass_id = self.pass_id
 
+        pass_ids: list[str] | None | Unset
+        if isinstance(self.pass_ids, Unset):
+            pass_ids = UNSET
+        elif isinstance(self.pass_ids, list):
+            pass_ids = self.pass_ids
+
+        else:
+            pass_ids = self.pass_ids
+
         return_url: None | str | Unset
         if isinstance(self.return_url, Unset):
             return_url = UNSET
@@ -90,6 +105,12 @@ class LinkCreate:
             template_id = UNSET
         else:
             template_id = self.template_id
+
+        user_id: None | str | Unset
+        if isinstance(self.user_id, Unset):
+            user_id = UNSET
+        else:
+            user_id = self.user_id
 
         webhook_url: None | str | Unset
         if isinstance(self.webhook_url, Unset):
@@ -110,10 +131,14 @@ class LinkCreate:
             field_dict["maxClaims"] = max_claims
         if pass_id is not UNSET:
             field_dict["passId"] = pass_id
+        if pass_ids is not UNSET:
+            field_dict["passIds"] = pass_ids
         if return_url is not UNSET:
             field_dict["returnUrl"] = return_url
         if template_id is not UNSET:
             field_dict["templateId"] = template_id
+        if user_id is not UNSET:
+            field_dict["userId"] = user_id
         if webhook_url is not UNSET:
             field_dict["webhookUrl"] = webhook_url
 
@@ -182,6 +207,23 @@ class LinkCreate:
 
         pass_id = _parse_pass_id(d.pop("passId", UNSET))
 
+        def _parse_pass_ids(data: object) -> list[str] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                pass_ids_type_0 = cast(list[str], data)
+
+                return pass_ids_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[str] | None | Unset, data)
+
+        pass_ids = _parse_pass_ids(d.pop("passIds", UNSET))
+
         def _parse_return_url(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -200,6 +242,15 @@ class LinkCreate:
 
         template_id = _parse_template_id(d.pop("templateId", UNSET))
 
+        def _parse_user_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        user_id = _parse_user_id(d.pop("userId", UNSET))
+
         def _parse_webhook_url(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -215,8 +266,10 @@ class LinkCreate:
             external_id=external_id,
             max_claims=max_claims,
             pass_id=pass_id,
+            pass_ids=pass_ids,
             return_url=return_url,
             template_id=template_id,
+            user_id=user_id,
             webhook_url=webhook_url,
         )
 

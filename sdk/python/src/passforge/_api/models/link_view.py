@@ -27,6 +27,7 @@ class LinkView:
         id (str): `lnk_…`
         max_claims (int): Most claims.
         object_ (str): Always `link`.
+        pass_ids (list[str]): A multi-pass link: hands out these passes together.
         passes (list[LinkPass]): The passes it handed out.
         qr_code_url (str): A PNG QR code of the link.
         status (str): `pending`, `opened`, `issued`, `completed`, `expired` or `revoked`.
@@ -35,6 +36,7 @@ class LinkView:
         pass_id (None | str | Unset): A pass link: hands out this pass.
         return_url (None | str | Unset): Where the holder returns.
         template_id (None | str | Unset): A template link: each claim issues a pass.
+        user_id (None | str | Unset): The user the passes of a template link belong to.
         webhook_secret (None | str | Unset): The secret of the link's own webhook (shown once, at creation).
     """
 
@@ -44,6 +46,7 @@ class LinkView:
     id: str
     max_claims: int
     object_: str
+    pass_ids: list[str]
     passes: list[LinkPass]
     qr_code_url: str
     status: str
@@ -52,6 +55,7 @@ class LinkView:
     pass_id: None | str | Unset = UNSET
     return_url: None | str | Unset = UNSET
     template_id: None | str | Unset = UNSET
+    user_id: None | str | Unset = UNSET
     webhook_secret: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -67,6 +71,8 @@ class LinkView:
         max_claims = self.max_claims
 
         object_ = self.object_
+
+        pass_ids = self.pass_ids
 
         passes = []
         for passes_item_data in self.passes:
@@ -103,6 +109,12 @@ class LinkView:
         else:
             template_id = self.template_id
 
+        user_id: None | str | Unset
+        if isinstance(self.user_id, Unset):
+            user_id = UNSET
+        else:
+            user_id = self.user_id
+
         webhook_secret: None | str | Unset
         if isinstance(self.webhook_secret, Unset):
             webhook_secret = UNSET
@@ -119,6 +131,7 @@ class LinkView:
                 "id": id,
                 "maxClaims": max_claims,
                 "object": object_,
+                "passIds": pass_ids,
                 "passes": passes,
                 "qrCodeUrl": qr_code_url,
                 "status": status,
@@ -133,6 +146,8 @@ class LinkView:
             field_dict["returnUrl"] = return_url
         if template_id is not UNSET:
             field_dict["templateId"] = template_id
+        if user_id is not UNSET:
+            field_dict["userId"] = user_id
         if webhook_secret is not UNSET:
             field_dict["webhookSecret"] = webhook_secret
 
@@ -154,6 +169,8 @@ class LinkView:
         max_claims = d.pop("maxClaims")
 
         object_ = d.pop("object")
+
+        pass_ids = cast(list[str], d.pop("passIds"))
 
         passes = []
         _passes = d.pop("passes")
@@ -204,6 +221,15 @@ class LinkView:
 
         template_id = _parse_template_id(d.pop("templateId", UNSET))
 
+        def _parse_user_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        user_id = _parse_user_id(d.pop("userId", UNSET))
+
         def _parse_webhook_secret(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -220,6 +246,7 @@ class LinkView:
             id=id,
             max_claims=max_claims,
             object_=object_,
+            pass_ids=pass_ids,
             passes=passes,
             qr_code_url=qr_code_url,
             status=status,
@@ -228,6 +255,7 @@ class LinkView:
             pass_id=pass_id,
             return_url=return_url,
             template_id=template_id,
+            user_id=user_id,
             webhook_secret=webhook_secret,
         )
 
