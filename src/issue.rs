@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 
-use crate::apple::{build_pkpass, Pkpass, PkpassError, SigningIdentity};
+use crate::apple::{build_pkpass, PassFile, Pkpass, PkpassError, SigningIdentity};
 use crate::google::{map_pass, save_jwt, GoogleConfig, GoogleError, SaveJwt};
 use crate::model::{AuthToken, IdError, SerialNumber};
 use crate::template::{
@@ -266,10 +266,11 @@ impl Issuer<'_> {
         stamp: &Stamp,
         overrides: &PassOverrides,
     ) -> Result<IssuedPass, IssueError> {
-        self.finish(
+        self.finish_with(
             self.render_with(fields, stamp, Some(overrides))?,
             stamp,
             Vec::new(),
+            overrides.personalized,
         )
     }
 
@@ -309,12 +310,31 @@ impl Issuer<'_> {
         stamp: &Stamp,
         buf: Vec<u8>,
     ) -> Result<IssuedPass, IssueError> {
+        self.finish_with(rendered, stamp, buf, false)
+    }
+
+    /// Packages and signs a rendered pass; a personalizable template's
+    /// passes carry its `personalization.json` until `personalized`.
+    fn finish_with(
+        &self,
+        rendered: RenderedPass,
+        stamp: &Stamp,
+        buf: Vec<u8>,
+        personalized: bool,
+    ) -> Result<IssuedPass, IssueError> {
+        let extra: Vec<PassFile> = match self.template.personalization() {
+            Some(p) if !personalized => vec![PassFile {
+                name: crate::template::personalize::FILE.to_owned(),
+                bytes: p.json.clone(),
+            }],
+            _ => Vec::new(),
+        };
         let pkpass = if self.apple {
             let pass_json = serde_json::to_vec(&rendered.pass_json)?;
             Some(build_pkpass(
                 &pass_json,
                 self.template.packed_assets(),
-                &[],
+                &extra,
                 self.identity,
                 stamp.signing_time,
                 buf,

@@ -286,6 +286,13 @@ impl Template {
         if let Some(p) = &pass_json {
             diags.extend(check_upcoming_images(p, &files));
         }
+        // personalization.json goes into passes until they are personalized.
+        let personalization = super::personalize::load(
+            files.remove(super::personalize::FILE),
+            meta.personalize.clone(),
+            pass_json.as_ref(),
+            &mut diags,
+        );
 
         // Assets: everything Wallet reads besides pass.json.
         let mut assets = Vec::new();
@@ -379,6 +386,7 @@ impl Template {
                 assets,
                 strings: report.strings,
                 google,
+                personalization,
                 diagnostics,
             }),
             _ => Err(TemplateError::Invalid {
@@ -431,6 +439,8 @@ fn parse_template_json(
     *schema = FieldSchema::parse(obj.get("fields"), FILE, diags);
     *google = obj.get("google").cloned();
     meta.usage = super::Usage::parse(obj, schema, FILE, diags);
+    meta.personalize =
+        super::personalize::parse_mapping(obj.get("personalize"), schema, FILE, diags);
     match obj.get("unsignedFields") {
         None => {}
         Some(Value::Array(items)) => {
@@ -464,8 +474,9 @@ fn parse_template_json(
                 | "redemption"
                 | "timeZone"
                 | "unsignedFields"
+                | "personalize"
         ) {
-            diags.push(Diagnostic::warning(FILE, Location::Pointer(format!("/{key}")), "template.unknown_key", format!("unknown key {key:?}; it is ignored (known: formatVersion, name, description, fields, google, redemption, timeZone, unsignedFields)")));
+            diags.push(Diagnostic::warning(FILE, Location::Pointer(format!("/{key}")), "template.unknown_key", format!("unknown key {key:?}; it is ignored (known: formatVersion, name, description, fields, google, redemption, timeZone, unsignedFields, personalize)")));
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod design;
 mod designer;
 pub(crate) mod json;
 mod load;
+pub mod personalize;
 mod render;
 pub mod schema;
 pub(crate) mod strings;
@@ -83,6 +84,9 @@ pub struct TemplateMeta {
     /// Fields a signed smart link may carry unsigned (`unsignedFields`:
     /// e.g. a name typed on a form), validated like any value.
     pub unsigned_fields: Vec<String>,
+    /// template.json's `personalize`: the holder's Rewards Enrollment
+    /// answers (`fullName`, …) → the fields they fill.
+    pub personalize: BTreeMap<String, String>,
 }
 
 /// A loaded, validated template: the pass.json tree with compiled
@@ -98,6 +102,7 @@ pub struct Template {
     assets: crate::apple::PackedAssets,
     strings: BTreeMap<String, StringsTable>,
     google: Option<GoogleOverride>,
+    personalization: Option<personalize::Personalization>,
     diagnostics: Diagnostics,
 }
 
@@ -161,6 +166,12 @@ impl Template {
     /// The assets packed into ZIP entries once, for `.pkpass` writing.
     pub fn packed_assets(&self) -> &crate::apple::PackedAssets {
         &self.assets
+    }
+
+    /// Apple's Rewards Enrollment, when the template has a
+    /// `personalization.json`.
+    pub fn personalization(&self) -> Option<&personalize::Personalization> {
+        self.personalization.as_ref()
     }
 
     /// Localized strings by language code.

@@ -354,6 +354,9 @@ pub struct PassOverrides {
     /// `message` (its `changeMessage` made to contain `%@`), or of a back
     /// field the engine adds when the template has none.
     pub message: Option<String>,
+    /// The holder signed up from Wallet (Rewards Enrollment): the pass no
+    /// longer carries the template's `personalization.json`.
+    pub personalized: bool,
 }
 
 /// The key of the back field added for push messages when a template has no

@@ -8,7 +8,7 @@ use passforge::apple::parse_cert;
 use passforge::apple::verify::{verify_bundle, verify_pkpass, VerifyOptions};
 
 /// The example templates in `templates/`, one per Apple style.
-pub(crate) const EXAMPLE_TEMPLATES: [&str; 8] = [
+pub(crate) const EXAMPLE_TEMPLATES: [&str; 9] = [
     "event-ticket",
     "boarding-pass",
     "store-card",
@@ -17,6 +17,7 @@ pub(crate) const EXAMPLE_TEMPLATES: [&str; 8] = [
     "poster-event-ticket",
     "semantic-boarding-pass",
     "poster-generic",
+    "rewards-card",
 ];
 
 /// The repository root.

@@ -127,6 +127,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "link codes",
         include_str!("../../../migrations/0013_link_codes.sql"),
     ),
+    (
+        14,
+        "personal info",
+        include_str!("../../../migrations/0014_personal_info.sql"),
+    ),
 ];
 
 /// Which database the store talks to.

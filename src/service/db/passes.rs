@@ -321,6 +321,7 @@ fn overrides_json(o: &PassOverrides) -> String {
         "relevantDate": o.relevant_date,
         "expirationDate": o.expiration_date,
         "message": o.message,
+        "personalized": o.personalized,
     })
     .to_string()
 }
@@ -343,6 +344,10 @@ fn parse_overrides(s: &str) -> Result<PassOverrides, StoreError> {
         expiration_date: text("expirationDate"),
         voided: false,
         message: text("message"),
+        personalized: v
+            .get("personalized")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     })
 }
 

@@ -13,6 +13,8 @@ pub(crate) struct UserRow {
     pub(crate) external_id: String,
     /// Unix ms.
     pub(crate) created_at: i64,
+    /// What they typed into Wallet's sign-up form (JSON text).
+    pub(crate) personal_info: Option<String>,
 }
 
 /// Stores a user.
@@ -20,13 +22,15 @@ pub(crate) struct UserRow {
 /// # Errors
 /// [`StoreError::Conflict`] when the external id is taken.
 pub(crate) async fn insert_user(c: &mut Conn, u: &UserRow) -> Result<(), StoreError> {
-    let inserted =
-        sqlx::query("INSERT INTO users (id, external_id, created_at) VALUES ($1, $2, $3)")
-            .bind(u.id.clone())
-            .bind(u.external_id.clone())
-            .bind(u.created_at)
-            .execute(&mut *c)
-            .await;
+    let inserted = sqlx::query(
+        "INSERT INTO users (id, external_id, created_at, personal_info) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(u.id.clone())
+    .bind(u.external_id.clone())
+    .bind(u.created_at)
+    .bind(u.personal_info.clone())
+    .execute(&mut *c)
+    .await;
     match inserted {
         Ok(_) => Ok(()),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
@@ -41,18 +45,38 @@ pub(crate) async fn insert_user(c: &mut Conn, u: &UserRow) -> Result<(), StoreEr
 /// # Errors
 /// [`StoreError`].
 pub(crate) async fn user(c: &mut Conn, id: &str) -> Result<Option<UserRow>, StoreError> {
-    let row = sqlx::query("SELECT id, external_id, created_at FROM users WHERE id = $1")
-        .bind(id.to_owned())
-        .fetch_optional(&mut *c)
-        .await?;
+    let row =
+        sqlx::query("SELECT id, external_id, created_at, personal_info FROM users WHERE id = $1")
+            .bind(id.to_owned())
+            .fetch_optional(&mut *c)
+            .await?;
     row.map(|r| {
         Ok(UserRow {
             id: r.try_get("id")?,
             external_id: r.try_get("external_id")?,
             created_at: r.try_get("created_at")?,
+            personal_info: r.try_get("personal_info")?,
         })
     })
     .transpose()
+}
+
+/// Replaces what a user typed into Wallet's sign-up form; false when there
+/// is no such user.
+///
+/// # Errors
+/// [`StoreError`].
+pub(crate) async fn set_personal_info(
+    c: &mut Conn,
+    id: &str,
+    info: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE users SET personal_info = $1 WHERE id = $2")
+        .bind(info.to_owned())
+        .bind(id.to_owned())
+        .execute(&mut *c)
+        .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// How many passes belong to a user.

@@ -168,3 +168,140 @@ pub(crate) async fn log(state: &AppState, lines: &[String]) -> Result<(), ApiErr
     db::commit(tx).await?;
     Ok(())
 }
+
+/// What Wallet posts to the `personalize` endpoint (Apple Rewards
+/// Enrollment): the holder's answers and the token to sign.
+#[derive(Debug, Clone)]
+pub(crate) struct Enrollment {
+    /// `personalizationToken`.
+    pub(crate) token: String,
+    /// `requiredPersonalizationInfo`.
+    pub(crate) info: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Longest personalization token taken.
+const MAX_TOKEN_CHARS: usize = 4096;
+
+/// Longest answer taken.
+const MAX_ANSWER_CHARS: usize = 256;
+
+/// A holder signed up from Wallet: their answers go to a user (created, or
+/// the pass's own) and, through template.json's `personalize`, into the
+/// pass's fields; the pass becomes a new version without
+/// `personalization.json` (`pass.personalized`, pushed), which Wallet
+/// fetches next. Returns the token signed as Apple asks: a detached PKCS#7
+/// signature with the pass certificate. A repeated request (Wallet retrying
+/// after a lost answer) signs again and changes nothing.
+///
+/// Wallet sends no `Authorization` with this request; when one is sent it
+/// must be the pass's.
+///
+/// # Errors
+/// 401 for an unknown pass or a wrong token, 404 when its template offers
+/// no sign-up, 400 for a malformed body, 422 when the answers make no valid
+/// pass.
+pub(crate) async fn personalize(
+    state: &AppState,
+    authorization: Option<&str>,
+    pass_type_id: &str,
+    serial: &str,
+    enrollment: Enrollment,
+) -> Result<Vec<u8>, ApiError> {
+    let pass = match authorization {
+        Some(_) => authorized_pass(state, authorization, pass_type_id, serial).await?,
+        None => {
+            if pass_type_id != state.inner.config.identity.pass_type_id().as_str() {
+                return Err(unauthorized());
+            }
+            state
+                .inner
+                .store
+                .pass_by_serial(serial)
+                .await?
+                .ok_or_else(unauthorized)?
+        }
+    };
+    let template = state.inner.templates.live(&pass.template_id)?;
+    let Some(plan) = template.personalization() else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_personalizable",
+            "this pass's template has no personalization.json: it offers no sign-up from Wallet",
+        ));
+    };
+    let bad = |detail: &str| ApiError::bad_request("bad_personalization", detail);
+    if enrollment.token.is_empty() || enrollment.token.len() > MAX_TOKEN_CHARS {
+        return Err(bad(
+            "personalizationToken must be a string of 1 to 4,096 characters",
+        ));
+    }
+    let mut info = serde_json::Map::new();
+    for (k, v) in &enrollment.info {
+        match v.as_str() {
+            Some(s) if s.chars().count() <= MAX_ANSWER_CHARS => {
+                if crate::template::personalize::INFO_KEYS.contains(&k.as_str()) {
+                    info.insert(k.clone(), v.clone());
+                }
+            }
+            _ => {
+                return Err(bad(&format!(
+                    "requiredPersonalizationInfo.{k} must be a string of at most 256 characters"
+                )))
+            }
+        }
+    }
+    if !pass.overrides.personalized {
+        let mut new = pass.clone();
+        new.custom_fields.extend(plan.values(&info));
+        new.overrides.personalized = true;
+        let (user_id, created) = match &pass.user_id {
+            Some(u) => (u.clone(), false),
+            None => (format!("usr_{}", uuid::Uuid::now_v7().simple()), true),
+        };
+        new.user_id = Some(user_id.clone());
+        // Re-signed first: answers that make no valid pass write nothing.
+        let new = super::passes::next_version(state, &pass, new).await?;
+        let info_json = serde_json::Value::Object(info.clone()).to_string();
+        let now = now_ms();
+        let mut tx = state.inner.store.begin().await?;
+        let mut effects = Vec::new();
+        if created {
+            let row = db::users::UserRow {
+                id: user_id.clone(),
+                external_id: format!("wallet:{}", pass.serial_number),
+                created_at: now,
+                personal_info: Some(info_json),
+            };
+            db::users::insert_user(&mut tx, &row).await?;
+            effects.push(Effect::event(
+                "user.created",
+                json!({"id": row.id, "object": "user", "externalId": row.external_id, "createdAt": crate::service::clock::rfc3339(now)}),
+            ));
+        } else {
+            db::users::set_personal_info(&mut tx, &user_id, &info_json).await?;
+        }
+        if !db::update_pass(&mut tx, &new, pass.version).await? {
+            return Err(super::passes::concurrent_update());
+        }
+        effects.extend(super::passes::version_effects(
+            state,
+            &pass,
+            &new,
+            "pass.personalized",
+        ));
+        commit(state, tx, &effects).await?;
+        tracing::info!(pass = %new.id, user = %user_id, version = new.version, "pass personalized");
+    }
+    let state = state.clone();
+    let token = enrollment.token;
+    tokio::task::spawn_blocking(move || {
+        state
+            .inner
+            .config
+            .identity
+            .sign_manifest(token.as_bytes(), chrono::Utc::now())
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    .map_err(|e| ApiError::internal(&e))
+}

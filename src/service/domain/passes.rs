@@ -286,6 +286,7 @@ pub(crate) fn prepare(
             expiration_date,
             voided: false,
             message: None,
+            personalized: false,
         },
         user_id: new.user_id,
         version: 1,

@@ -30,6 +30,10 @@ pub(crate) struct UserView {
     external_id: String,
     /// How many passes belong to the user.
     passes: i64,
+    /// What they typed into Wallet's sign-up form (Apple Rewards
+    /// Enrollment: fullName, emailAddress, …), if they signed up there.
+    #[schema(value_type = Option<Object>)]
+    personal_info: Option<serde_json::Value>,
     /// When it was created.
     #[schema(format = DateTime)]
     created_at: String,
@@ -41,6 +45,10 @@ fn view(u: &UserRow, passes: i64) -> UserView {
         object: "user",
         external_id: u.external_id.clone(),
         passes,
+        personal_info: u
+            .personal_info
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok()),
         created_at: rfc3339(u.created_at),
     }
 }
@@ -71,6 +79,7 @@ pub(crate) async fn create(state: &AppState, external_id: &str) -> Result<UserVi
         id: format!("usr_{}", uuid::Uuid::now_v7().simple()),
         external_id: external_id.to_owned(),
         created_at: now_ms(),
+        personal_info: None,
     };
     let mut tx = state.inner.store.begin().await?;
     match db::users::insert_user(&mut tx, &row).await {

@@ -24,6 +24,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "pass.deleted",
     "pass.redeemed",
     "pass.adjusted",
+    "pass.personalized",
     "template.created",
     "template.updated",
     "connection.created",

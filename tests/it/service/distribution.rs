@@ -553,3 +553,68 @@ async fn deleting_a_user_erases_the_values_links_keep_for_them() {
     let (status, _, _) = open(&h, &link_path(&link), IPHONE).await;
     assert_eq!(status, StatusCode::GONE);
 }
+
+#[cfg(feature = "studio")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_browser_the_landing_page_is_readable_labelled_and_inert() {
+    let h = harness().await;
+    let key = h.key(&[Scope::Write]).await;
+    let hostile = "<img src=x onerror=\"window.pwned=1\"><script>pwned=2</script>";
+    let (status, link) = h
+        .json(
+            Method::POST,
+            "/v1/links",
+            &key,
+            Some(json!({
+                "templateId": "event-ticket",
+                "customFields": {"attendee": hostile, "eventName": hostile, "seat": "W1", "doorsOpen": "2027-06-12T19:00:00+01:00"},
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{link}");
+    let path = link_path(&link);
+    let (addr, server, stop) = serve_std(&h.state);
+    tokio::task::spawn_blocking(move || {
+        let Some(browser) = crate::browser::Browser::start("link landing page in a browser") else {
+            return;
+        };
+        browser.goto(&format!("http://{addr}{path}"));
+        browser.wait_for(
+            "the pictures",
+            "return [...document.images].length === 2 && [...document.images].every(i => i.complete && i.naturalWidth > 0);",
+        );
+        // The hostile values are text on the page, never markup that runs.
+        assert_eq!(browser.eval("return window.pwned === undefined;"), true);
+        let text = browser.eval("return document.body.innerText;");
+        assert!(
+            text.as_str().expect("text").contains("<script>pwned=2</script>"),
+            "{text}"
+        );
+        // Both badges are links with names a screen reader says.
+        let badges = browser.eval(
+            "return [...document.querySelectorAll('a.badge')].map(a => a.getAttribute('aria-label') + ' ' + a.getAttribute('href'));",
+        );
+        let badges: Vec<String> = serde_json::from_value(badges).expect("badges");
+        assert_eq!(badges.len(), 2, "{badges:?}");
+        assert!(badges[0].starts_with("Add to Apple Wallet ") && badges[0].ends_with("/apple"), "{badges:?}");
+        assert!(badges[1].starts_with("Add to Google Wallet ") && badges[1].ends_with("/google"), "{badges:?}");
+        // Every picture says what it is.
+        assert_eq!(
+            browser.eval("return [...document.images].every(i => i.alt.trim().length > 0);"),
+            true
+        );
+        // WCAG AA: every text element's colour against the page's white
+        // background has a contrast ratio of at least 4.5.
+        let worst = browser.eval(
+            "const lum = c => { const [r, g, b] = c.match(/\\d+/g).slice(0, 3).map(v => { v = v / 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+             const bg = lum(getComputedStyle(document.body).backgroundColor);
+             return Math.min(...[...document.querySelectorAll('h2, p')].map(e => { const f = lum(getComputedStyle(e).color); return (Math.max(f, bg) + 0.05) / (Math.min(f, bg) + 0.05); }));",
+        );
+        assert!(worst.as_f64().expect("ratio") >= 4.5, "contrast {worst}");
+        assert_eq!(browser.eval("return document.documentElement.lang;"), "en");
+    })
+    .await
+    .expect("browser");
+    stop.send(()).expect("stop");
+    server.await.expect("join").expect("served");
+}

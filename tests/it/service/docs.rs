@@ -54,18 +54,7 @@ async fn the_reference_page_and_its_files_are_served_from_the_binary() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_browser_the_reference_lists_every_operation_offline() {
     let h = harness().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let state = h.state.clone();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        passforge::service::serve(listener, state, async {
-            let _ = stopped.await;
-        })
-        .await
-    });
+    let (addr, server, stop) = serve_std(&h.state);
     let operations = {
         let doc = passforge::service::openapi_document();
         doc["paths"]

@@ -660,18 +660,7 @@ async fn in_a_browser_door_staff_log_in_scan_and_see_green_then_red() {
     );
     assert!(!page.contains("http"), "nothing from elsewhere");
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let state = h.state.clone();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        passforge::service::serve(listener, state, async {
-            let _ = stopped.await;
-        })
-        .await
-    });
+    let (addr, server, stop) = serve_std(&h.state);
     tokio::task::spawn_blocking(move || {
         let Some(browser) = crate::browser::Browser::start("door page in a browser") else {
             return;

@@ -16,6 +16,7 @@ mod google;
 mod jobs;
 mod links;
 mod passes;
+mod personalize;
 #[cfg(feature = "preview")]
 mod preview;
 mod smartlinks;
@@ -441,16 +442,32 @@ fn serve(
     tokio::task::JoinHandle<std::io::Result<()>>,
     tokio::sync::oneshot::Sender<()>,
 ) {
+    let (_, task, stop) = serve_std(state);
+    (task, stop)
+}
+
+/// Serves `state` on a loopback port of its own, for a client outside the
+/// test (a browser): the address, the server task and its stop signal.
+fn serve_std(
+    state: &AppState,
+) -> (
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    std_listener.set_nonblocking(true).expect("nonblocking");
+    let addr = std_listener.local_addr().expect("addr");
     let state = state.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let listener = tokio::net::TcpListener::from_std(std_listener)?;
         passforge::service::serve(listener, state, async {
             let _ = stopped.await;
         })
         .await
     });
-    (task, stop)
+    (addr, task, stop)
 }
 
 /// Checks both signatures of a delivery independently (HMAC-SHA256 by

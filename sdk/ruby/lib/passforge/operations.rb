@@ -58,6 +58,7 @@ module Passforge
     'openSmartLink' => ['GET', '/s/{template}', 'Open a signed smart link (minted offline; see the README\'s format): the pass is made on the first open, once per link id, and served like /l/{code}'].freeze,
     'openapi' => ['GET', '/openapi.json', 'This document (OpenAPI 3.1)'].freeze,
     'patchTemplate' => ['PATCH', '/v1/templates/{id}', 'Change a designed template with a JSON merge patch of its design; its passes get a new version and are pushed'].freeze,
+    'personalizePass' => ['POST', '/apple/v1/passes/{passTypeId}/{serial}/personalize', 'A holder signed up from Wallet (Rewards Enrollment): their answers fill the pass (a new version, without personalization.json) and a user; the answer is the token signed (detached PKCS#7, the pass certificate)'].freeze,
     'previewPass' => ['GET', '/v1/passes/{id}/preview.png', 'A picture of the pass\'s current version as Wallet shows it'].freeze,
     'previewTemplate' => ['GET', '/v1/templates/{id}/preview.png', 'A picture of the template as Wallet shows it, filled with sample or given values'].freeze,
     'pushNotification' => ['POST', '/v1/passes/{id}/push-notifications', 'Show a message on the lock screen: it goes into the pass\'s message field (a new version) and is pushed'].freeze,

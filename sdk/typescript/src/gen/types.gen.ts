@@ -394,7 +394,7 @@ export type DoorList = {
 /**
  * An event type.
  */
-export type EventType = 'pass.created' | 'pass.updated' | 'pass.voided' | 'pass.deleted' | 'pass.redeemed' | 'pass.adjusted' | 'template.created' | 'template.updated' | 'connection.created' | 'connection.deleted' | 'user.created' | 'user.deleted' | 'link.opened' | 'link.issued' | 'link.completed';
+export type EventType = 'pass.created' | 'pass.updated' | 'pass.voided' | 'pass.deleted' | 'pass.redeemed' | 'pass.adjusted' | 'pass.personalized' | 'template.created' | 'template.updated' | 'connection.created' | 'connection.deleted' | 'user.created' | 'user.deleted' | 'link.opened' | 'link.issued' | 'link.completed';
 
 /**
  * What a customer's server gets for a link's one-time code.
@@ -1032,6 +1032,23 @@ export type PassWithInstalls = PassView & {
 };
 
 /**
+ * What Wallet posts when a holder signs up (Apple Rewards Enrollment).
+ */
+export type Personalize = {
+    /**
+     * The token to sign.
+     */
+    personalizationToken: string;
+    /**
+     * The holder's answers: `fullName`, `givenName`, `familyName`,
+     * `emailAddress`, `phoneNumber`, `postalCode`, `ISOCountryCode`.
+     */
+    requiredPersonalizationInfo: {
+        [key: string]: unknown;
+    };
+};
+
+/**
  * Where a field shows on the pass.
  */
 export type Placement = 'header' | 'primary' | 'secondary' | 'auxiliary' | 'back';
@@ -1647,6 +1664,13 @@ export type UserView = {
      * How many passes belong to the user.
      */
     passes: number;
+    /**
+     * What they typed into Wallet's sign-up form (Apple Rewards
+     * Enrollment: fullName, emailAddress, …), if they signed up there.
+     */
+    personalInfo?: {
+        [key: string]: unknown;
+    } | null;
 };
 
 /**
@@ -1959,6 +1983,70 @@ export type LatestPassResponses = {
 };
 
 export type LatestPassResponse = LatestPassResponses[keyof LatestPassResponses];
+
+export type PersonalizePassData = {
+    body: Personalize;
+    headers?: {
+        /**
+         * Wallet sends none; if sent, `ApplePass <authenticationToken>`
+         */
+        Authorization?: string | null;
+    };
+    path: {
+        /**
+         * The pass type identifier
+         */
+        passTypeId: string;
+        /**
+         * The serial number
+         */
+        serial: string;
+    };
+    query?: never;
+    url: '/apple/v1/passes/{passTypeId}/{serial}/personalize';
+};
+
+export type PersonalizePassErrors = {
+    /**
+     * The body is not Wallet's personalize request; The body is not JSON
+     */
+    400: Problem;
+    /**
+     * An unknown pass, or a wrong token
+     */
+    401: Problem;
+    /**
+     * The pass's template offers no sign-up (`not_personalizable`)
+     */
+    404: Problem;
+    /**
+     * The pass changed meanwhile; Wallet retries
+     */
+    409: Problem;
+    /**
+     * The body is too large
+     */
+    413: Problem;
+    /**
+     * The body is not application/json
+     */
+    415: Problem;
+    /**
+     * The answers make no valid pass (e.g. a name longer than the field takes); The body does not fit its schema: every problem, located
+     */
+    422: Problem;
+};
+
+export type PersonalizePassError = PersonalizePassErrors[keyof PersonalizePassErrors];
+
+export type PersonalizePassResponses = {
+    /**
+     * The signed token
+     */
+    200: Binary;
+};
+
+export type PersonalizePassResponse = PersonalizePassResponses[keyof PersonalizePassResponses];
 
 export type DocsData = {
     body?: never;

@@ -23,6 +23,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(register, unregister))
         .routes(routes!(serials))
         .routes(routes!(latest))
+        .routes(routes!(personalize))
         .routes(routes!(log))
 }
 
@@ -197,6 +198,64 @@ pub(crate) async fn latest(
     let mut out = HeaderMap::new();
     out.insert(header::LAST_MODIFIED, lm);
     Ok(pkpass_answer(passes::pkpass(&state, &pass).await?, out))
+}
+
+/// What Wallet posts when a holder signs up (Apple Rewards Enrollment).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Personalize {
+    /// The holder's answers: `fullName`, `givenName`, `familyName`,
+    /// `emailAddress`, `phoneNumber`, `postalCode`, `ISOCountryCode`.
+    #[schema(value_type = Object)]
+    required_personalization_info: serde_json::Map<String, serde_json::Value>,
+    /// The token to sign.
+    #[schema(min_length = 1, max_length = 4096)]
+    personalization_token: String,
+}
+
+/// `POST /apple/v1/passes/{passTypeId}/{serial}/personalize`
+#[utoipa::path(post, path = "/v1/passes/{passTypeId}/{serial}/personalize",
+    tag = "apple", operation_id = "personalizePass",
+    summary = "A holder signed up from Wallet (Rewards Enrollment): their answers fill the pass (a new version, without personalization.json) and a user; the answer is the token signed (detached PKCS#7, the pass certificate)",
+    params(
+        ("passTypeId" = String, Path, description = "The pass type identifier"),
+        ("serial" = String, Path, description = "The serial number"),
+        ("Authorization" = Option<String>, Header, description = "Wallet sends none; if sent, `ApplePass <authenticationToken>`"),
+    ),
+    request_body = Personalize,
+    responses(
+        (status = 200, description = "The signed token", content_type = "application/octet-stream", body = Binary),
+        (status = 400, description = "The body is not Wallet's personalize request"),
+        (status = 401, description = "An unknown pass, or a wrong token"),
+        (status = 404, description = "The pass's template offers no sign-up (`not_personalizable`)"),
+        (status = 409, description = "The pass changed meanwhile; Wallet retries"),
+        (status = 422, description = "The answers make no valid pass (e.g. a name longer than the field takes)"),
+    ))]
+pub(crate) async fn personalize(
+    State(state): State<AppState>,
+    Path((pass_type_id, serial)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    // Apple's protocol answers a bad body 400 (not this API's 422).
+    let b: Personalize = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "bad_personalization",
+            format!("the body must be {{\"requiredPersonalizationInfo\": {{…}}, \"personalizationToken\": \"…\"}}: {e}"),
+        )
+    })?;
+    let signed = apple::personalize(
+        &state,
+        authorization(&headers),
+        &pass_type_id,
+        &serial,
+        apple::Enrollment {
+            token: b.personalization_token,
+            info: b.required_personalization_info,
+        },
+    )
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], signed).into_response())
 }
 
 /// Log lines from a device.

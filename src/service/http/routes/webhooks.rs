@@ -69,6 +69,10 @@ pub(crate) enum EventType {
     /// A pass's counters (points, balance, stamps) were adjusted.
     #[schema(rename = "pass.adjusted")]
     PassAdjusted,
+    /// A holder signed up from Wallet (Apple Rewards Enrollment): the pass
+    /// has a new version with their answers, and a user.
+    #[schema(rename = "pass.personalized")]
+    PassPersonalized,
     /// A template folder appeared.
     #[schema(rename = "template.created")]
     TemplateCreated,

@@ -56,6 +56,10 @@ from .pass_view import PassView
 from .pass_view_custom_fields import PassViewCustomFields
 from .pass_view_labels import PassViewLabels
 from .pass_with_installs import PassWithInstalls
+from .personalize import Personalize
+from .personalize_required_personalization_info import (
+    PersonalizeRequiredPersonalizationInfo,
+)
 from .placement import Placement
 from .preview_pass_side import PreviewPassSide
 from .preview_template_side import PreviewTemplateSide
@@ -91,6 +95,7 @@ from .use_counts import UseCounts
 from .user_create import UserCreate
 from .user_token_view import UserTokenView
 from .user_view import UserView
+from .user_view_personal_info_type_0 import UserViewPersonalInfoType0
 from .webhook_create import WebhookCreate
 from .webhook_list import WebhookList
 from .webhook_view import WebhookView
@@ -152,6 +157,8 @@ __all__ = (
     "PassViewCustomFields",
     "PassViewLabels",
     "PassWithInstalls",
+    "Personalize",
+    "PersonalizeRequiredPersonalizationInfo",
     "Placement",
     "PreviewPassSide",
     "PreviewTemplateSide",
@@ -187,6 +194,7 @@ __all__ = (
     "UserCreate",
     "UserTokenView",
     "UserView",
+    "UserViewPersonalInfoType0",
     "WebhookCreate",
     "WebhookList",
     "WebhookView",
