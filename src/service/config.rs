@@ -35,6 +35,18 @@ pub struct ServiceConfig {
     /// Google Wallet callback verification (`/google/callbacks` answers 404
     /// without it).
     pub google_callbacks: Option<CallbackConfig>,
+    /// Faults tests inject (none in service): see [`Faults`].
+    #[doc(hidden)]
+    pub faults: Faults,
+}
+
+/// Faults a test can inject to show what survives them.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Faults {
+    /// The process "dies" right after a change commits: the answer is
+    /// never sent nor stored by the HTTP layer (the client sees a 503).
+    pub die_after_commit: bool,
 }
 
 impl ServiceConfig {
@@ -53,6 +65,7 @@ impl ServiceConfig {
             apns: ApnsConfig::default(),
             google_api: GoogleApiConfig::default(),
             google_callbacks: None,
+            faults: Faults::default(),
         }
     }
 }
@@ -168,6 +181,13 @@ pub struct WebhookConfig {
     pub poll_interval: Duration,
     /// Timeout of one delivery.
     pub timeout: Duration,
+    /// How long a claimed delivery belongs to its instance without renewal
+    /// (renewed every third of it while it runs): a dead instance's
+    /// deliveries are sent by another within about this long.
+    pub lease: Duration,
+    /// Deliveries in flight at once in one instance (at most 4 of them to
+    /// one endpoint, so a slow receiver never holds up the others).
+    pub concurrency: usize,
 }
 
 impl Default for WebhookConfig {
@@ -180,6 +200,8 @@ impl Default for WebhookConfig {
             retry_schedule: secs.iter().map(|s| Duration::from_secs(*s)).collect(),
             poll_interval: Duration::from_secs(1),
             timeout: Duration::from_secs(10),
+            lease: Duration::from_secs(10),
+            concurrency: 64,
         }
     }
 }

@@ -47,8 +47,8 @@ pub mod templates;
 use std::sync::Arc;
 
 pub use config::{
-    ApnsAuth, ApnsConfig, CallbackConfig, GoogleApiConfig, JwtAuth, ServiceConfig, WebhookConfig,
-    PROTOCOL as CALLBACK_PROTOCOL,
+    ApnsAuth, ApnsConfig, CallbackConfig, Faults, GoogleApiConfig, JwtAuth, ServiceConfig,
+    WebhookConfig, PROTOCOL as CALLBACK_PROTOCOL,
 };
 pub use db::{Backend, Store, StoreError};
 pub use delivery::signature_headers as webhook_signature_headers;

@@ -122,6 +122,33 @@ impl Store {
     }
 }
 
+/// In the transaction of the change a request makes: marks its key as
+/// committed (status 1), or stores its whole answer when it is known.
+/// Only a key still waiting for its first change is touched.
+///
+/// # Errors
+/// [`StoreError`].
+pub(crate) async fn record_idempotent(
+    tx: &mut super::Tx,
+    principal: &str,
+    key: &str,
+    answer: Option<&IdempotentAnswer>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE idempotency_keys SET status = $1, content_type = $2, location = $3, body = $4 \
+         WHERE principal = $5 AND idem_key = $6 AND status = 0",
+    )
+    .bind(answer.map_or(1, |a| a.status))
+    .bind(answer.and_then(|a| a.content_type.clone()))
+    .bind(answer.and_then(|a| a.location.clone()))
+    .bind(answer.and_then(|a| a.body.clone()))
+    .bind(principal.to_owned())
+    .bind(key.to_owned())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// A remembered answer to an idempotent request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotentAnswer {

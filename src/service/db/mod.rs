@@ -29,6 +29,7 @@ pub(crate) mod redemptions;
 pub(crate) mod smartlinks;
 pub(crate) mod users;
 
+pub(crate) use idempotency::record_idempotent;
 pub use idempotency::{IdempotentAnswer, IDEMPOTENCY_TTL_MS};
 pub use keys::KeyRecord;
 pub(crate) use passes::{bump_template_passes, delete_pass, insert_pass, update_pass};

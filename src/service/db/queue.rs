@@ -71,6 +71,18 @@ impl Queue {
         !matches!(self, Self::JobChunks)
     }
 
+    /// The column items are grouped by for fairness (a webhook endpoint, a
+    /// device's push token) and how many of one group may be in flight at
+    /// once: one slow receiver or device holds at most that many of a
+    /// worker's slots, never the deliveries queued for the others.
+    const fn group(self) -> Option<(&'static str, i64)> {
+        match self {
+            Self::Deliveries => Some(("endpoint_id", 4)),
+            Self::Pushes => Some(("push_token", 4)),
+            Self::GoogleUpdates | Self::JobChunks => None,
+        }
+    }
+
     /// The claiming order. Google updates go in the order they were queued
     /// (a pass's PATCH before its message); job chunks in job order.
     const fn order(self) -> &'static str {
@@ -228,11 +240,24 @@ impl Store {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
+        let due = format!(
+            "(status = 'pending' AND next_attempt_at <= $3) \
+             OR (status = '{in_flight}' AND claimed_until < $3)"
+        );
+        // With a group: at most `cap` of one group in flight, counting those
+        // held now and those this claim takes (ranked within the group).
+        let eligible = match q.group() {
+            None => format!("SELECT id FROM {table} WHERE {due}"),
+            Some((group, cap)) => format!(
+                "SELECT id FROM {table} WHERE id IN (SELECT d.id FROM \
+                 (SELECT id, {group} AS grp, ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY {order}) AS n \
+                 FROM {table} WHERE {due}) d WHERE d.n + (SELECT COUNT(*) FROM {table} b \
+                 WHERE b.{group} = d.grp AND b.status = '{in_flight}' AND b.claimed_until >= $3) <= {cap})"
+            ),
+        };
         let sql = format!(
             "UPDATE {table} SET status = '{in_flight}', claimed_by = $1, claimed_until = $2, \
-             attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM {table} \
-             WHERE (status = 'pending' AND next_attempt_at <= $3) \
-             OR (status = '{in_flight}' AND claimed_until < $3) \
+             attempts = attempts + 1, updated_at = $3 WHERE id IN ({eligible} \
              ORDER BY {order} LIMIT $4{lock}) RETURNING id, attempts, {columns}"
         );
         let now = now_ms();
@@ -261,6 +286,33 @@ impl Store {
             claimed.sort_by(|a, b| a.lease.id.cmp(&b.lease.id));
         }
         Ok(claimed)
+    }
+
+    /// Extends the lease of every item `worker` holds of `T`'s queue to
+    /// `now + lease_ms`: a runner renews its claims while it works on them,
+    /// so leases can be short and a dead worker's items are retaken within
+    /// seconds. The number of items renewed.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub(crate) async fn renew<T: Item>(
+        &self,
+        worker: &str,
+        lease_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let q = T::QUEUE;
+        let sql = format!(
+            "UPDATE {} SET claimed_until = $1 WHERE claimed_by = $2 AND status = '{}'",
+            q.table(),
+            q.in_flight()
+        );
+        let now = now_ms();
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(now.saturating_add(lease_ms))
+            .bind(worker.to_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     /// Settles a claimed item in its own transaction; see [`settle`].
@@ -460,6 +512,65 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         for (store, schema) in stores(dir.path()).await {
             leases_hold(&store).await;
+            if let Some(schema) = schema {
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                    .execute(&store.pool)
+                    .await
+                    .expect("drop schema");
+            }
+            store.close().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn one_endpoint_takes_at_most_four_slots_and_held_claims_are_renewed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (store, schema) in stores(dir.path()).await {
+            for i in 0..6 {
+                insert(&store, Queue::Deliveries, &format!("d_slow_{i}")).await;
+            }
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, status, attempts, \
+                 next_attempt_at, created_at, updated_at) VALUES ('d_other', 'wh_2', 'evt_1', 'pending', 0, 0, 0, 0)",
+            )
+            .execute(&store.pool)
+            .await
+            .expect("insert");
+            let first = claim_one(&store, Queue::Deliveries, "w1", 60_000).await;
+            let ids: Vec<&str> = first.iter().map(|l| l.id.as_str()).collect();
+            assert_eq!(ids.len(), 5, "{ids:?}");
+            assert!(
+                ids.contains(&"d_other"),
+                "the other endpoint is not starved: {ids:?}"
+            );
+            assert!(
+                claim_one(&store, Queue::Deliveries, "w2", 60_000)
+                    .await
+                    .is_empty(),
+                "four of one endpoint are in flight already"
+            );
+            // Renewal keeps the claims of a worker that is still working.
+            sqlx::query("UPDATE webhook_deliveries SET claimed_until = 0 WHERE claimed_by = 'w1'")
+                .execute(&store.pool)
+                .await
+                .expect("age");
+            assert_eq!(
+                store
+                    .renew::<DeliveryItem>("w1", 60_000)
+                    .await
+                    .expect("renew"),
+                5
+            );
+            assert!(
+                claim_one(&store, Queue::Deliveries, "w2", 60_000)
+                    .await
+                    .is_empty(),
+                "renewed claims are not taken over"
+            );
+            assert!(store
+                .holds(Queue::Deliveries, &first[0])
+                .await
+                .expect("holds"));
             if let Some(schema) = schema {
                 sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
                     .execute(&store.pool)

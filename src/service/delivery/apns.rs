@@ -26,7 +26,7 @@ use crate::service::outbox::runner::{self, Handler, Settings};
 use crate::service::state::AppState;
 
 /// How long a claimed push belongs to its instance.
-const LEASE: Duration = Duration::from_secs(60);
+const LEASE: Duration = Duration::from_secs(10);
 
 /// Pushes in flight at once in one instance (HTTP/2 streams over one or
 /// two connections).

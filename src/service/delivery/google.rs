@@ -210,7 +210,7 @@ impl Handler for Updates {
     fn settings(&self) -> Settings {
         Settings {
             name: "google",
-            lease: Duration::from_secs(60),
+            lease: Duration::from_secs(10),
             capacity: 100,
             in_order: true,
             poll: self.state.inner.config.google_api.poll_interval,

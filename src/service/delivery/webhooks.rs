@@ -7,7 +7,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine as _;
 
@@ -19,12 +18,6 @@ use crate::service::outbox::retry::{self, Attempt, Decision, Policy};
 use crate::service::outbox::runner::{self, Handler, Settings};
 use crate::service::outbox::Event;
 use crate::service::state::AppState;
-
-/// How long a claimed delivery belongs to its instance.
-const LEASE: Duration = Duration::from_secs(60);
-
-/// Deliveries in flight at once in one instance.
-const CONCURRENCY: usize = 16;
 
 /// A resolver that drops private addresses unless they are allowed, so a
 /// public name cannot point a webhook into the service's own network.
@@ -246,8 +239,8 @@ impl Handler for Deliveries {
     fn settings(&self) -> Settings {
         Settings {
             name: "webhooks",
-            lease: LEASE,
-            capacity: CONCURRENCY,
+            lease: self.state.inner.config.webhooks.lease,
+            capacity: self.state.inner.config.webhooks.concurrency,
             in_order: false,
             poll: self.state.inner.config.webhooks.poll_interval,
         }

@@ -54,3 +54,90 @@ pub(crate) async fn release(state: &AppState, principal: &str, key: &str) -> Res
         .release_idempotency(principal, key)
         .await?)
 }
+
+/// The request being served under an `Idempotency-Key`, for the request's
+/// task: the first change the request commits records, in its own
+/// transaction, that it happened — with the whole answer when the
+/// operation knows it before committing (a create) — so a process that dies
+/// between the commit and the answer leaves no key that runs the request
+/// twice.
+#[derive(Debug)]
+pub(crate) struct Scope {
+    principal: String,
+    key: String,
+    /// The answer to record with the change, when known before it commits.
+    answer: std::sync::Mutex<Option<Answer>>,
+    /// Whether a change of this request committed its record.
+    recorded: std::sync::atomic::AtomicBool,
+}
+
+/// The stored status of a key whose change committed before its answer was
+/// stored.
+pub(crate) const COMMITTED: i64 = 1;
+
+tokio::task_local! {
+    static SCOPE: std::sync::Arc<Scope>;
+}
+
+impl Scope {
+    /// Whether a change of the request committed.
+    pub(crate) fn committed(&self) -> bool {
+        self.recorded.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Runs `fut` (the request) under the key `(principal, key)`; its scope
+/// afterwards.
+pub(crate) async fn scoped<F: std::future::Future>(
+    principal: &str,
+    key: &str,
+    fut: F,
+) -> (F::Output, std::sync::Arc<Scope>) {
+    let scope = std::sync::Arc::new(Scope {
+        principal: principal.to_owned(),
+        key: key.to_owned(),
+        answer: std::sync::Mutex::new(None),
+        recorded: std::sync::atomic::AtomicBool::new(false),
+    });
+    let out = SCOPE.scope(scope.clone(), fut).await;
+    (out, scope)
+}
+
+/// The answer the request will give, known before its change commits: it
+/// is then stored with the change. Nothing outside an idempotent request.
+pub(crate) fn answer_with(answer: impl FnOnce() -> Answer) {
+    let _ = SCOPE.try_with(|s| {
+        if let Ok(mut slot) = s.answer.lock() {
+            *slot = Some(answer());
+        }
+    });
+}
+
+/// Whether the current request runs under an Idempotency-Key.
+pub(crate) fn in_scope() -> bool {
+    SCOPE.try_with(|_| ()).is_ok()
+}
+
+/// In a change's transaction: records for the request's key (if any, and
+/// only for its first change) that the change is written, with the answer
+/// if it is known.
+///
+/// # Errors
+/// [`StoreError`]; the change does not commit then.
+pub(crate) async fn record(
+    tx: &mut crate::service::db::Tx,
+) -> Result<(), crate::service::db::StoreError> {
+    let Ok(scope) = SCOPE.try_with(std::sync::Arc::clone) else {
+        return Ok(());
+    };
+    if scope.committed() {
+        return Ok(());
+    }
+    let answer = scope.answer.lock().ok().and_then(|mut a| a.take());
+    crate::service::db::record_idempotent(tx, &scope.principal, &scope.key, answer.as_ref())
+        .await?;
+    scope
+        .recorded
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    Ok(())
+}

@@ -25,7 +25,7 @@ use crate::service::state::AppState;
 pub(crate) const CHUNK_ITEMS: usize = 50;
 
 /// How long a claimed chunk belongs to its instance.
-const LEASE: Duration = Duration::from_secs(120);
+const LEASE: Duration = Duration::from_secs(20);
 
 /// Failed items listed in a job's view.
 const MAX_LISTED_ERRORS: i64 = 100;

@@ -37,6 +37,8 @@ pub(crate) async fn commit(
     effects: &[Effect],
 ) -> Result<Written, StoreError> {
     let written = outbox::write(&mut tx, effects).await?;
+    // An idempotent request's key records the change in its transaction.
+    idempotency::record(&mut tx).await?;
     db::commit(tx).await?;
     state.wake(&written);
     Ok(written)

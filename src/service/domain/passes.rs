@@ -393,6 +393,21 @@ pub(crate) async fn create(
     record: PassRecord,
     template: Arc<Template>,
 ) -> Result<(PassRecord, IssuedPass), ApiError> {
+    create_answering(state, record, template, |_, _| None).await
+}
+
+/// Like [`create`]; `answer` gives the request's answer from the stored
+/// pass before it commits, so an idempotent request stores it with the
+/// pass (see `idempotency::answer_with`).
+///
+/// # Errors
+/// As [`create`].
+pub(crate) async fn create_answering(
+    state: &AppState,
+    record: PassRecord,
+    template: Arc<Template>,
+    answer: impl FnOnce(&PassRecord, &IssuedPass) -> Option<super::idempotency::Answer>,
+) -> Result<(PassRecord, IssuedPass), ApiError> {
     let google = state.inner.config.google.is_some();
     let issued = issue_record(state, template, &record, true, google).await?;
     // Store the normalized values (defaults filled in, types fixed).
@@ -401,6 +416,11 @@ pub(crate) async fn create(
         barcode_message: barcode_message(&issued.rendered.pass_json),
         ..record
     };
+    if super::idempotency::in_scope() {
+        if let Some(a) = answer(&record, &issued) {
+            super::idempotency::answer_with(|| a);
+        }
+    }
     let mut tx = state.inner.store.begin().await?;
     db::insert_pass(&mut tx, &record).await?;
     commit(

@@ -1,8 +1,11 @@
 //! `Idempotency-Key` on POST: the first answer (2xx or 4xx) is stored and
 //! replayed for the same key and request; the same key with a different
 //! request is 422; while the first request runs, 409. Keys are per
-//! credential and remembered for 24 hours. A 5xx answer is not stored, so
-//! the client may retry with the same key.
+//! credential and remembered for 24 hours. A 5xx answer before any change
+//! is not stored, so the client may retry with the same key. The change a
+//! request makes records itself on the key in its own transaction (a
+//! create with its whole answer), so a crash between commit and answer
+//! never runs the request twice.
 
 use axum::body::Body as HttpBody;
 use axum::extract::{Request, State};
@@ -78,6 +81,14 @@ pub(crate) async fn idempotency(
             )
             .into_response()
         }
+        Ok(Some(seen)) if seen.status == idempotency::COMMITTED => {
+            return ApiError::new(
+                StatusCode::CONFLICT,
+                "idempotency_answer_lost",
+                "the first request with this Idempotency-Key made its change, but the server stopped before answering; read the result (GET) instead of retrying",
+            )
+            .into_response()
+        }
         Ok(Some(seen)) if seen.status == 0 => {
             return ApiError::new(
                 StatusCode::CONFLICT,
@@ -89,11 +100,26 @@ pub(crate) async fn idempotency(
         Ok(Some(seen)) => return replay(&seen),
         Ok(None) => {}
     }
-    let res = next
-        .run(Request::from_parts(parts, HttpBody::from(bytes)))
-        .await;
+    let (res, scope) = idempotency::scoped(
+        &principal,
+        &key,
+        next.run(Request::from_parts(parts, HttpBody::from(bytes))),
+    )
+    .await;
+    if scope.committed() && state.inner.config.faults.die_after_commit {
+        // A test's stand-in for a process that dies right after the
+        // commit: nothing more is stored or sent.
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "injected_fault",
+            "the process stopped after committing (a fault a test injected)",
+        )
+        .into_response();
+    }
     let status = res.status();
-    if status.is_server_error() {
+    // A 5xx before any change commits is forgotten, so a retry runs again;
+    // after one, the answer is stored like any other.
+    if status.is_server_error() && !scope.committed() {
         if let Err(e) = idempotency::release(&state, &principal, &key).await {
             tracing::warn!(error = %e, "cannot release an idempotency key");
         }

@@ -5,9 +5,12 @@
 //! as a slot frees (one slow item never holds back the others) and stops
 //! when told, after the items in hand have finished. A handler settles each
 //! item through `db::settle`, which writes only while the claim is still
-//! held.
+//! held. Leases are short (seconds) and renewed every third of a lease while
+//! items are in hand, so a worker that dies loses its claims within one
+//! lease and another instance takes them over.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +23,8 @@ use crate::service::db::{Claimed, Item, Store};
 pub(crate) struct Settings {
     /// What the runner is called in logs.
     pub(crate) name: &'static str,
-    /// How long a claim belongs to this worker.
+    /// How long a claim belongs to this worker without renewal (it is
+    /// renewed every third of it while the item runs).
     pub(crate) lease: Duration,
     /// Items in flight at most (and claimed at once).
     pub(crate) capacity: usize,
@@ -59,6 +63,36 @@ pub(crate) async fn run<H: Handler>(
     let lease_ms = i64::try_from(s.lease.as_millis()).unwrap_or(i64::MAX);
     let capacity = s.capacity.max(1);
     let mut running = tokio::task::JoinSet::new();
+    // Renews this worker's claims while it runs (in-order queues run items
+    // inline, so renewal has its own task).
+    let busy = Arc::new(AtomicUsize::new(0));
+    let renewal = {
+        let handler = handler.clone();
+        let worker = worker.clone();
+        let busy = busy.clone();
+        let every = (s.lease / 3).max(Duration::from_millis(50));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if busy.load(Ordering::SeqCst) == 0 {
+                    continue;
+                }
+                if let Err(e) = handler.store().renew::<H::Item>(&worker, lease_ms).await {
+                    tracing::warn!(error = %e, queue = s.name, "cannot renew queue claims");
+                }
+            }
+        })
+    };
+    // Runs one item, counted as in hand while it runs.
+    let run_one = |item: Claimed<H::Item>| {
+        let handler = handler.clone();
+        let busy = busy.clone();
+        busy.fetch_add(1, Ordering::SeqCst);
+        async move {
+            handler.run(item).await;
+            busy.fetch_sub(1, Ordering::SeqCst);
+        }
+    };
     loop {
         if *stop.borrow() {
             break;
@@ -73,13 +107,13 @@ pub(crate) async fn run<H: Handler>(
             {
                 Ok(batch) if s.in_order && !batch.is_empty() => {
                     for item in batch {
-                        handler.clone().run(item).await;
+                        run_one(item).await;
                     }
                     continue;
                 }
                 Ok(batch) => {
                     for item in batch {
-                        running.spawn(handler.clone().run(item));
+                        running.spawn(run_one(item));
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, queue = s.name, "cannot claim queue items"),
@@ -93,6 +127,7 @@ pub(crate) async fn run<H: Handler>(
         }
     }
     while running.join_next().await.is_some() {}
+    renewal.abort();
 }
 
 /// A worker name unique to this process and queue.

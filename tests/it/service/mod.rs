@@ -19,6 +19,7 @@ mod passes;
 mod personalize;
 #[cfg(feature = "preview")]
 mod preview;
+mod reliability;
 mod smartlinks;
 mod templates;
 mod users;
@@ -80,6 +81,7 @@ fn fast_webhooks() -> WebhookConfig {
         retry_schedule: vec![std::time::Duration::from_millis(300); 5],
         poll_interval: std::time::Duration::from_millis(50),
         timeout: std::time::Duration::from_secs(5),
+        ..WebhookConfig::default()
     }
 }
 

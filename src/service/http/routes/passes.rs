@@ -11,6 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{check_limit, http_date, none_match, not_modified_since, page, pkpass_answer, Binary};
+use crate::service::domain::idempotency::Answer;
 use crate::service::domain::keys::{Principal, Scope};
 use crate::service::domain::passes::{
     self, NewPass, PassChange, PassQuery, PassRecord, PassStatus, PassView, MAX_MESSAGE_CHARS,
@@ -117,13 +118,37 @@ pub(crate) async fn create(
         user_id: b.user_id,
     };
     let (record, template) = passes::prepare(&state, new, uuid::Uuid::now_v7().to_string(), "")?;
-    let (record, issued) = passes::create(&state, record, template).await?;
-    let location = format!("/v1/passes/{}", record.id);
-    let out = PassCreated {
-        pass: passes::view(&state, &record),
-        google_save_url: issued.google.map(|g| g.save.url),
+    // The answer is made from the pass before it is stored, so an
+    // idempotent request stores it with the pass (one transaction).
+    let answer = |record: &passes::PassRecord, issued: &crate::issue::IssuedPass| {
+        let out = PassCreated {
+            pass: passes::view(&state, record),
+            google_save_url: issued.google.as_ref().map(|g| g.save.url.clone()),
+        };
+        (
+            format!("/v1/passes/{}", record.id),
+            serde_json::to_string(&out),
+        )
     };
-    let mut res = (StatusCode::CREATED, Json(out)).into_response();
+    let stored = |record: &passes::PassRecord, issued: &crate::issue::IssuedPass| {
+        let (location, body) = answer(record, issued);
+        body.ok().map(|body| Answer {
+            request_hash: String::new(),
+            status: 201,
+            content_type: Some("application/json".to_owned()),
+            location: Some(location),
+            body: Some(body),
+        })
+    };
+    let (record, issued) = passes::create_answering(&state, record, template, stored).await?;
+    let (location, body) = answer(&record, &issued);
+    let body = body.map_err(|e| ApiError::internal(&e))?;
+    let mut res = (
+        StatusCode::CREATED,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response();
     if let Ok(h) = HeaderValue::from_str(&location) {
         res.headers_mut().insert(header::LOCATION, h);
     }
