@@ -64,6 +64,8 @@
 
 pub mod apple;
 pub mod data;
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use apple::{Pkpass, SigningIdentity};
 pub use google::GoogleConfig;

@@ -12,8 +12,10 @@ use crate::model::{diag::pointer_segment, Diagnostic, Location};
 use crate::template::schema::parse_datetime;
 
 mod semantics;
+#[cfg(feature = "preview")]
+pub(crate) use semantics::poster_event_ready;
 use semantics::EVENT_GUIDE_KEYS;
-pub(crate) use semantics::{poster_event_ready, tag_kind, Kind};
+pub(crate) use semantics::{tag_kind, Kind};
 
 const FILE: &str = "pass.json";
 

@@ -7,7 +7,7 @@
 use http::{header, HeaderValue, StatusCode};
 use serde::Serialize;
 
-use super::db::StoreError;
+use super::db::{Failure, StoreError};
 
 /// One problem inside a request, located by a JSON pointer into the body
 /// (or the name of a query parameter or header).
@@ -98,7 +98,27 @@ impl From<StoreError> for ApiError {
                 "conflict",
                 format!("{what} already exists"),
             ),
-            e => Self::internal(&e),
+            e => match e.failure() {
+                Failure::Unavailable => {
+                    tracing::warn!(error = %e, "database unavailable");
+                    Self::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "database_unavailable",
+                        "the database cannot be reached just now; nothing was changed; retry after the Retry-After seconds",
+                    )
+                    .with_header(header::RETRY_AFTER, HeaderValue::from_static("5"))
+                }
+                Failure::Full => {
+                    tracing::error!(error = %e, "storage full");
+                    Self::new(
+                        StatusCode::INSUFFICIENT_STORAGE,
+                        "storage_full",
+                        "the database has no room for this change; nothing was changed; reads still work (the operator must free space)",
+                    )
+                    .with_header(header::RETRY_AFTER, HeaderValue::from_static("60"))
+                }
+                Failure::Other => Self::internal(&e),
+            },
         }
     }
 }

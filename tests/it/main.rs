@@ -8,6 +8,7 @@ mod cli;
 mod examples;
 mod formats;
 mod front_door;
+mod fuzz_corpus;
 mod google;
 mod rows;
 mod samples;

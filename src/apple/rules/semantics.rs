@@ -301,6 +301,7 @@ pub(crate) fn poster_event_required_by_type(event_type: &str) -> &'static [&'sta
 
 /// Whether a rendered event ticket asks for the poster layout and has the
 /// semantics Wallet needs to draw it.
+#[cfg(feature = "preview")]
 pub(crate) fn poster_event_ready(pass: &Value) -> bool {
     let asks = pass
         .get("preferredStyleSchemes")

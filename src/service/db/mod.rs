@@ -65,6 +65,58 @@ pub enum StoreError {
     Conflict(&'static str),
 }
 
+/// What kind of failure a [`StoreError`] is, for the answer it gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The database cannot be reached or is busy restarting: retry soon.
+    Unavailable,
+    /// The disk or the database file is full: writes fail, reads work.
+    Full,
+    /// Anything else.
+    Other,
+}
+
+impl StoreError {
+    /// Whether the database is out of reach, out of space, or neither.
+    pub fn failure(&self) -> Failure {
+        let Self::Db(e) = self else {
+            return Failure::Other;
+        };
+        match e {
+            // A conversation cut short (a server restarting or a network
+            // dropping the connection) reads as a protocol error.
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => Failure::Unavailable,
+            sqlx::Error::Database(d) => {
+                let code = d.code().unwrap_or_default();
+                let message = d.message().to_ascii_lowercase();
+                // PostgreSQL: 53100 disk full, 54000 program limit; SQLite:
+                // SQLITE_FULL (13) "database or disk is full".
+                if code == "53100" || code == "13" || message.contains("database or disk is full") {
+                    Failure::Full
+                // PostgreSQL: connection exceptions (08…), shutting down or
+                // starting (57P01-57P03), too many connections (53300);
+                // SQLite: busy/locked beyond the timeout (5, 6).
+                } else if code.starts_with("08")
+                    || matches!(
+                        code.as_ref(),
+                        "57P01" | "57P02" | "57P03" | "53300" | "5" | "6"
+                    )
+                {
+                    Failure::Unavailable
+                } else {
+                    Failure::Other
+                }
+            }
+            _ => Failure::Other,
+        }
+    }
+}
+
 /// The embedded migrations, in order.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -161,6 +213,21 @@ impl Store {
     /// [`StoreError`] when the URL is unsupported, the database is
     /// unreachable or a migration fails.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, None).await
+    }
+
+    /// Like [`Store::connect`], with a SQLite file capped at `max_pages`
+    /// pages (`PRAGMA max_page_count` on every connection): a test's
+    /// stand-in for a full disk.
+    ///
+    /// # Errors
+    /// As [`Store::connect`].
+    #[doc(hidden)]
+    pub async fn connect_capped(url: &str, max_pages: u32) -> Result<Self, StoreError> {
+        Self::connect_with(url, Some(max_pages)).await
+    }
+
+    async fn connect_with(url: &str, max_pages: Option<u32>) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let (backend, url) = if url.starts_with("sqlite:") {
             let url = if url.contains("mode=") || url.contains(":memory:") {
@@ -178,13 +245,22 @@ impl Store {
         };
         // SQLite: four connections (WAL readers run beside the one writer;
         // measured 2,300 requests/s against 1,600 with one connection).
-        let mut options = AnyPoolOptions::new().max_connections(match backend {
-            Backend::Sqlite => 4,
-            Backend::Postgres => 10,
-        });
+        // A database out of reach answers 503 within seconds, not after the
+        // request's whole timeout.
+        let mut options = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 4,
+                Backend::Postgres => 10,
+            })
+            .acquire_timeout(std::time::Duration::from_secs(5));
         if backend == Backend::Sqlite {
-            options = options.after_connect(|conn, _| {
+            options = options.after_connect(move |conn, _| {
                 Box::pin(async move {
+                    if let Some(n) = max_pages {
+                        sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA max_page_count = {n}")))
+                            .execute(&mut *conn)
+                            .await?;
+                    }
                     sqlx::query("PRAGMA journal_mode = WAL")
                         .execute(&mut *conn)
                         .await?;
@@ -245,12 +321,19 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Starts a transaction.
+    /// Starts a transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`, waiting up to the busy timeout): a deferred
+    /// transaction that reads and then writes fails with "database is
+    /// locked" (SQLITE_BUSY_SNAPSHOT) when another connection wrote in
+    /// between, and the busy timeout cannot help it.
     ///
     /// # Errors
     /// [`StoreError`].
     pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(self.pool.begin().await?)
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// A connection from the pool.

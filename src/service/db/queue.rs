@@ -325,7 +325,7 @@ impl Store {
         lease: &Lease,
         outcome: &Settlement,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let held = settle(&mut tx, queue, lease, outcome).await?;
         tx.commit().await?;
         Ok(held)

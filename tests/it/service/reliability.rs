@@ -17,6 +17,20 @@ async fn dying_twin(h: &Harness) -> Harness {
     }
 }
 
+/// A new event ticket through `h`'s API (201 asserted).
+async fn created_ticket(h: &Harness, key: &str, prefix: &str) -> Value {
+    let (status, p) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            key,
+            Some(ticket(&unique(prefix), "u")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    p
+}
+
 /// POST with an Idempotency-Key.
 async fn post_once(
     h: &Harness,
@@ -276,4 +290,265 @@ async fn a_delivery_slower_than_its_lease_is_sent_once_and_a_hanging_receiver_ho
     assert_eq!(ids().len(), all, "each delivery sent once");
     stop.send(()).expect("stop");
     server.await.expect("join").expect("served");
+}
+
+#[tokio::test]
+async fn a_full_sqlite_disk_refuses_writes_with_507_keeps_reads_and_loses_nothing() {
+    let h = harness_on(None, generous(), true).await;
+    let key = h.key(&[Scope::Write]).await;
+    let first = created_ticket(&h, &key, "FULL").await;
+    let id = first["id"].as_str().expect("id").to_owned();
+    let pool = sqlx::AnyPool::connect(&h.db_url).await.expect("database");
+    let pages: i64 = sqlx::Row::get(
+        &sqlx::query("PRAGMA page_count")
+            .fetch_one(&pool)
+            .await
+            .expect("page count"),
+        0,
+    );
+    // The same file, capped a few pages above its size: a disk that fills.
+    let capped = Store::connect_capped(&h.db_url, u32::try_from(pages + 3).expect("pages"))
+        .await
+        .expect("capped");
+    let full = Harness {
+        state: AppState::new(capped, &root().join("templates"), test_config(generous())),
+        _dir: tempfile::tempdir().expect("dir"),
+        dir: h.dir.clone(),
+        db_url: h.db_url.clone(),
+    };
+    let mut refused = None;
+    for i in 0..300 {
+        let body = ticket(&unique(&format!("FILL{i}")), "u");
+        let (status, headers, answer) = full
+            .send(
+                Method::POST,
+                "/v1/passes",
+                Some(("x-api-key", &key)),
+                Some(body),
+            )
+            .await;
+        if status != StatusCode::CREATED {
+            refused = Some((status, headers, answer));
+            break;
+        }
+    }
+    let (status, headers, answer) = refused.expect("the capped file fills up");
+    let problem: Value = serde_json::from_slice(&answer).expect("problem");
+    assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{problem}");
+    assert_eq!(problem["code"], "storage_full");
+    assert!(headers.contains_key(header::RETRY_AFTER));
+    // Reads are still answered, and the service says it is ready.
+    let (status, p) = full
+        .json(Method::GET, &format!("/v1/passes/{id}"), &key, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    let (status, _, _) = full.send(Method::GET, "/readyz", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    // The refused write left nothing half-written and the file is intact.
+    let check: String = sqlx::Row::get(
+        &sqlx::query("PRAGMA integrity_check")
+            .fetch_one(&pool)
+            .await
+            .expect("integrity"),
+        0,
+    );
+    assert_eq!(check, "ok");
+    let orphans: i64 = sqlx::Row::get(
+        &sqlx::query(
+            "SELECT COUNT(*) FROM events WHERE type = 'pass.created' AND data NOT LIKE '%' || '\"id\"' || '%'",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("count"),
+        0,
+    );
+    assert_eq!(orphans, 0);
+    let passes: i64 = sqlx::Row::get(
+        &sqlx::query("SELECT COUNT(*) FROM passes")
+            .fetch_one(&pool)
+            .await
+            .expect("count"),
+        0,
+    );
+    let created: i64 = sqlx::Row::get(
+        &sqlx::query("SELECT COUNT(*) FROM events WHERE type = 'pass.created'")
+            .fetch_one(&pool)
+            .await
+            .expect("count"),
+        0,
+    );
+    assert_eq!(
+        passes, created,
+        "every stored pass has its event, and no event lacks its pass"
+    );
+    pool.close().await;
+}
+
+/// A TCP proxy in front of PostgreSQL that a test can cut and restore.
+struct Proxy {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Proxy {
+    async fn start(target: String) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let links = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (up2, links2) = (up.clone(), links.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
+                if !up2.load(std::sync::atomic::Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let target = target.clone();
+                let task = tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                links2.lock().expect("lock").push(task.abort_handle());
+            }
+        });
+        Self { port, up, links }
+    }
+
+    /// The database is out of reach: open connections are cut, new ones refused.
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for l in self.links.lock().expect("lock").drain(..) {
+            l.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_out_of_reach_is_503_with_retry_after_and_recovers_without_restart() {
+    let url = match std::env::var("PASSFORGE_TEST_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => u,
+        _ => {
+            eprintln!("NOT RUN: postgresql_out_of_reach: needs PASSFORGE_TEST_DATABASE_URL (a PostgreSQL server)");
+            return;
+        }
+    };
+    // postgres://user:password@host:port/db → the same through the proxy.
+    let (head, rest) = url.split_once('@').expect("user@host in the URL");
+    let (host, tail) = rest.split_once('/').expect("host/db in the URL");
+    let target = if host.contains(':') {
+        host.to_owned()
+    } else {
+        format!("{host}:5432")
+    };
+    let proxy = Proxy::start(target).await;
+    let via = format!("{head}@127.0.0.1:{}/{tail}", proxy.port);
+    let store = Store::connect(&via)
+        .await
+        .expect("database through the proxy");
+    let h = Harness {
+        state: AppState::new(store, &root().join("templates"), test_config(generous())),
+        _dir: tempfile::tempdir().expect("dir"),
+        dir: std::env::temp_dir(),
+        db_url: via,
+    };
+    let key = h.key(&[Scope::Write]).await;
+    let (status, _, _) = h.send(Method::GET, "/readyz", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    proxy.cut();
+    let (status, _, _) = h.send(Method::GET, "/readyz", None, None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let (status, headers, body) = h
+        .send(
+            Method::POST,
+            "/v1/passes",
+            Some(("x-api-key", &key)),
+            Some(ticket(&unique("PGDOWN"), "u")),
+        )
+        .await;
+    let problem: Value = serde_json::from_slice(&body).expect("problem");
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{problem}");
+    assert_eq!(problem["code"], "database_unavailable");
+    assert_eq!(headers[header::RETRY_AFTER], "5");
+    assert_eq!(headers[header::CONTENT_TYPE], "application/problem+json");
+
+    // Back: the same process serves again, no restart.
+    proxy.restore();
+    let started = std::time::Instant::now();
+    loop {
+        let (status, _, _) = h.send(Method::GET, "/readyz", None, None).await;
+        if status == StatusCode::OK {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "never ready again"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    created_ticket(&h, &key, "PGUP").await;
+}
+
+#[tokio::test]
+async fn an_unreadable_template_folder_keeps_its_last_good_version_and_says_why() {
+    let templates = tempfile::tempdir().expect("templates");
+    copy_dir(
+        &root().join("templates/event-ticket"),
+        &templates.path().join("event-ticket"),
+    );
+    let h = harness_with(Some(templates.path()), generous()).await;
+    let key = h.key(&[Scope::Write]).await;
+    let _ = created_ticket(&h, &key, "TPL").await;
+    // A file of the folder can no longer be read (a dangling link: even
+    // root cannot read it, unlike a file without permissions).
+    let logo = templates.path().join("event-ticket/logo.png");
+    std::fs::remove_file(&logo).expect("remove");
+    std::os::unix::fs::symlink(templates.path().join("gone.png"), &logo).expect("symlink");
+    h.state.inner.templates.reload("event-ticket");
+
+    let (status, t) = h
+        .json(Method::GET, "/v1/templates/event-ticket", &key, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    assert!(
+        t["problems"].to_string().contains("template.unreadable")
+            || t["problems"].to_string().contains("logo.png"),
+        "the problem is reported: {t}"
+    );
+    let (status, _, _) = h.send(Method::GET, "/readyz", None, None).await;
+    assert_eq!(status, StatusCode::OK, "still ready");
+    let (status, p) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &key,
+            Some(ticket(&unique("TPL"), "u")),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "the last good version still issues: {p}"
+    );
+    let pkpass = h
+        .send(
+            Method::GET,
+            &format!("/v1/passes/{}/download", p["id"].as_str().expect("id")),
+            Some(("x-api-key", &key)),
+            None,
+        )
+        .await
+        .2;
+    assert!(!zip_member(&pkpass, "logo.png").is_empty(), "with its logo");
 }
