@@ -226,7 +226,35 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         Ok(rows.len() as f64 / start.elapsed().as_secs_f64())
     };
 
+    // The output folder's own limit: files of a pass's size created and
+    // written, with no signing, by `t` threads (on ext4 creating a file
+    // costs more than signing a pass; on tmpfs far less).
+    let pass_bytes = {
+        let stamp = Stamp::new("SIZE-0000001", &format!("{:032x}", 1), Utc::now())?;
+        issuer
+            .issue(rows.first().context("no sample rows")?, &stamp)?
+            .pkpass
+            .map_or(0, |p| p.to_vec().len())
+    };
+    let create_rate = |t: usize, round: usize| -> anyhow::Result<f64> {
+        use rayon::prelude::*;
+        let dir = base.join(format!("create-t{t}-r{round}"));
+        std::fs::create_dir_all(&dir)?;
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build()?;
+        let body = vec![0x5a_u8; pass_bytes];
+        let start = Instant::now();
+        pool.install(|| {
+            (0..rows.len())
+                .into_par_iter()
+                .try_for_each(|n| std::fs::write(dir.join(format!("CREATE-{n:07}.pkpass")), &body))
+        })?;
+        let rate = rows.len() as f64 / start.elapsed().as_secs_f64();
+        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clean {}", dir.display()))?;
+        Ok(rate)
+    };
+
     let (mut best_sign, mut best_one, mut best_n) = (0f64, 0f64, 0f64);
+    let (mut create_one, mut create_n) = (0f64, 0f64);
     let (mut mem_one, mut mem_n) = (0f64, 0f64);
     for round in 0..args.rounds.max(1) {
         mem_one = mem_one.max(memory_rate(1)?);
@@ -237,8 +265,10 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
             args.sign_seconds.max(0.05),
         ))?);
         best_one = best_one.max(issue_rate(1, round)?);
+        create_one = create_one.max(create_rate(1, round)?);
         if threads > 1 {
             best_n = best_n.max(issue_rate(threads, round)?);
+            create_n = create_n.max(create_rate(threads, round)?);
         }
         eprintln!("round {}: sign {best_sign:.0}/s, 1 thread {best_one:.0}/s, {threads} threads {best_n:.0}/s (best so far)", round + 1);
     }
@@ -292,6 +322,36 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         println!(
             "passforge {what:<19} {best_n:>8.0} passes/s ({threads} threads) = {:.2}x one thread{of_multi}",
             best_n / best_one
+        );
+    }
+    // Folder output against the lower of its two limits: signing on the
+    // threads it has, and the folder's own create rate.
+    let sign_limit = |t: usize| {
+        let per_core = reference / signatures;
+        if t > 1 {
+            cli_multi.map_or(per_core * t as f64, |m| m / signatures)
+        } else {
+            per_core
+        }
+    };
+    for (t, issued, created) in std::iter::once((1, best_one, create_one))
+        .chain((threads > 1).then_some((threads, best_n, create_n)))
+    {
+        let limit = sign_limit(t).min(created);
+        let bound = if created < sign_limit(t) {
+            "file creation"
+        } else {
+            "signing"
+        };
+        println!(
+            "folder create rate            {created:>8.0} files/s ({t} thread{}, {} KB each, no signing)",
+            if t == 1 { "" } else { "s" },
+            pass_bytes / 1024
+        );
+        println!(
+            "folder output                 {issued:>8.0} passes/s ({t} thread{}) = {:.0}% of min(sign rate x threads, create rate) = {limit:.0}/s, bound by {bound}",
+            if t == 1 { "" } else { "s" },
+            100.0 * issued / limit
         );
     }
     println!("in memory, no files           {mem_one:>8.0} passes/s (1 thread)");

@@ -253,6 +253,9 @@ fn bench_command_reports_rates_ratio_and_memory() {
         "passes/s (2 threads) =",
         "x one thread",
         "in memory, no files",
+        "folder create rate",
+        "files/s (2 threads",
+        "of min(sign rate x threads, create rate)",
         "peak RSS",
     ] {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
