@@ -417,6 +417,25 @@ pub(crate) async fn usable(
     state: &AppState,
     code: &str,
 ) -> Result<Result<LinkRow, Unusable>, ApiError> {
+    Ok(shown(state, code).await?.and_then(|l| {
+        if l.template_id.is_some() && l.claims >= l.max_claims {
+            Err(Unusable::UsedUp)
+        } else {
+            Ok(l)
+        }
+    }))
+}
+
+/// A link whose pages can still be shown: usable, or used up (its last
+/// holder may still be on its page, waiting to return to the app, with the
+/// pass's picture on it); not one that expired or was revoked.
+///
+/// # Errors
+/// Why not; [`ApiError`] for a database failure.
+pub(crate) async fn shown(
+    state: &AppState,
+    code: &str,
+) -> Result<Result<LinkRow, Unusable>, ApiError> {
     let Some(l) = db::links::link_by_code(&mut *state.inner.store.conn().await?, code).await?
     else {
         return Ok(Err(Unusable::NotFound));
@@ -424,17 +443,8 @@ pub(crate) async fn usable(
     Ok(match effective_status(&l) {
         "expired" => Err(Unusable::Expired),
         "revoked" => Err(Unusable::Revoked),
-        _ if l.template_id.is_some() && l.claims >= l.max_claims => Err(Unusable::UsedUp),
         _ => Ok(l),
     })
-}
-
-/// The link with this code, usable or not.
-///
-/// # Errors
-/// [`ApiError`] for a database failure.
-pub(crate) async fn by_code(state: &AppState, code: &str) -> Result<Option<LinkRow>, ApiError> {
-    Ok(db::links::link_by_code(&mut *state.inner.store.conn().await?, code).await?)
 }
 
 /// Whether a link with this code exists.
@@ -643,9 +653,14 @@ pub(crate) async fn exchange(
     let view = view(state, &l).await?;
     let mut connections = Vec::new();
     let mut user = l.user_id.clone();
-    for p in &view.passes {
+    // A pass handed to both wallets is listed once per wallet; its
+    // connections and user are read once.
+    let mut ids: Vec<&String> = view.passes.iter().map(|p| &p.pass_id).collect();
+    ids.sort();
+    ids.dedup();
+    for id in ids {
         let q = ConnectionQuery {
-            pass_id: Some(p.pass_id.clone()),
+            pass_id: Some(id.clone()),
             limit: 101,
             ..ConnectionQuery::default()
         };
@@ -656,12 +671,7 @@ pub(crate) async fn exchange(
                 .map(connections::view),
         );
         if user.is_none() {
-            user = state
-                .inner
-                .store
-                .pass(&p.pass_id)
-                .await?
-                .and_then(|r| r.user_id);
+            user = state.inner.store.pass(id).await?.and_then(|r| r.user_id);
         }
     }
     let user_token = match user {

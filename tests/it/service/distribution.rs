@@ -489,6 +489,15 @@ async fn the_landing_page_shows_the_pass_escaped_with_badges_in_the_readers_lang
     // Used up, revoked, expired: their own pages.
     let (status, _, _) = open(&h, &format!("{path}/apple"), DESKTOP).await;
     assert_eq!(status, StatusCode::OK);
+    // The used-up link's picture still shows (its holder may be on the
+    // page, waiting to return to the app).
+    #[cfg(feature = "preview")]
+    {
+        let (status, _, _) = h
+            .send(Method::GET, &format!("{path}/picture.png?n=0"), None, None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
     let (status, _, gone) = h
         .send(Method::GET, &path, Some(("accept", "text/html")), None)
         .await;

@@ -2297,7 +2297,7 @@ export type LinkPictureErrors = {
      */
     404: Problem;
     /**
-     * Expired, revoked or used up
+     * Expired or revoked
      */
     410: Problem;
 };

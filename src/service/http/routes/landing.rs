@@ -231,11 +231,11 @@ pub(crate) fn landing_page(view: &Landing, to: &Targets) -> Response {
 
 /// A page in English (link gone, not found, a smart link's error).
 pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    page_in("en", status, &escape(title), "", body)
+    page_in("en", status, title, "", body)
 }
 
 /// The frame of every page: readable type with AA contrast (#1d1d1f and
-/// #3c3c43 on white), a phone-sized column.
+/// #3c3c43 on white), a phone-sized column; `title` is escaped here.
 fn page_in(lang: &str, status: StatusCode, title: &str, head: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
@@ -247,6 +247,7 @@ fn page_in(lang: &str, status: StatusCode, title: &str, head: &str, body: &str) 
          .badge:focus{{outline:3px solid #0a58ca;outline-offset:2px}}\
          </style></head><body><main>{body}</main></body></html>",
         lang = escape(lang),
+        title = escape(title),
     );
     (status, PAGE_HEADERS, Html(html)).into_response()
 }
@@ -268,6 +269,33 @@ mod tests {
         assert!(prefs(&HeaderMap::new()).is_empty());
         assert_eq!(words(Some("fr-CA")).lang, "fr");
         assert_eq!(words(Some("ja")).lang, "en");
+    }
+
+    #[tokio::test]
+    async fn a_hostile_organization_is_escaped_in_the_title_too() {
+        let view = Landing {
+            lang: None,
+            items: vec![crate::service::domain::links::LandingItem {
+                organization: "<script>x()</script>".into(),
+                description: "d".into(),
+            }],
+        };
+        let to = Targets {
+            apple: "/a".into(),
+            google: "/g".into(),
+            qr: None,
+            pictures: Vec::new(),
+            refresh: None,
+        };
+        let body = axum::body::to_bytes(landing_page(&view, &to).into_body(), usize::MAX)
+            .await
+            .expect("body");
+        let html = String::from_utf8(body.to_vec()).expect("utf-8");
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(
+            html.contains("<title>&lt;script&gt;x()&lt;/script&gt;</title>"),
+            "{html}"
+        );
     }
 
     #[test]

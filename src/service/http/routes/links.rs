@@ -580,13 +580,9 @@ pub(crate) async fn back(
     Path(code): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let l = match links::usable(&state, &code).await? {
+    // A used-up template link still returns its holder.
+    let l = match links::shown(&state, &code).await? {
         Ok(l) => l,
-        // A used-up template link still returns its holder.
-        Err(Unusable::UsedUp) => match links::by_code(&state, &code).await? {
-            Some(l) => l,
-            None => return Ok(unusable(Unusable::NotFound, &headers)),
-        },
         Err(why) => return Ok(unusable(why, &headers)),
     };
     let Some(return_url) = l.return_url.clone() else {
@@ -655,7 +651,7 @@ pub(crate) struct PictureQuery {
         (status = 200, description = "A PNG", content_type = "image/png", body = Binary),
         (status = 400, description = "A language the template does not have"),
         (status = 404, description = "No such link or pass", content((String = "text/html"), (Problem = "application/problem+json"))),
-        (status = 410, description = "Expired, revoked or used up", content((String = "text/html"), (Problem = "application/problem+json"))),
+        (status = 410, description = "Expired or revoked", content((String = "text/html"), (Problem = "application/problem+json"))),
     ))]
 pub(crate) async fn picture(
     State(state): State<AppState>,
@@ -663,7 +659,8 @@ pub(crate) async fn picture(
     crate::service::http::extract::Params(q): crate::service::http::extract::Params<PictureQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let l = match links::usable(&state, &code).await? {
+    // Shown on the page of a used-up link too (its holder waiting to return).
+    let l = match links::shown(&state, &code).await? {
         Ok(l) => l,
         Err(why) => return Ok(unusable(why, &headers)),
     };
