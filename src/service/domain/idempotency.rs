@@ -69,6 +69,8 @@ pub(crate) struct Scope {
     answer: std::sync::Mutex<Option<Answer>>,
     /// Whether a change of this request committed its record.
     recorded: std::sync::atomic::AtomicBool,
+    /// Whether that record holds the whole answer.
+    answered: std::sync::atomic::AtomicBool,
 }
 
 /// The stored status of a key whose change committed before its answer was
@@ -84,6 +86,12 @@ impl Scope {
     pub(crate) fn committed(&self) -> bool {
         self.recorded.load(std::sync::atomic::Ordering::SeqCst)
     }
+
+    /// Whether the request's answer was stored with its change (nothing
+    /// is left to store after it).
+    pub(crate) fn answered(&self) -> bool {
+        self.answered.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 /// Runs `fut` (the request) under the key `(principal, key)`; its scope
@@ -98,6 +106,7 @@ pub(crate) async fn scoped<F: std::future::Future>(
         key: key.to_owned(),
         answer: std::sync::Mutex::new(None),
         recorded: std::sync::atomic::AtomicBool::new(false),
+        answered: std::sync::atomic::AtomicBool::new(false),
     });
     let out = SCOPE.scope(scope.clone(), fut).await;
     (out, scope)
@@ -111,11 +120,6 @@ pub(crate) fn answer_with(answer: impl FnOnce() -> Answer) {
             *slot = Some(answer());
         }
     });
-}
-
-/// Whether the current request runs under an Idempotency-Key.
-pub(crate) fn in_scope() -> bool {
-    SCOPE.try_with(|_| ()).is_ok()
 }
 
 /// In a change's transaction: records for the request's key (if any, and
@@ -136,6 +140,9 @@ pub(crate) async fn record(
     let answer = scope.answer.lock().ok().and_then(|mut a| a.take());
     crate::service::db::record_idempotent(tx, &scope.principal, &scope.key, answer.as_ref())
         .await?;
+    scope
+        .answered
+        .store(answer.is_some(), std::sync::atomic::Ordering::SeqCst);
     scope
         .recorded
         .store(true, std::sync::atomic::Ordering::SeqCst);

@@ -108,6 +108,27 @@ fn effective_status(l: &LinkRow) -> &str {
     }
 }
 
+/// The passes stored beforehand that a pass link or a multi-pass link
+/// hands out (none for a template link).
+fn stored_passes(l: &LinkRow) -> impl Iterator<Item = &String> {
+    l.pass_id.iter().chain(&l.pass_ids)
+}
+
+/// The fields a template link issues its passes with, as given (a field
+/// may be `{value, label}`).
+fn link_fields(l: &LinkRow) -> Map<String, Value> {
+    l.custom_fields
+        .as_deref()
+        .and_then(|f| serde_json::from_str(f).ok())
+        .unwrap_or_default()
+}
+
+/// Their values alone, the label overrides left out (both were checked
+/// when the link was created).
+fn link_values(l: &LinkRow) -> Map<String, Value> {
+    passes::split_fields(&link_fields(l), "", &mut Vec::new()).0
+}
+
 /// The API's view of a link.
 ///
 /// # Errors
@@ -495,38 +516,28 @@ pub(crate) async fn claim(
         json!({"platform": platform}),
     )
     .await?;
-    let handed = match (&l.template_id, &l.pass_id) {
-        (_, Some(pid)) => vec![passes::get(state, pid).await?],
-        (None, None) if !l.pass_ids.is_empty() => {
-            let mut all = Vec::with_capacity(l.pass_ids.len());
-            for pid in &l.pass_ids {
-                all.push(passes::get(state, pid).await?);
-            }
-            all
+    let stored: Vec<&String> = stored_passes(l).collect();
+    let handed = if !stored.is_empty() {
+        let mut all = Vec::with_capacity(stored.len());
+        for pid in stored {
+            all.push(passes::get(state, pid).await?);
         }
-        (Some(t), None) => {
-            // Take a claim first: two people cannot both take the last one.
-            if !db::links::take_claim(&mut *state.inner.store.conn().await?, &l.id, now_ms())
-                .await?
-            {
-                return Ok(Err(Unusable::UsedUp));
-            }
-            let fields = l
-                .custom_fields
-                .as_deref()
-                .and_then(|f| serde_json::from_str::<Map<String, Value>>(f).ok())
-                .unwrap_or_default();
-            let new = passes::NewPass {
-                template_id: t.clone(),
-                custom_fields: fields,
-                user_id: l.user_id.clone(),
-                ..passes::NewPass::default()
-            };
-            let (record, template) =
-                passes::prepare(state, new, uuid::Uuid::now_v7().to_string(), "")?;
-            vec![passes::create(state, record, template).await?.0]
+        all
+    } else if let Some(t) = &l.template_id {
+        // Take a claim first: two people cannot both take the last one.
+        if !db::links::take_claim(&mut *state.inner.store.conn().await?, &l.id, now_ms()).await? {
+            return Ok(Err(Unusable::UsedUp));
         }
-        (None, None) => return Err(ApiError::internal(&"a link without template or pass")),
+        let new = passes::NewPass {
+            template_id: t.clone(),
+            custom_fields: link_fields(l),
+            user_id: l.user_id.clone(),
+            ..passes::NewPass::default()
+        };
+        let (record, template) = passes::prepare(state, new, uuid::Uuid::now_v7().to_string(), "")?;
+        vec![passes::create(state, record, template).await?.0]
+    } else {
+        return Err(ApiError::internal(&"a link without template or pass"));
     };
     let now = now_ms();
     let mut tx = state.inner.store.begin().await?;
@@ -736,7 +747,7 @@ fn translate(template: &crate::template::Template, lang: Option<&str>, text: Str
 /// template has.
 pub(crate) async fn landing(state: &AppState, l: &LinkRow, prefs: &[String]) -> Landing {
     let mut records = Vec::new();
-    for p in l.pass_id.iter().chain(&l.pass_ids) {
+    for p in stored_passes(l) {
         if let Ok(Some(r)) = state.inner.store.pass(p).await {
             records.push(r);
         }
@@ -752,13 +763,7 @@ pub(crate) async fn landing(state: &AppState, l: &LinkRow, prefs: &[String]) -> 
         };
         // The texts as the link's pass will show them: placeholders filled
         // with the link's values, never shown as `{{ … }}`.
-        let fields: Map<String, Value> = l
-            .custom_fields
-            .as_deref()
-            .and_then(|f| serde_json::from_str(f).ok())
-            .unwrap_or_default();
-        // The values without their label overrides (checked at creation).
-        let (values, _) = passes::split_fields(&fields, "", &mut Vec::new());
+        let values = link_values(l);
         let rendered =
             crate::issue::Stamp::new("PREVIEW", "preview-token-0123456789", chrono::Utc::now())
                 .ok()
@@ -841,7 +846,7 @@ pub(crate) async fn picture(
         lang,
         scale: 2,
     };
-    let ids: Vec<&String> = l.pass_id.iter().chain(&l.pass_ids).collect();
+    let ids: Vec<&String> = stored_passes(l).collect();
     if let Some(id) = ids.get(n) {
         let record = passes::get(state, id).await?;
         return preview::pass_png(state, &record, look).await;
@@ -850,11 +855,5 @@ pub(crate) async fn picture(
         return Err(ApiError::not_found("picture", &n.to_string()));
     };
     let template = state.inner.templates.live(t)?;
-    let fields: Map<String, Value> = l
-        .custom_fields
-        .as_deref()
-        .and_then(|f| serde_json::from_str(f).ok())
-        .unwrap_or_default();
-    let (values, _) = passes::split_fields(&fields, "", &mut Vec::new());
-    preview::template_png(state, template, t, Some(values), look).await
+    preview::template_png(state, template, t, Some(link_values(l)), look).await
 }

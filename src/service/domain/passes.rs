@@ -393,45 +393,60 @@ pub(crate) async fn create(
     record: PassRecord,
     template: Arc<Template>,
 ) -> Result<(PassRecord, IssuedPass), ApiError> {
-    create_answering(state, record, template, |_, _| None).await
+    let (record, issued) = issue_new(state, record, template).await?;
+    store_new(state, &record).await?;
+    Ok((record, issued))
 }
 
-/// Like [`create`]; `answer` gives the request's answer from the stored
-/// pass before it commits, so an idempotent request stores it with the
-/// pass (see `idempotency::answer_with`).
+/// Like [`create`], answering with what `answer` makes of the pass before
+/// it is stored: an idempotent request stores that answer with the pass,
+/// in its transaction (see `idempotency::answer_with`).
 ///
 /// # Errors
-/// As [`create`].
+/// As [`create`], and what `answer` returns.
 pub(crate) async fn create_answering(
     state: &AppState,
     record: PassRecord,
     template: Arc<Template>,
-    answer: impl FnOnce(&PassRecord, &IssuedPass) -> Option<super::idempotency::Answer>,
+    answer: impl FnOnce(&PassRecord, &IssuedPass) -> Result<super::idempotency::Answer, ApiError>,
+) -> Result<super::idempotency::Answer, ApiError> {
+    let (record, issued) = issue_new(state, record, template).await?;
+    let answer = answer(&record, &issued)?;
+    super::idempotency::answer_with(|| answer.clone());
+    store_new(state, &record).await?;
+    Ok(answer)
+}
+
+/// Signs a new pass (Apple and, when configured, Google); the record with
+/// its normalized values (defaults filled in, types fixed).
+async fn issue_new(
+    state: &AppState,
+    record: PassRecord,
+    template: Arc<Template>,
 ) -> Result<(PassRecord, IssuedPass), ApiError> {
     let google = state.inner.config.google.is_some();
     let issued = issue_record(state, template, &record, true, google).await?;
-    // Store the normalized values (defaults filled in, types fixed).
     let record = PassRecord {
         custom_fields: issued.rendered.fields.clone(),
         barcode_message: barcode_message(&issued.rendered.pass_json),
         ..record
     };
-    if super::idempotency::in_scope() {
-        if let Some(a) = answer(&record, &issued) {
-            super::idempotency::answer_with(|| a);
-        }
-    }
+    Ok((record, issued))
+}
+
+/// Stores a new pass with its `pass.created` event.
+async fn store_new(state: &AppState, record: &PassRecord) -> Result<(), ApiError> {
     let mut tx = state.inner.store.begin().await?;
-    db::insert_pass(&mut tx, &record).await?;
+    db::insert_pass(&mut tx, record).await?;
     commit(
         state,
         tx,
-        &[Effect::event("pass.created", view_json(state, &record))],
+        &[Effect::event("pass.created", view_json(state, record))],
     )
     .await?;
     state.inner.metrics.passes_issued();
     tracing::info!(pass = %record.id, template = %record.template_id, "pass created");
-    Ok((record, issued))
+    Ok(())
 }
 
 /// One pass.

@@ -125,6 +125,10 @@ pub(crate) async fn idempotency(
         }
         return res;
     }
+    if scope.answered() {
+        // Stored with the change, in its transaction.
+        return res;
+    }
     let (parts, body) = res.into_parts();
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(b) => b,

@@ -120,36 +120,31 @@ pub(crate) async fn create(
     let (record, template) = passes::prepare(&state, new, uuid::Uuid::now_v7().to_string(), "")?;
     // The answer is made from the pass before it is stored, so an
     // idempotent request stores it with the pass (one transaction).
-    let answer = |record: &passes::PassRecord, issued: &crate::issue::IssuedPass| {
+    let answer = passes::create_answering(&state, record, template, |record, issued| {
         let out = PassCreated {
             pass: passes::view(&state, record),
             google_save_url: issued.google.as_ref().map(|g| g.save.url.clone()),
         };
-        (
-            format!("/v1/passes/{}", record.id),
-            serde_json::to_string(&out),
-        )
-    };
-    let stored = |record: &passes::PassRecord, issued: &crate::issue::IssuedPass| {
-        let (location, body) = answer(record, issued);
-        body.ok().map(|body| Answer {
+        Ok(Answer {
             request_hash: String::new(),
             status: 201,
             content_type: Some("application/json".to_owned()),
-            location: Some(location),
-            body: Some(body),
+            location: Some(format!("/v1/passes/{}", record.id)),
+            body: Some(serde_json::to_string(&out).map_err(|e| ApiError::internal(&e))?),
         })
-    };
-    let (record, issued) = passes::create_answering(&state, record, template, stored).await?;
-    let (location, body) = answer(&record, &issued);
-    let body = body.map_err(|e| ApiError::internal(&e))?;
+    })
+    .await?;
     let mut res = (
         StatusCode::CREATED,
         [(header::CONTENT_TYPE, "application/json")],
-        body,
+        answer.body.unwrap_or_default(),
     )
         .into_response();
-    if let Ok(h) = HeaderValue::from_str(&location) {
+    if let Some(h) = answer
+        .location
+        .as_deref()
+        .and_then(|l| HeaderValue::from_str(l).ok())
+    {
         res.headers_mut().insert(header::LOCATION, h);
     }
     Ok(res)
