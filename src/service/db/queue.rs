@@ -246,10 +246,14 @@ impl Store {
         );
         // With a group: at most `cap` of one group in flight, counting those
         // held now and those this claim takes (ranked within the group).
+        // The due condition stays at the level that locks the rows: on
+        // PostgreSQL a row another instance claimed meanwhile is re-checked
+        // against it once its lock is free (a condition only inside the
+        // subquery is not re-checked, and the row would be claimed twice).
         let eligible = match q.group() {
             None => format!("SELECT id FROM {table} WHERE {due}"),
             Some((group, cap)) => format!(
-                "SELECT id FROM {table} WHERE id IN (SELECT d.id FROM \
+                "SELECT id FROM {table} WHERE ({due}) AND id IN (SELECT d.id FROM \
                  (SELECT id, {group} AS grp, ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY {order}) AS n \
                  FROM {table} WHERE {due}) d WHERE d.n + (SELECT COUNT(*) FROM {table} b \
                  WHERE b.{group} = d.grp AND b.status = '{in_flight}' AND b.claimed_until >= $3) <= {cap})"
