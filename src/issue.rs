@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 
-use crate::apple::{build_pkpass, PassFile, Pkpass, PkpassError, SigningIdentity};
+use crate::apple::{build_pkpass_reusing, PassFile, Pkpass, PkpassError, SigningIdentity};
 use crate::google::{map_pass, save_jwt, GoogleConfig, GoogleError, SaveJwt};
 use crate::model::{AuthToken, IdError, SerialNumber};
 use crate::template::{
@@ -132,6 +132,7 @@ pub struct Issuer<'a> {
     apple: bool,
     google: Option<&'a GoogleConfig>,
     google_skinny: bool,
+    reuse: Option<&'a [u8]>,
 }
 
 impl<'a> Issuer<'a> {
@@ -144,7 +145,17 @@ impl<'a> Issuer<'a> {
             apple: true,
             google: None,
             google_skinny: false,
+            reuse: None,
         }
+    }
+
+    /// A signature kept from an earlier signing of the same pass version:
+    /// its `.pkpass` reuses it instead of signing when it is exactly this
+    /// identity's signature of the manifest at the stamp's time (see
+    /// [`crate::apple::build_pkpass_reusing`]), else signs as usual.
+    pub fn reuse_signature(mut self, signature: Option<&'a [u8]>) -> Self {
+        self.reuse = signature;
+        self
     }
 
     /// The PassKit web service URL written into passes (each then gets its
@@ -331,13 +342,14 @@ impl Issuer<'_> {
         };
         let pkpass = if self.apple {
             let pass_json = serde_json::to_vec(&rendered.pass_json)?;
-            Some(build_pkpass(
+            Some(build_pkpass_reusing(
                 &pass_json,
                 self.template.packed_assets(),
                 &extra,
                 self.identity,
                 stamp.signing_time,
                 buf,
+                self.reuse,
             )?)
         } else {
             None

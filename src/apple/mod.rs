@@ -12,8 +12,8 @@ mod sign;
 pub mod verify;
 
 pub use package::{
-    assemble_pkpass, build_pkpass, write_pkpasses, PackedAssets, PassFile, Pkpass, PkpassError,
-    MAX_BUNDLE_PASSES,
+    assemble_pkpass, build_pkpass, build_pkpass_reusing, write_pkpasses, PackedAssets, PassFile,
+    Pkpass, PkpassError, MAX_BUNDLE_PASSES,
 };
 pub use sign::{parse_cert, CertInfo, SignError, SigningIdentity};
 
@@ -98,6 +98,63 @@ mod tests {
             sig.windows(needle.len()).any(|w| w == needle),
             "signingTime present"
         );
+    }
+
+    #[test]
+    fn a_kept_signature_is_reused_only_for_its_own_manifest_and_time() {
+        let id = test_identity::load().expect("identity");
+        let assets = packed();
+        let first =
+            build_pkpass(b"{\"a\":1}", &assets, &[], &id, time(), Vec::new()).expect("pkpass");
+        let kept = first.signature().to_vec();
+        assert!(id.made_signature(&kept, &zip_member(&first.to_vec(), "manifest.json"), time()));
+        // Reused: the same bytes, without signing again.
+        let reusing = |pass_json: &[u8]| {
+            build_pkpass_reusing(
+                pass_json,
+                &assets,
+                &[],
+                &id,
+                time(),
+                Vec::new(),
+                Some(&kept),
+            )
+            .expect("pkpass")
+        };
+        assert_eq!(reusing(b"{\"a\":1}").to_vec(), first.to_vec());
+        // Another manifest or time, a damaged value or frame: not this
+        // signature, so the pass is signed anew (and that one is its own).
+        let manifest = zip_member(&first.to_vec(), "manifest.json");
+        let later = time() + chrono::Duration::seconds(1);
+        assert!(!id.made_signature(&kept, b"{}", time()));
+        assert!(!id.made_signature(&kept, &manifest, later));
+        let mut bad_value = kept.clone();
+        let last = bad_value.len() - 1;
+        bad_value[last] ^= 1;
+        assert!(!id.made_signature(&bad_value, &manifest, time()));
+        let mut bad_frame = kept.clone();
+        bad_frame[40] ^= 1;
+        assert!(!id.made_signature(&bad_frame, &manifest, time()));
+        assert!(!id.made_signature(&kept[..kept.len() - 1], &manifest, time()));
+        assert!(!id.made_signature(b"", &manifest, time()));
+        let other = reusing(b"{\"a\":2}");
+        assert_ne!(other.signature(), &kept[..]);
+        assert!(id.made_signature(
+            other.signature(),
+            &zip_member(&other.to_vec(), "manifest.json"),
+            time()
+        ));
+    }
+
+    fn zip_member(bytes: &[u8], name: &str) -> Vec<u8> {
+        use std::io::Read as _;
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
+        let mut out = Vec::new();
+        zip.by_name(name)
+            .expect("member")
+            .read_to_end(&mut out)
+            .expect("read");
+        out
     }
 
     fn packed() -> PackedAssets {

@@ -371,6 +371,8 @@ pub struct Pkpass {
     /// records and the end record.
     own: Vec<u8>,
     split: usize,
+    /// The signature (also inside `own`, perhaps deflated).
+    signature: Vec<u8>,
 }
 
 impl std::fmt::Debug for Pkpass {
@@ -380,6 +382,11 @@ impl std::fmt::Debug for Pkpass {
 }
 
 impl Pkpass {
+    /// The detached CMS signature of its manifest (the `signature` file).
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+
     /// The archive in order, as four byte slices.
     pub fn slices(&self) -> [&[u8]; 4] {
         let (entries, directory) = self.own.split_at(self.split);
@@ -457,6 +464,26 @@ pub fn build_pkpass(
     signing_time: DateTime<Utc>,
     buf: Vec<u8>,
 ) -> Result<Pkpass, PkpassError> {
+    build_pkpass_reusing(pass_json, assets, extra, identity, signing_time, buf, None)
+}
+
+/// Like [`build_pkpass`], with a signature kept from an earlier signing of
+/// the same pass: used when it is exactly this identity's signature of this
+/// manifest at this time ([`SigningIdentity::made_signature`]), so the
+/// bytes are those the earlier signing gave without signing again;
+/// otherwise the manifest is signed.
+///
+/// # Errors
+/// As [`build_pkpass`].
+pub fn build_pkpass_reusing(
+    pass_json: &[u8],
+    assets: &PackedAssets,
+    extra: &[PassFile],
+    identity: &SigningIdentity,
+    signing_time: DateTime<Utc>,
+    buf: Vec<u8>,
+    reuse: Option<&[u8]>,
+) -> Result<Pkpass, PkpassError> {
     let pass_sha = sha1_hex(pass_json);
     let extra_sha: Vec<String> = extra.iter().map(|f| sha1_hex(&f.bytes)).collect();
     let manifest = manifest_json(
@@ -474,7 +501,10 @@ pub fn build_pkpass(
                     .map(|(f, s)| (f.name.as_str(), s.as_str())),
             ),
     );
-    let signature = identity.sign_manifest(&manifest, signing_time)?;
+    let signature = match reuse {
+        Some(kept) if identity.made_signature(kept, &manifest, signing_time) => kept.to_vec(),
+        _ => identity.sign_manifest(&manifest, signing_time)?,
+    };
     assemble_pkpass(
         pass_json,
         assets,
@@ -559,6 +589,7 @@ pub fn assemble_pkpass(
         assets: blocks,
         own: buf,
         split,
+        signature: signature.to_vec(),
     })
 }
 

@@ -437,42 +437,65 @@ impl SigningIdentity {
         manifest: &[u8],
         signing_time: DateTime<Utc>,
     ) -> Result<Vec<u8>, SignError> {
-        let digest = openssl::sha::sha256(manifest);
-        let mut attrs = [
-            der::seq(
-                &[
-                    der::oid(der::OID_CONTENT_TYPE),
-                    der::set(&der::oid(der::OID_DATA)),
-                ]
-                .concat(),
-            ),
-            der::seq(
-                &[
-                    der::oid(der::OID_SIGNING_TIME),
-                    der::set(&der::time(signing_time)),
-                ]
-                .concat(),
-            ),
-            der::seq(
-                &[
-                    der::oid(der::OID_MESSAGE_DIGEST),
-                    der::set(&der::tlv(0x04, &digest)),
-                ]
-                .concat(),
-            ),
-        ];
-        attrs.sort();
-        let attrs = attrs.concat();
-        let signature = self.sign_digest(&openssl::sha::sha256(&der::set(&attrs)))?;
+        let attrs = signed_attributes(manifest, signing_time);
+        let value = self.sign_digest(&openssl::sha::sha256(&der::set(&attrs)))?;
+        Ok(self.cms(&attrs, &value))
+    }
+
+    /// Whether `signature` is exactly what [`SigningIdentity::sign_manifest`]
+    /// made of `manifest` at `signing_time` with this identity: the same
+    /// CMS structure byte for byte (attributes, certificates, signer) around
+    /// a signature value this identity's public key verifies. A signature
+    /// kept from an earlier signing can then be used again instead of
+    /// signing anew (a public-key check costs a few percent of a signature).
+    pub fn made_signature(
+        &self,
+        signature: &[u8],
+        manifest: &[u8],
+        signing_time: DateTime<Utc>,
+    ) -> bool {
+        let attrs = signed_attributes(manifest, signing_time);
+        // The value is the structure's last field; its length is the key's
+        // size for RSA and a few bytes less than the most for ECDSA.
+        let most = self.key.size();
+        (most.saturating_sub(8)..=most).rev().any(|len| {
+            if len > signature.len() {
+                return false;
+            }
+            let (frame, value) = signature.split_at(signature.len() - len);
+            let expected = self.cms(&attrs, &vec![0; len]);
+            expected.len() == signature.len()
+                && &expected[..frame.len()] == frame
+                && self.verifies(&attrs, value)
+        })
+    }
+
+    /// Whether `value` is this identity's signature over the DER SET of
+    /// `attrs`.
+    fn verifies(&self, attrs: &[u8], value: &[u8]) -> bool {
+        let check = || -> Result<bool, openssl::error::ErrorStack> {
+            let mut v = openssl::sign::Verifier::new(MessageDigest::sha256(), &self.key)?;
+            if self.key.id() == Id::RSA {
+                v.set_rsa_padding(openssl::rsa::Padding::PKCS1)?;
+            }
+            v.update(&der::set(attrs))?;
+            v.verify(value)
+        };
+        check().unwrap_or(false)
+    }
+
+    /// The CMS SignedData around signed attributes `attrs` and their
+    /// signature `value`.
+    fn cms(&self, attrs: &[u8], value: &[u8]) -> Vec<u8> {
         let sha256_alg = der::seq(&[der::oid(der::OID_SHA256), der::NULL.to_vec()].concat());
         let signer_info = der::seq(
             &[
                 der::integer(&[1]),
                 self.sid.clone(),
                 sha256_alg.clone(),
-                der::tlv(0xA0, &attrs),
+                der::tlv(0xA0, attrs),
                 self.sig_alg.clone(),
-                der::tlv(0x04, &signature),
+                der::tlv(0x04, value),
             ]
             .concat(),
         );
@@ -486,10 +509,39 @@ impl SigningIdentity {
             ]
             .concat(),
         );
-        Ok(der::seq(
-            &[der::oid(der::OID_SIGNED_DATA), der::tlv(0xA0, &signed_data)].concat(),
-        ))
+        der::seq(&[der::oid(der::OID_SIGNED_DATA), der::tlv(0xA0, &signed_data)].concat())
     }
+}
+
+/// The signed attributes of a manifest's signature (contentType,
+/// signingTime, messageDigest), in DER SET order, without the SET header.
+fn signed_attributes(manifest: &[u8], signing_time: DateTime<Utc>) -> Vec<u8> {
+    let digest = openssl::sha::sha256(manifest);
+    let mut attrs = [
+        der::seq(
+            &[
+                der::oid(der::OID_CONTENT_TYPE),
+                der::set(&der::oid(der::OID_DATA)),
+            ]
+            .concat(),
+        ),
+        der::seq(
+            &[
+                der::oid(der::OID_SIGNING_TIME),
+                der::set(&der::time(signing_time)),
+            ]
+            .concat(),
+        ),
+        der::seq(
+            &[
+                der::oid(der::OID_MESSAGE_DIGEST),
+                der::set(&der::tlv(0x04, &digest)),
+            ]
+            .concat(),
+        ),
+    ];
+    attrs.sort();
+    attrs.concat()
 }
 
 impl SigningIdentity {

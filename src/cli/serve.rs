@@ -107,6 +107,14 @@ pub(crate) struct ServeArgs {
     /// Requests per credential allowed at once.
     #[arg(long, env = "PASSFORGE_RATE_LIMIT_BURST", default_value_t = 100)]
     rate_limit_burst: u32,
+    /// Memory for signed passes kept between downloads, in MiB (0: none in
+    /// memory; the signatures kept in the database still save signing).
+    #[arg(long, env = "PASSFORGE_SIGNED_CACHE_MB", default_value_t = 64)]
+    signed_cache_mb: usize,
+    /// Benchmarks only: sign every download again and keep nothing (the
+    /// baseline `benches/load/load.py` compares with).
+    #[arg(long, hide = true)]
+    bench_sign_every_read: bool,
     #[command(flatten)]
     config: ConfigArgs,
 }
@@ -247,6 +255,8 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
             per_minute: args.rate_limit_per_minute,
             burst: args.rate_limit_burst,
         };
+        config.signed_cache_bytes = args.signed_cache_mb.saturating_mul(1 << 20);
+        config.sign_every_read = args.bench_sign_every_read;
         config.webhooks = passforge::service::WebhookConfig {
             allow_private_networks: args.webhooks_allow_private_networks,
             ..passforge::service::WebhookConfig::default()

@@ -35,6 +35,14 @@ pub struct ServiceConfig {
     /// Google Wallet callback verification (`/google/callbacks` answers 404
     /// without it).
     pub google_callbacks: Option<CallbackConfig>,
+    /// Memory for signed passes kept between downloads (bytes; 0 keeps
+    /// none in memory, the signatures kept in the database still save
+    /// signing).
+    pub signed_cache_bytes: usize,
+    /// Benchmarks' baseline: every read signs the version again and keeps
+    /// nothing (how downloads worked before versions were signed once).
+    #[doc(hidden)]
+    pub sign_every_read: bool,
     /// Faults tests inject (none in service): see [`Faults`].
     #[doc(hidden)]
     pub faults: Faults,
@@ -65,6 +73,8 @@ impl ServiceConfig {
             apns: ApnsConfig::default(),
             google_api: GoogleApiConfig::default(),
             google_callbacks: None,
+            signed_cache_bytes: 64 << 20,
+            sign_every_read: false,
             faults: Faults::default(),
         }
     }

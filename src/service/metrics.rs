@@ -15,12 +15,41 @@ pub struct Metrics {
     deliveries: Mutex<BTreeMap<&'static str, u64>>,
     pushes: Mutex<BTreeMap<&'static str, u64>>,
     uses: Mutex<BTreeMap<(&'static str, String), u64>>,
+    signed: [AtomicU64; 3],
+}
+
+/// Where a served `.pkpass` came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// The in-memory cache.
+    Memory,
+    /// Assembled around the signature kept in the database (no signing).
+    Database,
+    /// Signed for this request.
+    Signed,
+}
+
+impl Source {
+    const ALL: [Self; 3] = [Self::Memory, Self::Database, Self::Signed];
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Memory => "memory",
+            Self::Database => "database",
+            Self::Signed => "signed",
+        }
+    }
 }
 
 impl Metrics {
     /// Counts one issued pass.
     pub fn passes_issued(&self) {
         self.passes_issued.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one `.pkpass` served, by where its bytes came from.
+    pub(crate) fn signed_served(&self, source: Source) {
+        self.signed[source as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts one webhook delivery attempt by outcome.
@@ -119,6 +148,16 @@ impl Metrics {
             "passforge_passes_issued_total {}",
             self.passes_issued.load(Ordering::Relaxed)
         );
+        s.push_str("# HELP passforge_pkpass_served_total Signed passes served, by where their bytes came from: memory, database (assembled around the kept signature, no signing), or signed for the request.\n");
+        s.push_str("# TYPE passforge_pkpass_served_total counter\n");
+        for source in Source::ALL {
+            let _ = writeln!(
+                s,
+                "passforge_pkpass_served_total{{source=\"{}\"}} {}",
+                source.label(),
+                self.signed[source as usize].load(Ordering::Relaxed)
+            );
+        }
         s
     }
 }

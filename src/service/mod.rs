@@ -41,6 +41,7 @@ pub(crate) mod metrics;
 pub(crate) mod netguard;
 pub(crate) mod outbox;
 pub mod ratelimit;
+pub(crate) mod signed;
 pub(crate) mod state;
 pub mod templates;
 

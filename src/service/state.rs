@@ -12,6 +12,7 @@ use crate::service::db::Store;
 use crate::service::metrics::Metrics;
 use crate::service::outbox::Written;
 use crate::service::ratelimit::Limiter;
+use crate::service::signed::SignedCache;
 use crate::service::templates::Templates;
 
 /// Shared state of every request.
@@ -29,6 +30,12 @@ pub struct Inner {
     pub metrics: Metrics,
     /// Per-credential token buckets.
     pub(crate) limiter: Limiter,
+    /// API keys checked recently (see `domain::keys::KeyCache`).
+    pub(crate) keys: crate::service::domain::keys::KeyCache,
+    /// Signed passes kept in memory (see `service::signed`).
+    pub(crate) signed: SignedCache,
+    /// The issuer's part of every signed pass's key.
+    pub(crate) issuer_print: String,
     /// Wakes the webhook worker when deliveries were written.
     pub(crate) deliveries_due: Notify,
     /// Wakes the job worker when a job was queued.
@@ -50,6 +57,11 @@ impl AppState {
     /// Builds the state: loads the templates folder.
     pub fn new(store: Store, templates_dir: &Path, config: ServiceConfig) -> Self {
         let limiter = Limiter::new(config.rate_limit);
+        let signed = SignedCache::new(config.signed_cache_bytes);
+        let issuer_print = crate::service::signed::issuer_fingerprint(
+            &config.identity,
+            config.web_service_url.as_deref(),
+        );
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -58,6 +70,9 @@ impl AppState {
                 config,
                 metrics: Metrics::default(),
                 limiter,
+                keys: crate::service::domain::keys::KeyCache::default(),
+                signed,
+                issuer_print,
                 deliveries_due: Notify::new(),
                 jobs_due: Notify::new(),
                 pushes_due: Notify::new(),

@@ -1,7 +1,8 @@
 //! Storage through sqlx's `Any` driver: SQLite (the embedded default, WAL)
 //! or PostgreSQL, chosen by the database URL. The schema is portable SQL
-//! (TEXT and BIGINT only; times are Unix milliseconds, documents JSON text),
-//! so one embedded migration set serves both.
+//! (TEXT and BIGINT, and BYTEA for signed passes' bytes, which SQLite keeps
+//! as blobs; times are Unix milliseconds, documents JSON text), so one
+//! embedded migration set serves both.
 
 //!
 //! This module is the only code that names sqlx: one file per table group,
@@ -26,6 +27,7 @@ pub(crate) mod links;
 mod passes;
 mod queue;
 pub(crate) mod redemptions;
+pub(crate) mod signed;
 pub(crate) mod smartlinks;
 pub(crate) mod users;
 
@@ -184,6 +186,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         14,
         "personal info",
         include_str!("../../../migrations/0014_personal_info.sql"),
+    ),
+    (
+        15,
+        "signed passes",
+        include_str!("../../../migrations/0015_signed_passes.sql"),
     ),
 ];
 

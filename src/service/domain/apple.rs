@@ -260,7 +260,7 @@ pub(crate) async fn personalize(
         };
         new.user_id = Some(user_id.clone());
         // Re-signed first: answers that make no valid pass write nothing.
-        let new = super::passes::next_version(state, &pass, new).await?;
+        let (new, signed) = super::passes::next_version(state, &pass, new).await?;
         let info_json = serde_json::Value::Object(info.clone()).to_string();
         let now = now_ms();
         let mut tx = state.inner.store.begin().await?;
@@ -283,6 +283,7 @@ pub(crate) async fn personalize(
         if !db::update_pass(&mut tx, &new, pass.version).await? {
             return Err(super::passes::concurrent_update());
         }
+        super::passes::store_signed(&mut tx, &new, signed.as_ref()).await?;
         effects.extend(super::passes::version_effects(
             state,
             &pass,
@@ -290,6 +291,7 @@ pub(crate) async fn personalize(
             "pass.personalized",
         ));
         commit(state, tx, &effects).await?;
+        super::passes::remember(state, &new, signed);
         tracing::info!(pass = %new.id, user = %user_id, version = new.version, "pass personalized");
     }
     let state = state.clone();

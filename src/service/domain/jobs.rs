@@ -5,10 +5,11 @@
 //! job is created, so an item re-run after a crash finds its pass instead
 //! of issuing a second one.
 
-use std::io::Seek as _;
+use std::io::{Seek as _, Write as _};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::StatusCode;
 use serde_json::{json, Map, Value};
 
@@ -19,6 +20,7 @@ use crate::service::domain::passes::{self, NewPass};
 use crate::service::error::{ApiError, FieldProblem};
 use crate::service::outbox::retry::{self, Attempt, Decision, Policy};
 use crate::service::outbox::runner::{self, Handler, Settings};
+use crate::service::signed::SignedKey;
 use crate::service::state::AppState;
 
 /// Items per chunk (the unit an instance claims).
@@ -352,9 +354,12 @@ pub(crate) async fn run_worker(state: AppState, stop: tokio::sync::watch::Receiv
     runner::run(handler, runner::worker_name("jobs"), stop).await;
 }
 
-/// A zip of a completed job's passes (`<serialNumber>.pkpass`, signed
-/// from their stored versions; passes deleted since are left out), in an
-/// anonymous temp file, rewound.
+/// A `.pkpass` made for a job's zip, to keep: its key and what was made.
+type Fresh = (SignedKey, passes::Made);
+
+/// A zip of a completed job's passes (`<serialNumber>.pkpass`, their
+/// current versions' kept bytes, made again only where not kept; passes
+/// deleted since are left out), in an anonymous temp file, rewound.
 ///
 /// # Errors
 /// 404; 409 until the job has completed.
@@ -377,36 +382,59 @@ pub(crate) async fn zip(state: &AppState, id: &str) -> Result<std::fs::File, Api
             records.push(p);
         }
     }
-    let state = state.clone();
-    tokio::task::spawn_blocking(move || -> Result<std::fs::File, ApiError> {
-        use rayon::prelude::*;
-        let mut file = tempfile::tempfile().map_err(|e| ApiError::internal(&e))?;
-        let mut zip = zip::ZipWriter::new(&mut file);
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Stored)
-            .unix_permissions(0o644);
-        for chunk in records.chunks(64) {
-            let signed: Vec<Result<(String, crate::apple::Pkpass), ApiError>> = chunk
-                .par_iter()
-                .map(|r| {
-                    let template = state.inner.templates.live(&r.template_id)?;
-                    let issued = passes::sign_record(&state, &template, r, true, false)?;
-                    let pkpass = issued.pkpass.ok_or_else(|| {
-                        ApiError::internal(&"the pass was issued without its Apple side")
-                    })?;
-                    Ok((r.serial_number.clone(), pkpass))
+    let file = tempfile::tempfile().map_err(|e| ApiError::internal(&e))?;
+    let mut zip = zip::ZipWriter::new(file);
+    // 64 passes at a time: the kept ones read, the rest signed in parallel
+    // (and kept), then all written in order.
+    for chunk in records.chunks(64) {
+        let mut found = Vec::with_capacity(chunk.len());
+        for r in chunk {
+            found.push(passes::lookup(state, r).await?);
+        }
+        let (state2, chunk2) = (state.clone(), chunk.to_vec());
+        let (z, made) = tokio::task::spawn_blocking(move || {
+            use rayon::prelude::*;
+            // Each pass's bytes, and what a pass not in memory made (to keep).
+            let made: Vec<Result<(Bytes, Option<Fresh>), ApiError>> = found
+                .into_par_iter()
+                .zip(chunk2.par_iter())
+                .map(|(found, r)| match found {
+                    passes::Lookup::Kept(bytes) => Ok((bytes, None)),
+                    passes::Lookup::Make {
+                        template,
+                        key,
+                        signature,
+                    } => {
+                        let made =
+                            passes::make_current(&state2, &template, r, signature.as_deref())?;
+                        Ok((made.bytes(), Some((key, made))))
+                    }
                 })
                 .collect();
-            for s in signed {
-                let (serial, pkpass) = s?;
-                zip.start_file(format!("{serial}.pkpass"), options)
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored)
+                .unix_permissions(0o644);
+            let mut kept = Vec::new();
+            for (r, m) in chunk2.iter().zip(made) {
+                let (bytes, fresh) = m?;
+                zip.start_file(format!("{}.pkpass", r.serial_number), options)
                     .map_err(|e| ApiError::internal(&e))?;
-                pkpass
-                    .write_to(&mut zip)
-                    .map_err(|e| ApiError::internal(&e))?;
+                zip.write_all(&bytes).map_err(|e| ApiError::internal(&e))?;
+                if let Some((key, made)) = fresh {
+                    kept.push((r.clone(), key, made));
+                }
             }
+            Ok::<_, ApiError>((zip, kept))
+        })
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
+        zip = z;
+        for (r, key, m) in made {
+            passes::keep(state, &r, key, m).await;
         }
-        zip.finish().map_err(|e| ApiError::internal(&e))?;
+    }
+    tokio::task::spawn_blocking(move || {
+        let mut file = zip.finish().map_err(|e| ApiError::internal(&e))?;
         file.rewind().map_err(|e| ApiError::internal(&e))?;
         Ok(file)
     })

@@ -3,6 +3,10 @@
 //! bearer JWTs (HS256 secret or RS256 public key from configuration; `exp`
 //! and `scope` checked). Scopes: `read` ⊂ `write` ⊂ `admin`.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use base64::Engine as _;
 use http::{header, HeaderValue, StatusCode};
 use sha2::Digest as _;
@@ -11,6 +15,7 @@ use crate::service::clock::now_ms;
 use crate::service::config::JwtAuth;
 use crate::service::db::{self, KeyRecord, Store, StoreError};
 use crate::service::error::ApiError;
+use crate::service::state::AppState;
 
 /// What a credential may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -207,14 +212,69 @@ pub(crate) enum Credential<'a> {
 /// 401 when it is not valid.
 pub(crate) async fn authenticate(
     credential: Credential<'_>,
-    store: &Store,
-    jwt: Option<&JwtAuth>,
+    state: &AppState,
 ) -> Result<Principal, ApiError> {
+    let store = &state.inner.store;
     match credential {
-        Credential::ApiKey(key) => api_key(key, store).await,
+        Credential::ApiKey(key) => api_key(key, store, &state.inner.keys).await,
         Credential::Bearer(token) if token.starts_with("pfu_") => user_token(token, store).await,
-        Credential::Bearer(token) => bearer(token, jwt),
+        Credential::Bearer(token) => bearer(token, state.inner.config.jwt.as_ref()),
     }
+}
+
+/// How long a checked API key is trusted without reading its row again: a
+/// key revoked elsewhere (`passforge keys revoke`, another instance) stops
+/// working within this time.
+pub(crate) const KEY_CACHE_TTL: Duration = Duration::from_secs(2);
+
+/// Most keys remembered at once (all are forgotten when it is reached).
+const KEY_CACHE_MAX: usize = 10_000;
+
+/// API keys checked in the last [`KEY_CACHE_TTL`]: key id → the stored
+/// secret hash and what the key may do, so a request with a key just seen
+/// costs a SHA-256 and no query. Only valid, unrevoked keys are kept.
+#[derive(Debug, Default)]
+pub(crate) struct KeyCache {
+    entries: Mutex<HashMap<String, CheckedKey>>,
+}
+
+#[derive(Debug, Clone)]
+struct CheckedKey {
+    secret_hash: String,
+    principal: Principal,
+    at: Instant,
+}
+
+impl KeyCache {
+    /// The principal of key `id` if it was checked recently with the
+    /// secret hashing to `hash`.
+    fn get(&self, id: &str, hash: &str) -> Option<Principal> {
+        let entries = self.entries.lock().ok()?;
+        let e = entries.get(id)?;
+        (e.at.elapsed() < KEY_CACHE_TTL && same_hash(hash, &e.secret_hash))
+            .then(|| e.principal.clone())
+    }
+
+    fn put(&self, id: &str, secret_hash: &str, principal: &Principal) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= KEY_CACHE_MAX {
+                entries.clear();
+            }
+            entries.insert(
+                id.to_owned(),
+                CheckedKey {
+                    secret_hash: secret_hash.to_owned(),
+                    principal: principal.clone(),
+                    at: Instant::now(),
+                },
+            );
+        }
+    }
+}
+
+/// Constant-time comparison of two hex hashes.
+fn same_hash(a: &str, b: &str) -> bool {
+    a.len() == b.len() && openssl::memcmp::eq(a.as_bytes(), b.as_bytes())
 }
 
 /// 401 with `WWW-Authenticate`.
@@ -225,15 +285,16 @@ pub(crate) fn unauthorized(detail: &str) -> ApiError {
     )
 }
 
-async fn api_key(key: &str, store: &Store) -> Result<Principal, ApiError> {
+async fn api_key(key: &str, store: &Store, cache: &KeyCache) -> Result<Principal, ApiError> {
     let bad = || unauthorized("the API key is not valid; create one with `passforge keys create`");
     let rest = key.trim().strip_prefix("pfk_").ok_or_else(bad)?;
     let (id, secret) = rest.split_once('_').ok_or_else(bad)?;
-    let record = store.key(id).await?.ok_or_else(bad)?;
     let hash = secret_hash(secret);
-    if hash.len() != record.secret_hash.len()
-        || !openssl::memcmp::eq(hash.as_bytes(), record.secret_hash.as_bytes())
-    {
+    if let Some(p) = cache.get(id, &hash) {
+        return Ok(p);
+    }
+    let record = store.key(id).await?.ok_or_else(bad)?;
+    if !same_hash(&hash, &record.secret_hash) {
         return Err(bad());
     }
     if record.revoked_at.is_some() {
@@ -245,11 +306,13 @@ async fn api_key(key: &str, store: &Store) -> Result<Principal, ApiError> {
             record.id
         ))
     })?;
-    Ok(Principal {
+    let principal = Principal {
         id: record.id,
         scopes,
         user_id: None,
-    })
+    };
+    cache.put(id, &record.secret_hash, &principal);
+    Ok(principal)
 }
 
 /// A new user token: `pfu_<id>_<secret>`, its record id and the hash to store.

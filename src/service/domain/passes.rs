@@ -5,11 +5,14 @@
 //! Every change re-renders and re-signs before it is written, so a change
 //! that would make an invalid pass is refused and the stored version kept.
 //! A version's time is its signing time, so a version always gives the same
-//! bytes. Side effects (the webhook event, pushes, the Google update) are
+//! bytes; the bytes signed when a version is written are stored with it and
+//! served from then on (see `service::signed`), a version signed again only
+//! when they are gone or were made by another template or issuer. Side effects (the webhook event, pushes, the Google update) are
 //! values written with the change.
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use http::StatusCode;
 use serde_json::{Map, Value};
 
@@ -21,7 +24,9 @@ use crate::service::db;
 pub(crate) use crate::service::db::{PassQuery, PassRecord, PassStatus};
 use crate::service::domain::commit;
 use crate::service::error::{ApiError, FieldProblem};
+use crate::service::metrics::Source;
 use crate::service::outbox::{Effect, NOTIFY_LIMIT_PER_DAY};
+use crate::service::signed::SignedKey;
 use crate::service::state::AppState;
 use crate::template::{PassOverrides, RenderError, Template};
 
@@ -393,8 +398,8 @@ pub(crate) async fn create(
     record: PassRecord,
     template: Arc<Template>,
 ) -> Result<(PassRecord, IssuedPass), ApiError> {
-    let (record, issued) = issue_new(state, record, template).await?;
-    store_new(state, &record).await?;
+    let (record, issued, signed) = issue_new(state, record, template).await?;
+    store_new(state, &record, signed).await?;
     Ok((record, issued))
 }
 
@@ -410,40 +415,109 @@ pub(crate) async fn create_answering(
     template: Arc<Template>,
     answer: impl FnOnce(&PassRecord, &IssuedPass) -> Result<super::idempotency::Answer, ApiError>,
 ) -> Result<super::idempotency::Answer, ApiError> {
-    let (record, issued) = issue_new(state, record, template).await?;
+    let (record, issued, signed) = issue_new(state, record, template).await?;
     let answer = answer(&record, &issued)?;
     super::idempotency::answer_with(|| answer.clone());
-    store_new(state, &record).await?;
+    store_new(state, &record, signed).await?;
     Ok(answer)
 }
 
 /// Signs a new pass (Apple and, when configured, Google); the record with
-/// its normalized values (defaults filled in, types fixed).
+/// its normalized values (defaults filled in, types fixed) and its signed
+/// `.pkpass`.
 async fn issue_new(
     state: &AppState,
     record: PassRecord,
     template: Arc<Template>,
-) -> Result<(PassRecord, IssuedPass), ApiError> {
+) -> Result<(PassRecord, IssuedPass, Option<Signed>), ApiError> {
     let google = state.inner.config.google.is_some();
+    let print = template_print(state, &record.template_id, &template);
     let issued = issue_record(state, template, &record, true, google).await?;
     let record = PassRecord {
         custom_fields: issued.rendered.fields.clone(),
         barcode_message: barcode_message(&issued.rendered.pass_json),
         ..record
     };
-    Ok((record, issued))
+    let signed = signed_of(state, &record, print.as_deref(), &issued);
+    Ok((record, issued, signed))
 }
 
-/// Stores a new pass with its `pass.created` event.
-async fn store_new(state: &AppState, record: &PassRecord) -> Result<(), ApiError> {
+/// A pass version's signed `.pkpass`, its signature and the key they are
+/// kept under.
+#[derive(Debug, Clone)]
+pub(crate) struct Signed {
+    key: SignedKey,
+    bytes: Bytes,
+    signature: Vec<u8>,
+}
+
+/// The fingerprint of `template` if it is the live version of `id` (a
+/// template reloaded meanwhile: none, and nothing is kept).
+fn template_print(state: &AppState, id: &str, template: &Arc<Template>) -> Option<Arc<str>> {
+    let (live, print) = state.inner.templates.live_printed(id).ok()?;
+    Arc::ptr_eq(&live, template).then_some(print)
+}
+
+/// The key of a stored pass's current version made from the template files
+/// with fingerprint `template`.
+fn key_of(state: &AppState, p: &PassRecord, template: &str) -> SignedKey {
+    SignedKey::new(p.version, p.updated_at, template, &state.inner.issuer_print)
+}
+
+/// What `issued` made of `p`, with its key.
+fn signed_of(
+    state: &AppState,
+    p: &PassRecord,
+    template: Option<&str>,
+    issued: &IssuedPass,
+) -> Option<Signed> {
+    let pkpass = issued.pkpass.as_ref()?;
+    Some(Signed {
+        key: key_of(state, p, template?),
+        bytes: Bytes::from(pkpass.to_vec()),
+        signature: pkpass.signature().to_vec(),
+    })
+}
+
+/// Stores a version's signature in its transaction.
+///
+/// # Errors
+/// [`ApiError`] for a database failure.
+pub(crate) async fn store_signed(
+    tx: &mut db::Tx,
+    p: &PassRecord,
+    signed: Option<&Signed>,
+) -> Result<(), ApiError> {
+    if let Some(s) = signed {
+        db::signed::put_signed(tx, &p.id, s.key.version, &s.key.tag, &s.signature, now_ms())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Keeps a committed version's signed bytes in memory.
+pub(crate) fn remember(state: &AppState, p: &PassRecord, signed: Option<Signed>) {
+    if let Some(s) = signed {
+        state.inner.signed.put(&p.id, s.key, s.bytes);
+    }
+}
+
+/// Stores a new pass with its `pass.created` event and signed bytes.
+async fn store_new(
+    state: &AppState,
+    record: &PassRecord,
+    signed: Option<Signed>,
+) -> Result<(), ApiError> {
     let mut tx = state.inner.store.begin().await?;
     db::insert_pass(&mut tx, record).await?;
+    store_signed(&mut tx, record, signed.as_ref()).await?;
     commit(
         state,
         tx,
         &[Effect::event("pass.created", view_json(state, record))],
     )
     .await?;
+    remember(state, record, signed);
     state.inner.metrics.passes_issued();
     tracing::info!(pass = %record.id, template = %record.template_id, "pass created");
     Ok(())
@@ -506,18 +580,21 @@ async fn save_version(
     new: PassRecord,
     event: &'static str,
 ) -> Result<PassRecord, ApiError> {
-    let new = next_version(state, old, new).await?;
+    let (new, signed) = next_version(state, old, new).await?;
     let mut tx = state.inner.store.begin().await?;
     if !db::update_pass(&mut tx, &new, old.version).await? {
         return Err(concurrent_update());
     }
+    store_signed(&mut tx, &new, signed.as_ref()).await?;
     commit(state, tx, &version_effects(state, old, &new, event)).await?;
+    remember(state, &new, signed);
     Ok(new)
 }
 
 /// `new` as the version after `old`, signed (so values that make no valid
 /// pass are refused) but not written: its number, time, normalized fields
-/// and barcode message.
+/// and barcode message, and its signed bytes (to store with it: see
+/// [`store_signed`]).
 ///
 /// # Errors
 /// 422 when the values make no valid pass, 500 when signing fails.
@@ -525,16 +602,17 @@ pub(crate) async fn next_version(
     state: &AppState,
     old: &PassRecord,
     mut new: PassRecord,
-) -> Result<PassRecord, ApiError> {
-    let template = state.inner.templates.live(&new.template_id)?;
+) -> Result<(PassRecord, Option<Signed>), ApiError> {
+    let (template, print) = state.inner.templates.live_printed(&new.template_id)?;
     new.version = old.version + 1;
     // Versions are at least a second apart in signing time: Wallet compares
     // Last-Modified at second resolution.
     new.updated_at = now_ms().max(old.updated_at + 1000);
     let issued = issue_record(state, template, &new, true, false).await?;
-    new.custom_fields = issued.rendered.fields;
+    new.custom_fields = issued.rendered.fields.clone();
     new.barcode_message = barcode_message(&issued.rendered.pass_json);
-    Ok(new)
+    let signed = signed_of(state, &new, Some(&print), &issued);
+    Ok((new, signed))
 }
 
 /// 409: another writer made a version first.
@@ -679,22 +757,158 @@ pub(crate) async fn delete(state: &AppState, id: &str) -> Result<(), ApiError> {
         return Err(ApiError::not_found("pass", id));
     }
     commit(state, tx, &[Effect::event("pass.deleted", event)]).await?;
+    state.inner.signed.remove(id);
     tracing::info!(pass = %id, "pass deleted");
     Ok(())
 }
 
-/// The signed `.pkpass` bytes of a pass's current version.
+/// The signed `.pkpass` bytes of a pass's current version: from memory,
+/// else assembled around the signature kept in the database, else signed
+/// again (and kept in both).
 ///
 /// # Errors
 /// 404 when its template is gone; 500 when signing fails.
-pub(crate) async fn pkpass(state: &AppState, p: &PassRecord) -> Result<Vec<u8>, ApiError> {
-    let template = state.inner.templates.live(&p.template_id)?;
-    let issued = issue_record(state, template, p, true, false).await?;
-    issued
+pub(crate) async fn pkpass(state: &AppState, p: &PassRecord) -> Result<Bytes, ApiError> {
+    match lookup(state, p).await? {
+        Lookup::Kept(bytes) => Ok(bytes),
+        Lookup::Make {
+            template,
+            key,
+            signature,
+        } => {
+            let made = {
+                let state = state.clone();
+                let p = p.clone();
+                tokio::task::spawn_blocking(move || {
+                    make_current(&state, &template, &p, signature.as_deref())
+                })
+                .await
+                .map_err(|e| ApiError::internal(&e))??
+            };
+            let bytes = made.bytes();
+            keep(state, p, key, made).await;
+            Ok(bytes)
+        }
+    }
+}
+
+/// Where a pass's current version's bytes are: in memory, or to be made
+/// from this template (around a kept signature, if any) and kept under
+/// this key.
+pub(crate) enum Lookup {
+    /// The bytes, from memory.
+    Kept(Bytes),
+    /// Not in memory: make them with [`make_current`], then [`keep`] them.
+    Make {
+        /// The live template.
+        template: Arc<Template>,
+        /// The key to keep the bytes under.
+        key: SignedKey,
+        /// The version's signature kept in the database.
+        signature: Option<Vec<u8>>,
+    },
+}
+
+/// Looks for a pass's current version's bytes in memory, then for its
+/// signature in the database.
+///
+/// # Errors
+/// 404 when its template is gone; [`ApiError`] for a database failure.
+pub(crate) async fn lookup(state: &AppState, p: &PassRecord) -> Result<Lookup, ApiError> {
+    let (template, print) = state.inner.templates.live_printed(&p.template_id)?;
+    let key = key_of(state, p, &print);
+    if state.inner.config.sign_every_read {
+        return Ok(Lookup::Make {
+            template,
+            key,
+            signature: None,
+        });
+    }
+    if let Some(bytes) = state.inner.signed.get(&p.id, &key) {
+        state.inner.metrics.signed_served(Source::Memory);
+        return Ok(Lookup::Kept(bytes));
+    }
+    let signature = state
+        .inner
+        .store
+        .signed_pass(&p.id, key.version, &key.tag)
+        .await?;
+    Ok(Lookup::Make {
+        template,
+        key,
+        signature,
+    })
+}
+
+/// A current version's `.pkpass` made on a read.
+#[derive(Debug)]
+pub(crate) struct Made {
+    bytes: Bytes,
+    signature: Vec<u8>,
+    /// Whether the kept signature was used (nothing new to keep in the
+    /// database).
+    reused: bool,
+}
+
+impl Made {
+    /// The `.pkpass` bytes (shared, not copied).
+    pub(crate) fn bytes(&self) -> Bytes {
+        self.bytes.clone()
+    }
+}
+
+/// Makes a stored pass's current version's `.pkpass` (blocking): around
+/// `signature` when it is this version's, else signed anew.
+///
+/// # Errors
+/// 422 when it no longer makes a valid pass, 500 when signing fails.
+pub(crate) fn make_current(
+    state: &AppState,
+    template: &Template,
+    p: &PassRecord,
+    signature: Option<&[u8]>,
+) -> Result<Made, ApiError> {
+    let cfg = &state.inner.config;
+    let (stamp, overrides) = version_of(p)?;
+    let issued = Issuer::new(template, &cfg.identity)
+        .web_service_url(cfg.web_service_url.as_deref())
+        .reuse_signature(signature)
+        .issue_with(&p.custom_fields, &stamp, &overrides)
+        .map_err(issue_error)?;
+    let pkpass = issued
         .pkpass
-        .as_ref()
-        .map(crate::apple::Pkpass::to_vec)
-        .ok_or_else(|| ApiError::internal(&"the pass was issued without its Apple side"))
+        .ok_or_else(|| ApiError::internal(&"the pass was issued without its Apple side"))?;
+    let reused = signature == Some(pkpass.signature());
+    state.inner.metrics.signed_served(if reused {
+        Source::Database
+    } else {
+        Source::Signed
+    });
+    Ok(Made {
+        bytes: Bytes::from(pkpass.to_vec()),
+        signature: pkpass.signature().to_vec(),
+        reused,
+    })
+}
+
+/// Keeps what a read made: its signature in the database (unless it was
+/// the kept one) and its bytes in memory. Failing to keep the signature
+/// costs only a signing later, so it is logged, not answered.
+pub(crate) async fn keep(state: &AppState, p: &PassRecord, key: SignedKey, made: Made) {
+    if state.inner.config.sign_every_read {
+        return;
+    }
+    if !made.reused {
+        if let Err(e) = state
+            .inner
+            .store
+            .keep_signed(&p.id, key.version, &key.tag, &made.signature, now_ms())
+            .await
+        {
+            tracing::warn!(pass = %p.id, error = %e, "signature not kept");
+        }
+    }
+    state.inner.signed.put(&p.id, key, made.bytes);
 }
 
 /// A `.pkpasses` bundle of several passes' current versions (1 to 10).
@@ -712,7 +926,7 @@ pub(crate) async fn pkpasses(
             i + 1,
             crate::google::id_suffix(&p.serial_number)
         );
-        files.push((name, pkpass(state, p).await?));
+        files.push((name, pkpass(state, p).await?.to_vec()));
     }
     let out =
         crate::apple::write_pkpasses(std::io::Cursor::new(Vec::new()), &files, chrono::Utc::now())

@@ -414,7 +414,7 @@ pub(crate) async fn redeem(
         if rule.is_some_and(|r| r.void_when_used_up && before.used + 1 >= r.limit) {
             new.status = PassStatus::Voided;
         }
-        let new = passes::next_version(state, &old, new).await?;
+        let (new, signed) = passes::next_version(state, &old, new).await?;
         let redemption = RedemptionRecord {
             id: uuid::Uuid::now_v7().to_string(),
             pass_id: Some(id.to_owned()),
@@ -429,9 +429,15 @@ pub(crate) async fn redeem(
             client_id: offline.client_id.clone(),
         };
         let data = json!({"pass": passes::view_json(state, &new), "redemption": view(&redemption)});
-        if write_use(state, &old, &new, &redemption, "pass.redeemed", data)
-            .await
-            .or_else(|e| duplicate_or(e, &offline))?
+        if write_use(
+            state,
+            (&old, &new, signed),
+            &redemption,
+            "pass.redeemed",
+            data,
+        )
+        .await
+        .or_else(|e| duplicate_or(e, &offline))?
         {
             state.inner.metrics.pass_use("redeem", "ok");
             tracing::info!(pass = %id, version = new.version, actor = %actor.id, "pass redeemed");
@@ -445,12 +451,12 @@ pub(crate) async fn redeem(
     Err(concurrent_update())
 }
 
-/// Writes a new version with its use and effects if the pass is still at
-/// `old`'s version; false when another writer got there first.
+/// Writes a new version (with its signed bytes) with its use and effects
+/// if the pass is still at `old`'s version; false when another writer got
+/// there first.
 async fn write_use(
     state: &AppState,
-    old: &PassRecord,
-    new: &PassRecord,
+    (old, new, signed): (&PassRecord, &PassRecord, Option<passes::Signed>),
     r: &RedemptionRecord,
     event: &'static str,
     data: Value,
@@ -459,6 +465,7 @@ async fn write_use(
     if !db::update_pass(&mut tx, new, old.version).await? {
         return Ok(false);
     }
+    passes::store_signed(&mut tx, new, signed.as_ref()).await?;
     match redemptions::insert(&mut tx, r).await {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => {
@@ -472,6 +479,7 @@ async fn write_use(
     let mut effects = version_effects(state, old, new, event);
     effects[0] = Effect::event(event, data);
     commit(state, tx, &effects).await?;
+    passes::remember(state, new, signed);
     Ok(true)
 }
 
@@ -524,7 +532,7 @@ pub(crate) async fn adjust(
         for (k, v) in &deltas {
             new.custom_fields.insert(k.clone(), Value::from(*v));
         }
-        let new = passes::next_version(state, &old, new).await?;
+        let (new, signed) = passes::next_version(state, &old, new).await?;
         let now = now_ms();
         let redemption = RedemptionRecord {
             id: uuid::Uuid::now_v7().to_string(),
@@ -540,7 +548,15 @@ pub(crate) async fn adjust(
             client_id: None,
         };
         let data = json!({"pass": passes::view_json(state, &new), "redemption": view(&redemption)});
-        if write_use(state, &old, &new, &redemption, "pass.adjusted", data).await? {
+        if write_use(
+            state,
+            (&old, &new, signed),
+            &redemption,
+            "pass.adjusted",
+            data,
+        )
+        .await?
+        {
             state.inner.metrics.pass_use("adjust", "ok");
             tracing::info!(pass = %id, version = new.version, actor = %actor.id, "pass adjusted");
             return Ok((new, redemption));

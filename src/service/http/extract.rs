@@ -287,12 +287,7 @@ impl FromRequestParts<AppState> for Principal {
         if let Some(p) = parts.extensions.get::<Self>() {
             return Ok(p.clone());
         }
-        let p = keys::authenticate(
-            credential(parts)?,
-            &state.inner.store,
-            state.inner.config.jwt.as_ref(),
-        )
-        .await?;
+        let p = keys::authenticate(credential(parts)?, state).await?;
         parts.extensions.insert(p.clone());
         Ok(p)
     }

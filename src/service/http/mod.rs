@@ -114,7 +114,7 @@ async fn not_found() -> ApiError {
 async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
     let principal = match extract::credential(&parts) {
-        Ok(c) => keys::authenticate(c, &state.inner.store, state.inner.config.jwt.as_ref()).await,
+        Ok(c) => keys::authenticate(c, &state).await,
         Err(e) => Err(e),
     };
     let principal = match principal {

@@ -31,6 +31,10 @@ pub struct TemplateEntry {
     pub loaded_at: i64,
     /// Fingerprint of the files of the latest load attempt.
     pub fingerprint: Option<String>,
+    /// Fingerprint of the live version's files (what signed passes of it
+    /// are keyed by); a version whose folder could not be fingerprinted
+    /// gets one unique to its load.
+    pub live_fingerprint: Option<Arc<str>>,
 }
 
 /// What a reload changed.
@@ -92,6 +96,14 @@ fn fingerprint(dir: &Path) -> Option<String> {
         h.update([0]);
     }
     Some(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// 422: a template that has errors and was never live.
+fn never_loaded(id: &str) -> ApiError {
+    ApiError::invalid(
+        format!("template {id:?} has errors and no earlier valid version; GET /v1/templates/{id} lists them"),
+        Vec::new(),
+    )
 }
 
 impl Templates {
@@ -196,28 +208,41 @@ impl Templates {
             }
         };
         let mut entries = self.entries.write().ok()?;
-        let previous = entries.get(id).and_then(|e| e.template.clone());
+        let previous = entries
+            .get(id)
+            .and_then(|e| Some((e.template.clone()?, e.live_fingerprint.clone())));
         let change = match (&template, &previous) {
             (Some(_), Some(_)) => Some(Change::Updated),
             (Some(_), None) => Some(Change::Created),
             (None, _) => None,
         };
-        if template.is_some() {
-            tracing::info!(template = id, "template loaded");
-        }
-        {
-            entries.insert(
-                id.to_owned(),
-                TemplateEntry {
-                    id: id.to_owned(),
-                    template: template.or(previous),
-                    problems,
-                    failed,
-                    loaded_at: now_ms(),
-                    fingerprint: print,
-                },
-            );
-        }
+        let loaded_at = now_ms();
+        let (template, live_fingerprint) = match template {
+            Some(t) => {
+                tracing::info!(template = id, "template loaded");
+                let live: Arc<str> = match &print {
+                    Some(p) => p.as_str().into(),
+                    None => format!("unprinted-{loaded_at}-{:p}", Arc::as_ptr(&t)).into(),
+                };
+                (Some(t), Some(live))
+            }
+            None => match previous {
+                Some((t, live)) => (Some(t), live),
+                None => (None, None),
+            },
+        };
+        entries.insert(
+            id.to_owned(),
+            TemplateEntry {
+                id: id.to_owned(),
+                template,
+                problems,
+                failed,
+                loaded_at,
+                fingerprint: print,
+                live_fingerprint,
+            },
+        );
         change
     }
 
@@ -290,12 +315,24 @@ impl Templates {
         let entry = self
             .get(id)
             .ok_or_else(|| ApiError::not_found("template", id))?;
-        entry.template.ok_or_else(|| {
-            ApiError::invalid(
-                format!("template {id:?} has errors and no earlier valid version; GET /v1/templates/{id} lists them"),
-                Vec::new(),
-            )
-        })
+        entry.template.ok_or_else(|| never_loaded(id))
+    }
+
+    /// The live template with this id and its files' fingerprint (see
+    /// [`TemplateEntry::live_fingerprint`]), without copying the entry.
+    ///
+    /// # Errors
+    /// As [`Templates::live`].
+    pub(crate) fn live_printed(&self, id: &str) -> Result<(Arc<Template>, Arc<str>), ApiError> {
+        let found = self.entries.read().ok().and_then(|e| {
+            e.get(id)
+                .map(|e| (e.template.clone(), e.live_fingerprint.clone()))
+        });
+        match found {
+            Some((Some(t), Some(print))) => Ok((t, print)),
+            Some(_) => Err(never_loaded(id)),
+            None => Err(ApiError::not_found("template", id)),
+        }
     }
 
     /// Every entry, by id.

@@ -144,6 +144,30 @@ async fn batch_job_on(sqlite: bool) {
     }
     own_verify(&files);
     shared_verify(&files[..6]);
+    // The zip holds the bytes signed when each pass was created (by either
+    // instance), not new signatures: the same bytes a download serves.
+    assert_eq!(
+        super::signed::served(&h.state)[2],
+        0,
+        "nothing was signed again for the zip"
+    );
+    let (_, first) = h
+        .json(
+            Method::GET,
+            &format!("/v1/passes?userId={user}&limit=1"),
+            &key,
+            None,
+        )
+        .await;
+    let first = &first["data"][0];
+    let (_, downloaded) =
+        super::signed::download(&second, first["id"].as_str().expect("id"), &key).await;
+    let name = format!("{}.pkpass", first["serialNumber"].as_str().expect("serial"));
+    let member = files
+        .iter()
+        .find(|f| f.file_name().is_some_and(|n| n == name.as_str()))
+        .expect("in the zip");
+    assert_eq!(std::fs::read(member).expect("read"), downloaded);
 
     stop_a.send(()).expect("stop");
     stop_b.send(()).expect("stop");

@@ -20,6 +20,7 @@ mod personalize;
 #[cfg(feature = "preview")]
 mod preview;
 mod reliability;
+mod signed;
 mod smartlinks;
 mod templates;
 mod users;

@@ -68,12 +68,15 @@ pub(crate) fn not_modified_since(headers: &HeaderMap, secs: i64) -> bool {
 }
 
 /// A `.pkpass` answer.
-pub(crate) fn pkpass_answer(bytes: Vec<u8>, mut headers: HeaderMap) -> Response {
+pub(crate) fn pkpass_answer(
+    bytes: impl Into<axum::body::Bytes>,
+    mut headers: HeaderMap,
+) -> Response {
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/vnd.apple.pkpass"),
     );
-    (StatusCode::OK, headers, bytes).into_response()
+    (StatusCode::OK, headers, bytes.into()).into_response()
 }
 
 /// One page of `rows` fetched with `limit + 1`: at most `limit` rows,

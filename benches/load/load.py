@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Load benchmark of the service's hot paths, against the signing limit.
+
+One command (a release build first: the numbers are about the product):
+
+    cargo build --release && python3 benches/load/load.py
+
+It measures `openssl speed rsa2048` on the server's core, starts
+`passforge serve` on a fresh SQLite file pinned to that core (`taskset`),
+creates passes, and drives it with `wrk` pinned to the other core:
+
+- downloads of an unchanged pass (one pass, and passes spread over many);
+- the same download answered 304 (`If-None-Match`);
+- creates (`POST /v1/passes`, Google on: two signatures each);
+
+each at 16 connections (creates also at 64), with wrk's latency
+percentiles. It prints every rate beside its target (README, "Performance"):
+downloads >= 3x the baseline (every download signing, as before versions
+were signed once: measured in the same run with a hidden serve flag, and
+issue 24's 2,788/s) and >= 0.8 of the 304 path; creates >= 0.8 of openssl's rate / 2; p99 <= 2.5x
+p50 at 16 connections. `--json FILE` writes the numbers. Standard library
+only; needs wrk (Debian: apt-get install wrk) and openssl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ISSUER = "3388000000000000001"
+BASELINE_DOWNLOADS = 2788.0  # /s, one signature per download (issue 24's measurement)
+
+TICKET = {
+    "templateId": "event-ticket",
+    "customFields": {"attendee": "Ada Lovelace", "seat": "A1", "doorsOpen": "2027-06-12T19:00:00+01:00"},
+}
+
+# wrk scripts: downloads spread over many passes; creates with a body.
+MANY_LUA = """
+ids = {}
+for line in io.lines("%s") do ids[#ids + 1] = line end
+n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/v1/passes/" .. ids[(n %% #ids) + 1] .. "/download")
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def openssl_rate(core: int, seconds: int) -> float:
+    out = subprocess.run(["taskset", "-c", str(core), "openssl", "speed", "-seconds", str(seconds), "rsa2048"],
+                         capture_output=True, text=True, check=True).stdout
+    m = re.search(r"^rsa\s+2048 bits\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)", out, re.M)
+    if not m:
+        sys.exit(f"cannot read openssl speed's output:\n{out}")
+    return float(m.group(1))
+
+
+def wrk(core: int, url: str, conns: int, seconds: int, key: str, extra: list[str], script: str | None = None) -> dict:
+    cmd = ["taskset", "-c", str(core), "wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency",
+           "-H", f"x-api-key: {key}", *extra]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {}
+    for p, v, unit in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M):
+        lat[p] = float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return {"rate": rate, "p50_ms": lat.get("50"), "p99_ms": lat.get("99"),
+            "non_2xx_3xx": int(errors.group(1)) if errors else 0,
+            "socket_errors": socket_errors.group(1) if socket_errors else None}
+
+
+def request(url: str, key: str, method: str = "GET", body: dict | None = None) -> dict:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"x-api-key": key, "content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read() or b"{}")
+
+
+def run() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bin", default=os.environ.get("PASSFORGE_BIN", os.path.join(ROOT, "target", "release", "passforge")))
+    ap.add_argument("--seconds", type=int, default=10, help="each wrk run")
+    ap.add_argument("--server-core", type=int, default=0)
+    ap.add_argument("--load-core", type=int, default=1)
+    ap.add_argument("--passes", type=int, default=500, help="passes the spread download run rotates over")
+    ap.add_argument("--json", default="")
+    a = ap.parse_args()
+    for tool in ("wrk", "taskset", "openssl"):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is not installed (Debian: apt-get install wrk util-linux openssl)")
+    if not os.path.exists(a.bin):
+        sys.exit(f"{a.bin} not found: run `cargo build --release` first (or give --bin)")
+
+    work = tempfile.mkdtemp(prefix="passforge-load-")
+    results: dict = {}
+
+    def server(name: str, extra: list[str]):
+        """A fresh SQLite file, a key and `passforge serve` on the server core."""
+        db = f"sqlite://{work}/{name}.db"
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = dict(os.environ, PASSFORGE_DATABASE_URL=db, PASSFORGE_TEMPLATES=os.path.join(ROOT, "templates"),
+                   PASSFORGE_LISTEN=f"127.0.0.1:{port}", PASSFORGE_LOG="warn")
+        keys = subprocess.run([a.bin, "keys", "create", "--name", "load", "--scopes", "admin"],
+                              env=env, check=True, capture_output=True, text=True)
+        key = next(w for w in (keys.stdout + keys.stderr).split() if w.startswith("pfk_"))
+        proc = subprocess.Popen(
+            ["taskset", "-c", str(a.server_core), a.bin, "serve", "--public-url", base,
+             "--rate-limit-per-minute", "100000000", "--rate-limit-burst", "1000000",
+             "--google-issuer-id", ISSUER,
+             "--google-service-account", os.path.join(ROOT, "certs-example", "google-service-account.json"), *extra],
+            env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, f"{name}.log"), "w"))
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{base}/readyz", timeout=1)
+                return proc, base, key
+            except OSError:
+                time.sleep(0.05)
+        proc.kill()
+        sys.exit(f"the server did not start; see {work}/{name}.log")
+
+    def stop(proc):
+        proc.terminate()
+        proc.wait(10)
+
+    results["openssl_sign_per_s"] = openssl_rate(a.server_core, 3)
+    # The baseline in the same run: every download signs (as before
+    # versions were signed once).
+    proc, base, key = server("baseline", ["--bench-sign-every-read"])
+    try:
+        one = request(f"{base}/v1/passes", key, "POST", TICKET)
+        results["baseline_download_signs"] = wrk(a.load_core, f"{base}/v1/passes/{one['id']}/download", 16,
+                                                 a.seconds, key, [])
+    finally:
+        stop(proc)
+
+    proc, base, key = server("load", [])
+    try:
+        one = request(f"{base}/v1/passes", key, "POST", TICKET)
+        ids = [request(f"{base}/v1/passes", key, "POST", TICKET)["id"] for _ in range(a.passes)]
+        ids_file = os.path.join(work, "ids.txt")
+        with open(ids_file, "w") as f:
+            f.write("\n".join(ids) + "\n")
+        many_lua = os.path.join(work, "many.lua")
+        with open(many_lua, "w") as f:
+            f.write(MANY_LUA % ids_file)
+        create_lua = os.path.join(work, "create.lua")
+        with open(create_lua, "w") as f:
+            f.write('wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n'
+                    % json.dumps(json.dumps(TICKET)))
+
+        download = f"{base}/v1/passes/{one['id']}/download"
+        etag = f"\"{one['id']}-v{one['version']}\""
+        runs = [
+            ("download_one_pass", download, 16, [], None),
+            ("download_spread", f"{base}/", 16, [], many_lua),
+            ("not_modified_304", download, 16, ["-H", f"If-None-Match: {etag}"], None),
+            ("create_16", f"{base}/v1/passes", 16, [], create_lua),
+            ("create_64", f"{base}/v1/passes", 64, [], create_lua),
+        ]
+        for name, url, conns, extra, script in runs:
+            results[name] = wrk(a.load_core, url, conns, a.seconds, key, extra, script)
+    finally:
+        stop(proc)
+    results["openssl_sign_per_s_after"] = openssl_rate(a.server_core, 3)
+
+    sign = (results["openssl_sign_per_s"] + results["openssl_sign_per_s_after"]) / 2
+    d1, ds, nm = results["download_one_pass"], results["download_spread"], results["not_modified_304"]
+    base_rate = results["baseline_download_signs"]["rate"]
+    c16, c64 = results["create_16"], results["create_64"]
+    create_limit = sign / 2
+    checks = [
+        ("downloads (one pass) >= 3x signing every download, same run", d1["rate"] / base_rate, 3.0),
+        (f"downloads (spread over {a.passes}) >= 3x signing every download", ds["rate"] / base_rate, 3.0),
+        ("downloads (one pass) >= 3x issue 24's 2,788/s", d1["rate"] / BASELINE_DOWNLOADS, 3.0),
+        ("downloads (one pass) >= 0.8 of the 304 path", d1["rate"] / nm["rate"], 0.8),
+        ("creates (16 conns) >= 0.8 of openssl/2", c16["rate"] / create_limit, 0.8),
+        ("creates (64 conns) >= 0.8 of openssl/2", c64["rate"] / create_limit, 0.8),
+    ]
+    print(f"openssl speed rsa2048 on core {a.server_core}: {results['openssl_sign_per_s']:,.0f} sign/s before, "
+          f"{results['openssl_sign_per_s_after']:,.0f} after (create limit {create_limit:,.0f}/s: two signatures)")
+    print(f"{'run':<22}{'rate/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'p99/p50':>9}  errors")
+    for name in ["baseline_download_signs", "download_one_pass", "download_spread", "not_modified_304",
+                 "create_16", "create_64"]:
+        r = results[name]
+        ratio = (r["p99_ms"] / r["p50_ms"]) if r["p50_ms"] else float("nan")
+        r["p99_over_p50"] = ratio
+        print(f"{name:<22}{r['rate']:>10,.0f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{ratio:>9.2f}  "
+              f"{r['non_2xx_3xx']} non-2xx/3xx{', sockets: ' + r['socket_errors'] if r['socket_errors'] else ''}")
+        if name not in ("create_64", "baseline_download_signs"):
+            checks.append((f"{name}: p99 <= 2.5x p50 at 16 connections", 2.5 / ratio, 1.0))
+    ok = True
+    for what, value, target in checks:
+        met = value >= target
+        ok &= met
+        shown = f"{value:.2f}" if target != 1.0 else ("met" if met else "missed")
+        print(f"  {'MET   ' if met else 'MISSED'} {what}: {shown}")
+    results["checks"] = [{"what": w, "value": v, "target": t, "met": v >= t} for w, v, t in checks]
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=2)
+    shutil.rmtree(work, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(run())

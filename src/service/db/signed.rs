@@ -1,0 +1,77 @@
+//! Signed passes (`signed_passes`): each pass's current version's
+//! signature, a cache behind the fields in `passes` (see `service::signed`).
+
+use sqlx::Row as _;
+
+use super::{Conn, Store, StoreError};
+
+impl Store {
+    /// The signature of `pass` at `version` made under `tag`, if stored.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub(crate) async fn signed_pass(
+        &self,
+        pass: &str,
+        version: i64,
+        tag: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = sqlx::query(
+            "SELECT signature FROM signed_passes WHERE pass_id = $1 AND version = $2 AND tag = $3",
+        )
+        .bind(pass.to_owned())
+        .bind(version)
+        .bind(tag.to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.try_get::<Vec<u8>, _>(0)).transpose()?)
+    }
+
+    /// Stores a version's signature made on a read (a miss), unless a newer
+    /// version's is stored already or the pass is gone.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub(crate) async fn keep_signed(
+        &self,
+        pass: &str,
+        version: i64,
+        tag: &str,
+        signature: &[u8],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut c = self.conn().await?;
+        put_signed(&mut c, pass, version, tag, signature, now).await
+    }
+}
+
+/// Stores a version's signature (in the transaction writing the version),
+/// replacing an older version's; a newer version's is kept.
+/// Nothing is stored for a pass that is gone.
+///
+/// # Errors
+/// [`StoreError`].
+pub(crate) async fn put_signed(
+    c: &mut Conn,
+    pass: &str,
+    version: i64,
+    tag: &str,
+    signature: &[u8],
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO signed_passes (pass_id, version, tag, signature, signed_at) \
+         SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM passes WHERE id = $1) \
+         ON CONFLICT (pass_id) DO UPDATE SET version = excluded.version, tag = excluded.tag, \
+         signature = excluded.signature, signed_at = excluded.signed_at \
+         WHERE signed_passes.version <= excluded.version",
+    )
+    .bind(pass.to_owned())
+    .bind(version)
+    .bind(tag.to_owned())
+    .bind(signature.to_vec())
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
