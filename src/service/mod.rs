@@ -138,10 +138,34 @@ pub fn start_workers(state: &AppState) -> Workers {
         ),
         (
             "google",
-            tokio::spawn(delivery::google::run_worker(state.clone(), stopped)),
+            tokio::spawn(delivery::google::run_worker(state.clone(), stopped.clone())),
+        ),
+        (
+            "checkpoints",
+            tokio::spawn(checkpoints(state.clone(), stopped)),
         ),
     ];
     Workers { stop, tasks }
+}
+
+/// Keeps a SQLite database's write-ahead log short with a passive
+/// checkpoint every 250 ms (see `db::Store::checkpoint`), so no request's
+/// commit pays for copying the log and its fsync; nothing on PostgreSQL.
+async fn checkpoints(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let store = &state.inner.store;
+    if store.backend() != db::Backend::Sqlite {
+        return;
+    }
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_millis(250)) => {
+                if let Err(e) = store.checkpoint().await {
+                    tracing::debug!(error = %e, "checkpoint skipped");
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
 }
 
 /// Serves [`router`] on `listener` with the queue workers until `shutdown`

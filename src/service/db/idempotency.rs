@@ -144,7 +144,7 @@ pub(crate) async fn record_idempotent(
     .bind(answer.and_then(|a| a.body.clone()))
     .bind(principal.to_owned())
     .bind(key.to_owned())
-    .execute(&mut **tx)
+    .execute(&mut ***tx)
     .await?;
     Ok(())
 }
