@@ -41,6 +41,11 @@ pub(crate) struct BenchArgs {
     /// Folder to write passes into (default: a temp folder, in /dev/shm when it exists).
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
+    /// The folder's layout, as `issue --layout`: `sharded` measures both the
+    /// folder's create rate and folder output in 256 subfolders, one writer
+    /// per thread.
+    #[arg(long, value_enum, default_value = "flat")]
+    layout: super::issue::Layout,
     #[command(flatten)]
     config: ConfigArgs,
 }
@@ -106,6 +111,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
     let template = load_dir(&args.template).map_err(|e| anyhow::anyhow!("{e}"))?;
     let rows = sample_rows(&args.template, args.rows)?;
     let threads = super::worker_threads(args.threads);
+    let sharded = args.layout == super::issue::Layout::Sharded;
     let issuer = Issuer::new(&template, &signing.identity)
         .web_service_url(signing.web_service_url.as_deref())
         .google(google.as_ref());
@@ -145,7 +151,10 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         let time = Utc::now().trunc_subsecs(0);
         // Rows' warnings (e.g. long Google links) are the same every round
         // and say nothing about speed.
-        let sinks = super::issue::Sinks::open(Some(&dir), None)?.without_warnings();
+        let mut sinks = super::issue::Sinks::open(Some(&dir), None)?.without_warnings();
+        if sharded {
+            sinks = sinks.sharded(t);
+        }
         let pb = indicatif::ProgressBar::hidden();
         let reporter = super::report::Reporter::open(&pb, None)?;
         let mut chunks = rows.chunks(super::issue::CHUNK_PER_THREAD * t).enumerate();
@@ -243,11 +252,29 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build()?;
         let body = vec![0x5a_u8; pass_bytes];
         let start = Instant::now();
-        pool.install(|| {
-            (0..rows.len())
-                .into_par_iter()
-                .try_for_each(|n| std::fs::write(dir.join(format!("CREATE-{n:07}.pkpass")), &body))
-        })?;
+        if sharded {
+            // As `issue --layout sharded` writes: thread w creates in the
+            // subfolders whose number is w modulo t.
+            pool.install(|| {
+                (0..t).into_par_iter().try_for_each(|w| {
+                    (0..rows.len())
+                        .filter(|n| n % 256 % t == w)
+                        .try_for_each(|n| {
+                            let sub = dir.join(format!("{:02x}", n % 256));
+                            if n < 256 {
+                                std::fs::create_dir_all(&sub)?;
+                            }
+                            std::fs::write(sub.join(format!("CREATE-{n:07}.pkpass")), &body)
+                        })
+                })
+            })?;
+        } else {
+            pool.install(|| {
+                (0..rows.len()).into_par_iter().try_for_each(|n| {
+                    std::fs::write(dir.join(format!("CREATE-{n:07}.pkpass")), &body)
+                })
+            })?;
+        }
         let rate = rows.len() as f64 / start.elapsed().as_secs_f64();
         std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clean {}", dir.display()))?;
         Ok(rate)
@@ -344,9 +371,10 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
             "signing"
         };
         println!(
-            "folder create rate            {created:>8.0} files/s ({t} thread{}, {} KB each, no signing)",
+            "folder create rate            {created:>8.0} files/s ({t} thread{}, {} KB each, no signing{})",
             if t == 1 { "" } else { "s" },
-            pass_bytes / 1024
+            pass_bytes / 1024,
+            if sharded { ", sharded" } else { "" }
         );
         println!(
             "folder output                 {issued:>8.0} passes/s ({t} thread{}) = {:.0}% of min(sign rate x threads, create rate) = {limit:.0}/s, bound by {bound}",

@@ -260,6 +260,30 @@ fn bench_command_reports_rates_ratio_and_memory() {
     ] {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }
+    // The sharded layout measures its own create rate and output.
+    let o = passforge(
+        &root(),
+        &[
+            "bench",
+            "--rows",
+            "300",
+            "--rounds",
+            "1",
+            "--sign-seconds",
+            "0.1",
+            "--no-openssl-cli",
+            "--threads",
+            "2",
+            "--layout",
+            "sharded",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("no signing, sharded)") && out.contains("passes/s (2 threads) ="),
+        "{out}"
+    );
 }
 
 #[test]
@@ -419,4 +443,87 @@ fn a_write_that_fails_mid_batch_says_how_to_finish_and_resume_does() {
     assert_eq!(files.len(), 120);
     no_temp_files(&out);
     verify_all(&files);
+}
+
+#[test]
+fn sharded_layout_spreads_passes_over_subfolders_written_in_parallel_and_resumes() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("rows.csv");
+    write_rows(&data, 300, true);
+    let out = tmp.path().join("out");
+    let args = [
+        "issue",
+        "--template",
+        "templates/event-ticket",
+        "--data",
+        data.to_str().expect("utf8"),
+        "--out",
+        out.to_str().expect("utf8"),
+        "--layout",
+        "sharded",
+        "--resume",
+        "--threads",
+        "2",
+    ];
+    let o = passforge(&root(), &args);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("issued 300 passes"), "{}", stderr(&o));
+
+    // Every pass in the subfolder its serial's SHA-256 names, none on top.
+    let shard = |serial: &str| format!("{:02x}", openssl::sha::sha256(serial.as_bytes())[0]);
+    let placed = |out: &Path| -> Vec<std::path::PathBuf> {
+        let mut files = Vec::new();
+        for sub in names_in(out) {
+            let dir = out.join(&sub);
+            assert!(dir.is_dir(), "only subfolders on top: {sub}");
+            assert!(
+                sub.len() == 2 && sub.chars().all(|c| c.is_ascii_hexdigit()),
+                "{sub}"
+            );
+            no_temp_files(&dir);
+            for name in names_in(&dir) {
+                let serial = name.strip_suffix(".pkpass").expect("a .pkpass");
+                assert_eq!(shard(serial), sub, "{name} in the wrong subfolder");
+                files.push(dir.join(&name));
+            }
+        }
+        files.sort();
+        files
+    };
+    let files = placed(&out);
+    assert_eq!(files.len(), 300, "one file per row");
+    assert!(names_in(&out).len() > 100, "spread over many subfolders");
+    own_verify(&files);
+    shared_verify(&files[..10]);
+    let second = std::fs::read(&files[1]).expect("read");
+
+    // A restarted job finds its earlier passes in their subfolders; a
+    // killed run's temp file in a subfolder is cleaned up.
+    for f in files.iter().step_by(15) {
+        std::fs::remove_file(f).expect("remove");
+    }
+    let sub = files[1].parent().expect("subfolder").to_path_buf();
+    let stale = sub.join(format!(
+        ".x.pkpass.tmp-{}-999999",
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .unwrap_or_default()
+            .trim()
+    ));
+    std::fs::write(&stale, b"partial").expect("write");
+    let o = passforge(&root(), &args);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("issued 20 passes") && err.contains("280 already issued (skipped)"),
+        "{err}"
+    );
+    assert!(!stale.exists(), "the killed run's temp file was removed");
+    let again = placed(&out);
+    assert_eq!(again, files);
+    own_verify(&again);
+    assert_eq!(
+        std::fs::read(&files[1]).expect("read"),
+        second,
+        "a skipped pass is left as it was"
+    );
 }
