@@ -100,11 +100,16 @@ fn shard_of(serial: &str) -> u8 {
 /// Where a pass with this serial number is written in a folder.
 fn pass_path(dir: &Path, serial: &str, sharded: bool) -> PathBuf {
     if sharded {
-        dir.join(format!("{:02x}", shard_of(serial)))
-            .join(format!("{serial}.pkpass"))
+        shard_path(dir, shard_of(serial), serial)
     } else {
         dir.join(format!("{serial}.pkpass"))
     }
+}
+
+/// `<dir>/<shard in hex>/<serial>.pkpass`.
+fn shard_path(dir: &Path, shard: u8, serial: &str) -> PathBuf {
+    dir.join(format!("{shard:02x}"))
+        .join(format!("{serial}.pkpass"))
 }
 
 /// One part of a sharded input.
@@ -1064,8 +1069,7 @@ fn deliver_sharded(dir: &Path, sharded: &mut Sharded, ok: &[Finished]) -> anyhow
                         .iter()
                         .filter(|(shard, _, _)| usize::from(*shard) % writers == w)
                     {
-                        let path = pass_path(dir, p.serial_number.as_str(), true);
-                        debug_assert_eq!(shard_of(p.serial_number.as_str()), *shard);
+                        let path = shard_path(dir, *shard, p.serial_number.as_str());
                         write_atomic_with(&path, |f| pkpass.write_to(f))
                             .with_context(|| format!("cannot write {}", path.display()))?;
                     }

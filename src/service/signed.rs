@@ -111,16 +111,18 @@ impl SignedCache {
         let Ok(mut lru) = self.inner.lock() else {
             return;
         };
-        let len = bytes.len();
+        // An older version never replaces a newer one.
+        if lru
+            .entries
+            .peek(pass)
+            .is_some_and(|old| old.key.version > key.version)
+        {
+            return;
+        }
         if let Some(old) = lru.entries.pop(pass) {
             lru.size -= old.bytes.len();
-            // An older version never replaces a newer one.
-            if old.key.version > key.version {
-                lru.size += old.bytes.len();
-                lru.entries.put(pass.to_owned(), old);
-                return;
-            }
         }
+        let len = bytes.len();
         if len > self.capacity {
             return;
         }

@@ -333,9 +333,7 @@ async fn user_token(token: &str, store: &Store) -> Result<Principal, ApiError> {
     let row = db::users::token(&mut *store.conn().await?, id)
         .await?
         .ok_or_else(bad)?;
-    let hash = secret_hash(secret);
-    if hash.len() != row.secret_hash.len()
-        || !openssl::memcmp::eq(hash.as_bytes(), row.secret_hash.as_bytes())
+    if !same_hash(&secret_hash(secret), &row.secret_hash)
         || row.revoked_at.is_some()
         || row.expires_at <= now_ms()
     {

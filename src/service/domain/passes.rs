@@ -5,10 +5,11 @@
 //! Every change re-renders and re-signs before it is written, so a change
 //! that would make an invalid pass is refused and the stored version kept.
 //! A version's time is its signing time, so a version always gives the same
-//! bytes; the bytes signed when a version is written are stored with it and
-//! served from then on (see `service::signed`), a version signed again only
-//! when they are gone or were made by another template or issuer. Side effects (the webhook event, pushes, the Google update) are
-//! values written with the change.
+//! bytes. The signature made when a version is written is kept with it and
+//! its `.pkpass` served from then on (see `service::signed`): a version is
+//! signed again only when its signature is gone or another template or
+//! issuer made it. Side effects (the webhook event, pushes, the Google
+//! update) are values written with the change.
 
 use std::sync::Arc;
 
@@ -333,15 +334,22 @@ pub(crate) fn sign_record(
     apple: bool,
     google: bool,
 ) -> Result<IssuedPass, ApiError> {
-    let cfg = &state.inner.config;
     let (stamp, overrides) = version_of(record)?;
-    let issuer = Issuer::new(template, &cfg.identity)
-        .web_service_url(cfg.web_service_url.as_deref())
+    issuer(state, template)
         .apple(apple)
-        .google(if google { cfg.google.as_ref() } else { None });
-    issuer
+        .google(if google {
+            state.inner.config.google.as_ref()
+        } else {
+            None
+        })
         .issue_with(&record.custom_fields, &stamp, &overrides)
         .map_err(issue_error)
+}
+
+/// The service's issuer for `template`: its identity and web service URL.
+fn issuer<'a>(state: &'a AppState, template: &'a Template) -> Issuer<'a> {
+    let cfg = &state.inner.config;
+    Issuer::new(template, &cfg.identity).web_service_url(cfg.web_service_url.as_deref())
 }
 
 /// A stored pass's current version as the issuer takes it: its stamp (the
@@ -868,10 +876,8 @@ pub(crate) fn make_current(
     p: &PassRecord,
     signature: Option<&[u8]>,
 ) -> Result<Made, ApiError> {
-    let cfg = &state.inner.config;
     let (stamp, overrides) = version_of(p)?;
-    let issued = Issuer::new(template, &cfg.identity)
-        .web_service_url(cfg.web_service_url.as_deref())
+    let issued = issuer(state, template)
         .reuse_signature(signature)
         .issue_with(&p.custom_fields, &stamp, &overrides)
         .map_err(issue_error)?;

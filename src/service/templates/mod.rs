@@ -312,10 +312,7 @@ impl Templates {
     /// # Errors
     /// [`ApiError`] 404 when unknown, 422 when it never loaded.
     pub fn live(&self, id: &str) -> Result<Arc<Template>, ApiError> {
-        let entry = self
-            .get(id)
-            .ok_or_else(|| ApiError::not_found("template", id))?;
-        entry.template.ok_or_else(|| never_loaded(id))
+        self.live_printed(id).map(|(template, _)| template)
     }
 
     /// The live template with this id and its files' fingerprint (see
