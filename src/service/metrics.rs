@@ -16,6 +16,9 @@ pub struct Metrics {
     pushes: Mutex<BTreeMap<&'static str, u64>>,
     uses: Mutex<BTreeMap<(&'static str, String), u64>>,
     signed: [AtomicU64; 3],
+    /// Transactions that wrote new passes, and the passes they wrote.
+    create_commits: AtomicU64,
+    creates_committed: AtomicU64,
 }
 
 /// Where a served `.pkpass` came from.
@@ -45,6 +48,13 @@ impl Metrics {
     /// Counts one issued pass.
     pub fn passes_issued(&self) {
         self.passes_issued.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one committed transaction that wrote `passes` new passes.
+    pub(crate) fn create_commit(&self, passes: usize) {
+        self.create_commits.fetch_add(1, Ordering::Relaxed);
+        self.creates_committed
+            .fetch_add(passes as u64, Ordering::Relaxed);
     }
 
     /// Counts one `.pkpass` served, by where its bytes came from.
@@ -158,6 +168,22 @@ impl Metrics {
                 self.signed[source as usize].load(Ordering::Relaxed)
             );
         }
+        s.push_str("# HELP passforge_create_commits_total Transactions that wrote new passes (creates arriving together are written in one).\n");
+        s.push_str("# TYPE passforge_create_commits_total counter\n");
+        let _ = writeln!(
+            s,
+            "passforge_create_commits_total {}",
+            self.create_commits.load(Ordering::Relaxed)
+        );
+        s.push_str(
+            "# HELP passforge_creates_committed_total New passes written by those transactions.\n",
+        );
+        s.push_str("# TYPE passforge_creates_committed_total counter\n");
+        let _ = writeln!(
+            s,
+            "passforge_creates_committed_total {}",
+            self.creates_committed.load(Ordering::Relaxed)
+        );
         s
     }
 }

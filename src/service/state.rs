@@ -36,6 +36,11 @@ pub struct Inner {
     pub(crate) signed: SignedCache,
     /// The issuer's part of every signed pass's key.
     pub(crate) issuer_print: String,
+    /// One permit per core for signing: more signers than cores only
+    /// preempt one another (see `domain::passes::issue_record`).
+    pub(crate) signers: tokio::sync::Semaphore,
+    /// New passes waiting to be written together (group commit).
+    pub(crate) creates: crate::service::domain::creates::Queue,
     /// Wakes the webhook worker when deliveries were written.
     pub(crate) deliveries_due: Notify,
     /// Wakes the job worker when a job was queued.
@@ -73,6 +78,10 @@ impl AppState {
                 keys: crate::service::domain::keys::KeyCache::default(),
                 signed,
                 issuer_print,
+                signers: tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+                ),
+                creates: crate::service::domain::creates::Queue::default(),
                 deliveries_due: Notify::new(),
                 jobs_due: Notify::new(),
                 pushes_due: Notify::new(),

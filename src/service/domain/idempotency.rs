@@ -92,6 +92,15 @@ impl Scope {
     pub(crate) fn answered(&self) -> bool {
         self.answered.load(std::sync::atomic::Ordering::SeqCst)
     }
+
+    /// Marks the key recorded (in a transaction that committed or is about
+    /// to), with or without the answer.
+    pub(crate) fn mark_recorded(&self, answered: bool) {
+        self.answered
+            .store(answered, std::sync::atomic::Ordering::SeqCst);
+        self.recorded
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// Runs `fut` (the request) under the key `(principal, key)`; its scope
@@ -131,20 +140,35 @@ pub(crate) fn answer_with(answer: impl FnOnce() -> Answer) {
 pub(crate) async fn record(
     tx: &mut crate::service::db::Tx,
 ) -> Result<(), crate::service::db::StoreError> {
-    let Ok(scope) = SCOPE.try_with(std::sync::Arc::clone) else {
+    let Some(scope) = current() else {
         return Ok(());
     };
     if scope.committed() {
         return Ok(());
     }
-    let answer = scope.answer.lock().ok().and_then(|mut a| a.take());
+    let answered = write(tx, &scope).await?;
+    scope.mark_recorded(answered);
+    Ok(())
+}
+
+/// The running request's idempotency scope, if it has a key: for a change
+/// written by another task for it (see `domain::creates`).
+pub(crate) fn current() -> Option<std::sync::Arc<Scope>> {
+    SCOPE.try_with(std::sync::Arc::clone).ok()
+}
+
+/// Writes `scope`'s key (with its answer, if known) into `tx`, without
+/// marking it recorded: the caller does once `tx` commits
+/// ([`Scope::mark_recorded`]). Whether an answer was written.
+///
+/// # Errors
+/// [`StoreError`](crate::service::db::StoreError).
+pub(crate) async fn write(
+    tx: &mut crate::service::db::Tx,
+    scope: &Scope,
+) -> Result<bool, crate::service::db::StoreError> {
+    let answer = scope.answer.lock().ok().and_then(|a| a.clone());
     crate::service::db::record_idempotent(tx, &scope.principal, &scope.key, answer.as_ref())
         .await?;
-    scope
-        .answered
-        .store(answer.is_some(), std::sync::atomic::Ordering::SeqCst);
-    scope
-        .recorded
-        .store(true, std::sync::atomic::Ordering::SeqCst);
-    Ok(())
+    Ok(answer.is_some())
 }

@@ -9,6 +9,7 @@
 pub(crate) mod apple;
 pub(crate) mod callbacks;
 pub(crate) mod connections;
+pub(crate) mod creates;
 pub(crate) mod idempotency;
 pub(crate) mod jobs;
 pub(crate) mod keys;

@@ -315,6 +315,12 @@ pub(crate) async fn issue_record(
     apple: bool,
     google: bool,
 ) -> Result<IssuedPass, ApiError> {
+    let _turn = state
+        .inner
+        .signers
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
     let state = state.clone();
     let record = record.clone();
     tokio::task::spawn_blocking(move || sign_record(&state, &template, &record, apple, google))
@@ -510,25 +516,15 @@ pub(crate) fn remember(state: &AppState, p: &PassRecord, signed: Option<Signed>)
     }
 }
 
-/// Stores a new pass with its `pass.created` event and signed bytes.
+/// Stores a new pass with its `pass.created` event and signed bytes
+/// (grouped with the creates written at the same time: see
+/// [`creates`](super::creates)).
 async fn store_new(
     state: &AppState,
     record: &PassRecord,
     signed: Option<Signed>,
 ) -> Result<(), ApiError> {
-    let mut tx = state.inner.store.begin().await?;
-    db::insert_pass(&mut tx, record).await?;
-    store_signed(&mut tx, record, signed.as_ref()).await?;
-    commit(
-        state,
-        tx,
-        &[Effect::event("pass.created", view_json(state, record))],
-    )
-    .await?;
-    remember(state, record, signed);
-    state.inner.metrics.passes_issued();
-    tracing::info!(pass = %record.id, template = %record.template_id, "pass created");
-    Ok(())
+    super::creates::store(state, record, signed, view_json(state, record)).await
 }
 
 /// One pass.

@@ -98,6 +98,19 @@ fn fingerprint(dir: &Path) -> Option<String> {
     Some(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// Whether a watch event may have changed a file: an open, a read or a
+/// close after reading did not. (The watcher hears opens too, and a reload
+/// opens every file: heeding them made each reload trigger the next, a
+/// reload of every template five times a second while nothing changed.)
+fn changes_files(kind: &notify::EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode};
+    match kind {
+        notify::EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        notify::EventKind::Access(_) => false,
+        _ => true,
+    }
+}
+
 /// 422: a template that has errors and was never live.
 fn never_loaded(id: &str) -> ApiError {
     ApiError::invalid(
@@ -265,6 +278,7 @@ impl Templates {
         let root = dir.clone();
         let mut watcher =
             notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
+                Ok(event) if !changes_files(&event.kind) => {}
                 Ok(event) => {
                     for path in &event.paths {
                         let id = path
@@ -338,5 +352,71 @@ impl Templates {
             .read()
             .map(|e| e.values().cloned().collect())
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::changes_files;
+    use notify::event::{
+        AccessKind, AccessMode, CreateKind, DataChange, EventKind, ModifyKind, RemoveKind,
+    };
+
+    /// A watched folder whose files are only read (as every reload reads
+    /// them) reloads nothing; an edit reloads its template.
+    #[test]
+    fn a_watched_folder_reloads_on_edits_not_on_reads() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/coupon");
+        let to = dir.path().join("coupon");
+        std::fs::create_dir(&to).expect("mkdir");
+        for entry in std::fs::read_dir(&from).expect("read templates/coupon") {
+            let entry = entry.expect("entry");
+            std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+        }
+        let templates = std::sync::Arc::new(super::Templates::load(dir.path()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let _watcher = templates
+            .watch(move |id, _| {
+                let _ = tx.send(id.to_owned());
+            })
+            .expect("watch");
+        for entry in std::fs::read_dir(&to).expect("read") {
+            std::fs::read(entry.expect("entry").path()).expect("read a file");
+        }
+        let wait = std::time::Duration::from_millis(800);
+        assert_eq!(
+            rx.recv_timeout(wait).ok(),
+            None,
+            "reads reloaded a template"
+        );
+        let pass = to.join("pass.json");
+        let text = std::fs::read_to_string(&pass).expect("pass.json");
+        std::fs::write(&pass, text.replacen('{', "{ ", 1)).expect("edit pass.json");
+        let heard = rx.recv_timeout(std::time::Duration::from_secs(5));
+        assert_eq!(heard.as_deref(), Ok("coupon"), "an edit was not heard");
+        // The reload's own reads start no further reloads.
+        assert_eq!(rx.recv_timeout(wait).ok(), None, "a reload reloaded again");
+    }
+
+    #[test]
+    fn reading_a_file_is_not_a_change_and_writing_one_is() {
+        for quiet in [
+            EventKind::Access(AccessKind::Open(AccessMode::Any)),
+            EventKind::Access(AccessKind::Read),
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+            EventKind::Access(AccessKind::Any),
+        ] {
+            assert!(!changes_files(&quiet), "{quiet:?}");
+        }
+        for change in [
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+            EventKind::Create(CreateKind::File),
+            EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+            EventKind::Remove(RemoveKind::Folder),
+            EventKind::Any,
+        ] {
+            assert!(changes_files(&change), "{change:?}");
+        }
     }
 }

@@ -552,3 +552,199 @@ async fn an_unreadable_template_folder_keeps_its_last_good_version_and_says_why(
         .2;
     assert!(!zip_member(&pkpass, "logo.png").is_empty(), "with its logo");
 }
+
+/// New passes written by an instance, from its `/metrics`: transactions
+/// and passes.
+fn create_commits(state: &AppState) -> (u64, u64) {
+    let text = state.inner.metrics.render();
+    let read = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+    };
+    (
+        read("passforge_create_commits_total"),
+        read("passforge_creates_committed_total"),
+    )
+}
+
+/// Rows of `sql` (one `$1` argument) on `h`'s database.
+async fn count(h: &Harness, sql: &'static str, arg: &str) -> i64 {
+    let pool = sqlx::AnyPool::connect(&h.db_url).await.expect("database");
+    let n = sqlx::Row::get(
+        &sqlx::query(sql)
+            .bind(arg.to_owned())
+            .fetch_one(&pool)
+            .await
+            .expect("count"),
+        "n",
+    );
+    pool.close().await;
+    n
+}
+
+/// On SQLite, another process's write lock on `h`'s database: creates
+/// are signed and wait to be written until it is let go.
+async fn hold_writes(h: &Harness) -> sqlx::pool::PoolConnection<sqlx::Any> {
+    let pool = sqlx::AnyPool::connect(&h.db_url).await.expect("database");
+    let mut conn = pool.acquire().await.expect("connection");
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *conn)
+        .await
+        .expect("lock");
+    conn
+}
+
+#[tokio::test]
+async fn creates_arriving_together_are_written_together_each_with_its_own_outcome() {
+    for sqlite in backends() {
+        grouped_creates_on(sqlite).await;
+    }
+}
+
+async fn grouped_creates_on(sqlite: bool) {
+    let h = harness_on(None, generous(), sqlite).await;
+    let key = h.key(&[Scope::Write]).await;
+    let post = |body: Value, idem: Option<String>| {
+        let state = h.state.clone();
+        let key = key.clone();
+        tokio::spawn(async move {
+            let mut req = Request::builder()
+                .method(Method::POST)
+                .uri("/v1/passes")
+                .header("x-api-key", &key)
+                .header(header::CONTENT_TYPE, "application/json");
+            if let Some(idem) = idem {
+                req = req.header("idempotency-key", idem);
+            }
+            let req = req.body(HttpBody::from(body.to_string())).expect("request");
+            let res = passforge::service::router(state)
+                .oneshot(req)
+                .await
+                .expect("response");
+            let status = res.status();
+            let bytes = res.into_body().collect().await.expect("body").to_bytes();
+            (
+                status,
+                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+            )
+        })
+    };
+
+    // Ten creates at once, one with an idempotency key. On SQLite the
+    // database is held by another process meanwhile, so all ten are signed
+    // and waiting when it lets go: fewer transactions than passes.
+    let lock = if sqlite {
+        Some(hold_writes(&h).await)
+    } else {
+        None
+    };
+    let idem = unique("idem");
+    let serials: Vec<String> = (0..10).map(|_| unique("GROUP")).collect();
+    let tasks: Vec<_> = serials
+        .iter()
+        .enumerate()
+        .map(|(i, s)| post(ticket(s, "u"), (i == 0).then(|| idem.clone())))
+        .collect();
+    if let Some(mut conn) = lock {
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        sqlx::query("ROLLBACK")
+            .execute(&mut *conn)
+            .await
+            .expect("unlock");
+    }
+    let mut first_answer = Value::Null;
+    for (i, task) in tasks.into_iter().enumerate() {
+        let (status, pass) = task.await.expect("request");
+        assert_eq!(status, StatusCode::CREATED, "{pass}");
+        let id = pass["id"].as_str().expect("id").to_owned();
+        let (status, got) = h
+            .json(Method::GET, &format!("/v1/passes/{id}"), &key, None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{got}");
+        assert_eq!(got["serialNumber"], serials[i].as_str());
+        let events = count(
+            &h,
+            "SELECT COUNT(*) AS n FROM events WHERE type = 'pass.created' AND data LIKE $1",
+            &format!("%{id}%"),
+        )
+        .await;
+        assert_eq!(events, 1, "one pass.created event for {id}");
+        if i == 0 {
+            first_answer = pass;
+        }
+    }
+    let (commits, written) = create_commits(&h.state);
+    assert_eq!(written, 10);
+    if sqlite {
+        assert!(
+            commits < 10,
+            "creates waiting together were written in {commits} transactions, not fewer"
+        );
+    }
+    // The idempotency key was recorded with its pass: a retry replays it.
+    let (status, _, replay) =
+        post_once(&h, "/v1/passes", &key, &idem, &ticket(&serials[0], "u")).await;
+    assert_eq!(status, StatusCode::CREATED, "{replay}");
+    assert_eq!(replay["id"], first_answer["id"], "replayed, not repeated");
+    assert_eq!(create_commits(&h.state).1, 10);
+
+    // Six at once, two with the same serial number: that one fails alone
+    // (409), the five others are written, each pass with its one event.
+    let lock = if sqlite {
+        Some(hold_writes(&h).await)
+    } else {
+        None
+    };
+    let taken = unique("TAKEN");
+    let mut serials: Vec<String> = (0..4).map(|_| unique("GROUP")).collect();
+    serials.insert(1, taken.clone());
+    serials.push(taken.clone());
+    let tasks: Vec<_> = serials.iter().map(|s| post(ticket(s, "u"), None)).collect();
+    if let Some(mut conn) = lock {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        sqlx::query("ROLLBACK")
+            .execute(&mut *conn)
+            .await
+            .expect("unlock");
+    }
+    let mut outcomes = Vec::new();
+    for (task, serial) in tasks.into_iter().zip(&serials) {
+        let (status, body) = task.await.expect("request");
+        if status == StatusCode::CONFLICT {
+            assert_eq!(serial, &taken, "only the taken serial fails: {body}");
+            assert_eq!(body["code"], "conflict", "{body}");
+        } else {
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+        outcomes.push(status);
+    }
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|s| **s == StatusCode::CONFLICT)
+            .count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        count(
+            &h,
+            "SELECT COUNT(*) AS n FROM passes WHERE serial_number = $1",
+            &taken
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &h,
+            "SELECT COUNT(*) AS n FROM events WHERE type = 'pass.created' AND data LIKE $1",
+            &format!("%{taken}%"),
+        )
+        .await,
+        1,
+        "the refused create left no event"
+    );
+    assert_eq!(create_commits(&h.state).1, 15);
+}
