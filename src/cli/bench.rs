@@ -381,15 +381,6 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
             if t == 1 { "" } else { "s" },
             100.0 * issued / limit
         );
-        // Creating a file is mostly kernel CPU: where the writers and the
-        // signers share the cores, the two costs add up instead of the
-        // lower limit holding alone.
-        let shared = 1.0 / (1.0 / sign_limit(t) + 1.0 / created);
-        println!(
-            "folder output, shared cores   {issued:>8.0} passes/s ({t} thread{}) = {:.0}% of 1/(1/sign limit + 1/create rate) = {shared:.0}/s, if writing files and signing share the cores",
-            if t == 1 { "" } else { "s" },
-            100.0 * issued / shared
-        );
     }
     println!("in memory, no files           {mem_one:>8.0} passes/s (1 thread)");
     if threads > 1 {

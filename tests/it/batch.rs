@@ -256,7 +256,6 @@ fn bench_command_reports_rates_ratio_and_memory() {
         "folder create rate",
         "files/s (2 threads",
         "of min(sign rate x threads, create rate)",
-        "% of 1/(1/sign limit + 1/create rate)",
         "peak RSS",
     ] {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
