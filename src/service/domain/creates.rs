@@ -11,10 +11,11 @@
 //! most of the database's share of the work; alone, a create is written as
 //! before.
 //!
-//! Each create keeps its own outcome: when a group fails (a serial number
-//! taken, say) nothing of it is kept and each of its creates is written
-//! again in a transaction of its own, so only the one at fault fails, with
-//! its own error. A request that goes away after handing its create over
+//! Each create keeps its own outcome: when a group fails for one create's
+//! sake (a serial number taken, say) nothing of it is kept and each of its
+//! creates is written again in a transaction of its own, so only the one at
+//! fault fails, with its own error; when it fails for the database's
+//! (unreachable, full) all of its creates fail with that error. A request that goes away after handing its create over
 //! does not take the create back: it is written (as if its answer had been
 //! lost on the way).
 
@@ -126,27 +127,34 @@ async fn run(state: Weak<Inner>, mut rx: mpsc::UnboundedReceiver<Pending>) {
     }
 }
 
-/// Writes `group` in one transaction, or each of its creates in one of its
-/// own when that fails, and tells each its outcome.
+/// Writes `group` in one transaction, and tells each create its outcome.
+/// When that fails for one create's sake (a 4xx: a taken serial number),
+/// each is written again alone; when it fails for the database's (a 5xx:
+/// unreachable, full), all fail with that error at once rather than each
+/// waiting for the database in turn.
 async fn write_group(state: &AppState, group: Vec<Pending>) {
     let (creates, dones): (Vec<Create>, Vec<_>) =
         group.into_iter().map(|p| (p.create, p.done)).unzip();
-    let together = creates.len() > 1
-        && {
-            match write(state, &creates).await {
-                Ok(()) => true,
-                Err(e) => {
-                    tracing::debug!(error = ?e, size = creates.len(), "a group of creates failed; writing each alone");
-                    false
-                }
+    let together = if creates.len() > 1 {
+        match write(state, &creates).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.status.is_server_error() => Err(e),
+            Err(e) => {
+                tracing::debug!(error = ?e, size = creates.len(), "a group of creates failed; writing each alone");
+                Ok(false)
             }
-        };
+        }
+    } else {
+        Ok(false)
+    };
     for (create, done) in creates.into_iter().zip(dones) {
-        let outcome = if together {
-            written(state, create);
-            Ok(())
-        } else {
-            write_alone(state, create).await
+        let outcome = match &together {
+            Ok(true) => {
+                written(state, create);
+                Ok(())
+            }
+            Ok(false) => write_alone(state, create).await,
+            Err(e) => Err(e.clone()),
         };
         let _ = done.send(outcome);
     }

@@ -384,10 +384,12 @@ async fn a_full_sqlite_disk_refuses_writes_with_507_keeps_reads_and_loses_nothin
     pool.close().await;
 }
 
-/// A TCP proxy in front of PostgreSQL that a test can cut and restore.
+/// A TCP proxy in front of PostgreSQL that a test can cut (connections
+/// refused), hang (connections taken and never answered) and restore.
 struct Proxy {
     port: u16,
     up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    hung: std::sync::Arc<std::sync::atomic::AtomicBool>,
     links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
 }
 
@@ -398,13 +400,20 @@ impl Proxy {
             .expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let hung = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let links = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (up2, links2) = (up.clone(), links.clone());
+        let (up2, hung2, links2) = (up.clone(), hung.clone(), links.clone());
         tokio::spawn(async move {
+            let mut held = Vec::new();
             loop {
                 let Ok((mut client, _)) = listener.accept().await else {
                     return;
                 };
+                if hung2.load(std::sync::atomic::Ordering::SeqCst) {
+                    held.push(client);
+                    continue;
+                }
+                held.clear();
                 if !up2.load(std::sync::atomic::Ordering::SeqCst) {
                     drop(client);
                     continue;
@@ -418,7 +427,12 @@ impl Proxy {
                 links2.lock().expect("lock").push(task.abort_handle());
             }
         });
-        Self { port, up, links }
+        Self {
+            port,
+            up,
+            hung,
+            links,
+        }
     }
 
     /// The database is out of reach: open connections are cut, new ones refused.
@@ -429,7 +443,15 @@ impl Proxy {
         }
     }
 
+    /// The database hangs: open connections are cut, new ones taken and
+    /// never answered (a connection waits out the pool's acquire timeout).
+    fn hang(&self) {
+        self.hung.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.cut();
+    }
+
     fn restore(&self) {
+        self.hung.store(false, std::sync::atomic::Ordering::SeqCst);
         self.up.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 }
@@ -482,6 +504,32 @@ async fn postgresql_out_of_reach_is_503_with_retry_after_and_recovers_without_re
     assert_eq!(problem["code"], "database_unavailable");
     assert_eq!(headers[header::RETRY_AFTER], "5");
     assert_eq!(headers[header::CONTENT_TYPE], "application/problem+json");
+    // Creates arriving together while the database hangs all fail with
+    // 503 when the pool gives up (5 s): a group the database refused is
+    // not written again one create at a time, each waiting 5 s in turn
+    // (six creates: 5 s alone, then 5 s for the other five, not 30 s).
+    proxy.restore();
+    let (status, _) = h.json(Method::GET, "/v1/templates", &key, None).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the key is checked (and trusted for 2 s)"
+    );
+    proxy.hang();
+    let started = std::time::Instant::now();
+    let together: Vec<_> = (0..6)
+        .map(|i| spawn_create(&h, &key, ticket(&unique(&format!("PGDOWN{i}")), "u"), None))
+        .collect();
+    for task in together {
+        let (status, problem) = task.await.expect("request");
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{problem}");
+        assert_eq!(problem["code"], "database_unavailable");
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "six creates took {:?} to be refused",
+        started.elapsed()
+    );
 
     // Back: the same process serves again, no restart.
     proxy.restore();
@@ -553,6 +601,39 @@ async fn an_unreadable_template_folder_keeps_its_last_good_version_and_says_why(
     assert!(!zip_member(&pkpass, "logo.png").is_empty(), "with its logo");
 }
 
+/// `POST /v1/passes` on `h`'s state in a task of its own (with an
+/// idempotency key if given): its status and body.
+fn spawn_create(
+    h: &Harness,
+    key: &str,
+    body: Value,
+    idem: Option<String>,
+) -> tokio::task::JoinHandle<(StatusCode, Value)> {
+    let state = h.state.clone();
+    let key = key.to_owned();
+    tokio::spawn(async move {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri("/v1/passes")
+            .header("x-api-key", &key)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(idem) = idem {
+            req = req.header("idempotency-key", idem);
+        }
+        let req = req.body(HttpBody::from(body.to_string())).expect("request");
+        let res = passforge::service::router(state)
+            .oneshot(req)
+            .await
+            .expect("response");
+        let status = res.status();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        (
+            status,
+            serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+        )
+    })
+}
+
 /// New passes written by an instance, from its `/metrics`: transactions
 /// and passes.
 fn create_commits(state: &AppState) -> (u64, u64) {
@@ -605,31 +686,7 @@ async fn creates_arriving_together_are_written_together_each_with_its_own_outcom
 async fn grouped_creates_on(sqlite: bool) {
     let h = harness_on(None, generous(), sqlite).await;
     let key = h.key(&[Scope::Write]).await;
-    let post = |body: Value, idem: Option<String>| {
-        let state = h.state.clone();
-        let key = key.clone();
-        tokio::spawn(async move {
-            let mut req = Request::builder()
-                .method(Method::POST)
-                .uri("/v1/passes")
-                .header("x-api-key", &key)
-                .header(header::CONTENT_TYPE, "application/json");
-            if let Some(idem) = idem {
-                req = req.header("idempotency-key", idem);
-            }
-            let req = req.body(HttpBody::from(body.to_string())).expect("request");
-            let res = passforge::service::router(state)
-                .oneshot(req)
-                .await
-                .expect("response");
-            let status = res.status();
-            let bytes = res.into_body().collect().await.expect("body").to_bytes();
-            (
-                status,
-                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
-            )
-        })
-    };
+    let post = |body: Value, idem: Option<String>| spawn_create(&h, &key, body, idem);
 
     // Ten creates at once, one with an idempotency key. On SQLite the
     // database is held by another process meanwhile, so all ten are signed
