@@ -25,10 +25,11 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::service::db::{self, PassRecord};
+use crate::service::domain::commit_for;
 use crate::service::domain::idempotency::{self, Scope};
 use crate::service::domain::passes::{remember, store_signed, Signed};
 use crate::service::error::ApiError;
-use crate::service::outbox::{self, Effect, Written};
+use crate::service::outbox::Effect;
 use crate::service::state::{AppState, Inner};
 
 /// The most creates written in one transaction.
@@ -167,7 +168,7 @@ async fn write_alone(state: &AppState, create: Create) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Writes `group` in one transaction and wakes the workers with new work.
+/// Writes `group` in one transaction (see [`commit_for`]).
 async fn write(state: &AppState, group: &[Create]) -> Result<(), ApiError> {
     let mut tx = state.inner.store.begin().await?;
     let mut effects = Vec::with_capacity(group.len());
@@ -176,19 +177,9 @@ async fn write(state: &AppState, group: &[Create]) -> Result<(), ApiError> {
         store_signed(&mut tx, &p.record, p.signed.as_ref()).await?;
         effects.push(Effect::event("pass.created", p.view.clone()));
     }
-    let written: Written = outbox::write(&mut tx, &effects).await?;
-    let mut keys = Vec::new();
-    for scope in group.iter().filter_map(|p| p.scope.as_ref()) {
-        if !scope.committed() {
-            keys.push((scope, idempotency::write(&mut tx, scope).await?));
-        }
-    }
-    db::commit(tx).await?;
-    for (scope, answered) in keys {
-        scope.mark_recorded(answered);
-    }
+    let keys: Vec<&Scope> = group.iter().filter_map(|c| c.scope.as_deref()).collect();
+    commit_for(state, tx, &effects, &keys).await?;
     state.inner.metrics.create_commit(group.len());
-    state.wake(&written);
     Ok(())
 }
 

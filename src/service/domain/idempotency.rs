@@ -92,15 +92,6 @@ impl Scope {
     pub(crate) fn answered(&self) -> bool {
         self.answered.load(std::sync::atomic::Ordering::SeqCst)
     }
-
-    /// Marks the key recorded (in a transaction that committed or is about
-    /// to), with or without the answer.
-    pub(crate) fn mark_recorded(&self, answered: bool) {
-        self.answered
-            .store(answered, std::sync::atomic::Ordering::SeqCst);
-        self.recorded
-            .store(true, std::sync::atomic::Ordering::SeqCst);
-    }
 }
 
 /// Runs `fut` (the request) under the key `(principal, key)`; its scope
@@ -131,23 +122,31 @@ pub(crate) fn answer_with(answer: impl FnOnce() -> Answer) {
     });
 }
 
-/// In a change's transaction: records for the request's key (if any, and
-/// only for its first change) that the change is written, with the answer
-/// if it is known.
+/// In a change's transaction: records for `scope`'s key (only for its
+/// first change) that the change is written, with the answer if it is
+/// known; the key counts as recorded from then on (a commit that then
+/// fails leaves it held, never released for a retry that might repeat a
+/// change that did commit).
 ///
 /// # Errors
-/// [`StoreError`]; the change does not commit then.
+/// [`StoreError`](crate::service::db::StoreError); the change does not
+/// commit then.
 pub(crate) async fn record(
     tx: &mut crate::service::db::Tx,
+    scope: &Scope,
 ) -> Result<(), crate::service::db::StoreError> {
-    let Some(scope) = current() else {
-        return Ok(());
-    };
     if scope.committed() {
         return Ok(());
     }
-    let answered = write(tx, &scope).await?;
-    scope.mark_recorded(answered);
+    let answer = scope.answer.lock().ok().and_then(|a| a.clone());
+    crate::service::db::record_idempotent(tx, &scope.principal, &scope.key, answer.as_ref())
+        .await?;
+    scope
+        .answered
+        .store(answer.is_some(), std::sync::atomic::Ordering::SeqCst);
+    scope
+        .recorded
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     Ok(())
 }
 
@@ -155,20 +154,4 @@ pub(crate) async fn record(
 /// written by another task for it (see `domain::creates`).
 pub(crate) fn current() -> Option<std::sync::Arc<Scope>> {
     SCOPE.try_with(std::sync::Arc::clone).ok()
-}
-
-/// Writes `scope`'s key (with its answer, if known) into `tx`, without
-/// marking it recorded: the caller does once `tx` commits
-/// ([`Scope::mark_recorded`]). Whether an answer was written.
-///
-/// # Errors
-/// [`StoreError`](crate::service::db::StoreError).
-pub(crate) async fn write(
-    tx: &mut crate::service::db::Tx,
-    scope: &Scope,
-) -> Result<bool, crate::service::db::StoreError> {
-    let answer = scope.answer.lock().ok().and_then(|a| a.clone());
-    crate::service::db::record_idempotent(tx, &scope.principal, &scope.key, answer.as_ref())
-        .await?;
-    Ok(answer.is_some())
 }

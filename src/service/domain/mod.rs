@@ -34,12 +34,30 @@ use crate::service::state::AppState;
 /// [`StoreError`]; nothing is committed then.
 pub(crate) async fn commit(
     state: &AppState,
-    mut tx: Tx,
+    tx: Tx,
     effects: &[Effect],
 ) -> Result<Written, StoreError> {
-    let written = outbox::write(&mut tx, effects).await?;
     // An idempotent request's key records the change in its transaction.
-    idempotency::record(&mut tx).await?;
+    let scope = idempotency::current();
+    commit_for(state, tx, effects, scope.as_deref().as_slice()).await
+}
+
+/// Like [`commit`], recording the idempotency keys of the requests `tx`
+/// writes changes for (another task's: see `creates`) instead of the
+/// running request's.
+///
+/// # Errors
+/// [`StoreError`]; nothing is committed then.
+pub(crate) async fn commit_for(
+    state: &AppState,
+    mut tx: Tx,
+    effects: &[Effect],
+    keys: &[&idempotency::Scope],
+) -> Result<Written, StoreError> {
+    let written = outbox::write(&mut tx, effects).await?;
+    for scope in keys {
+        idempotency::record(&mut tx, scope).await?;
+    }
     db::commit(tx).await?;
     state.wake(&written);
     Ok(written)
