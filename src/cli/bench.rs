@@ -260,7 +260,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
                     (0..rows.len())
                         .filter(|n| n % 256 % t == w)
                         .try_for_each(|n| {
-                            let sub = dir.join(format!("{:02x}", n % 256));
+                            let sub = super::issue::shard_dir(&dir, (n % 256) as u8);
                             if n < 256 {
                                 std::fs::create_dir_all(&sub)?;
                             }

@@ -108,8 +108,12 @@ fn pass_path(dir: &Path, serial: &str, sharded: bool) -> PathBuf {
 
 /// `<dir>/<shard in hex>/<serial>.pkpass`.
 fn shard_path(dir: &Path, shard: u8, serial: &str) -> PathBuf {
+    shard_dir(dir, shard).join(format!("{serial}.pkpass"))
+}
+
+/// A sharded folder's subfolder: `<dir>/<shard in hex>`.
+pub(crate) fn shard_dir(dir: &Path, shard: u8) -> PathBuf {
     dir.join(format!("{shard:02x}"))
-        .join(format!("{serial}.pkpass"))
 }
 
 /// One part of a sharded input.
@@ -347,10 +351,10 @@ impl Output {
                     // Fails, as it should, when a folder is not empty.
                     for (i, _) in sharded
                         .iter()
-                        .flat_map(|s| s.made.iter().enumerate())
+                        .flat_map(|s| (0..=255u8).zip(s.made.iter()))
                         .filter(|(_, made)| **made)
                     {
-                        let _ = std::fs::remove_dir(path.join(format!("{i:02x}")));
+                        let _ = std::fs::remove_dir(shard_dir(&path, i));
                     }
                     let _ = std::fs::remove_dir(path);
                 }
@@ -550,7 +554,7 @@ pub(crate) fn run(args: &IssueArgs) -> anyhow::Result<Outcome> {
             remove_stale_temps(dir, None)
                 + if sharded.is_some() {
                     (0..=255u8)
-                        .map(|i| remove_stale_temps(&dir.join(format!("{i:02x}")), None))
+                        .map(|i| remove_stale_temps(&shard_dir(dir, i), None))
                         .sum()
                 } else {
                     0
@@ -1053,7 +1057,7 @@ fn deliver_sharded(dir: &Path, sharded: &mut Sharded, ok: &[Finished]) -> anyhow
     for (shard, _, _) in &passes {
         let made = &mut sharded.made[usize::from(*shard)];
         if !*made {
-            let sub = dir.join(format!("{shard:02x}"));
+            let sub = shard_dir(dir, *shard);
             std::fs::create_dir_all(&sub)
                 .with_context(|| format!("cannot create {}", sub.display()))?;
             *made = true;
