@@ -412,8 +412,9 @@ pub(crate) async fn create(
     record: PassRecord,
     template: Arc<Template>,
 ) -> Result<(PassRecord, IssuedPass), ApiError> {
+    let coming = super::creates::coming(state);
     let (record, issued, signed) = issue_new(state, record, template).await?;
-    store_new(state, &record, signed).await?;
+    store_new(state, &record, signed, coming).await?;
     Ok((record, issued))
 }
 
@@ -429,10 +430,11 @@ pub(crate) async fn create_answering(
     template: Arc<Template>,
     answer: impl FnOnce(&PassRecord, &IssuedPass) -> Result<super::idempotency::Answer, ApiError>,
 ) -> Result<super::idempotency::Answer, ApiError> {
+    let coming = super::creates::coming(state);
     let (record, issued, signed) = issue_new(state, record, template).await?;
     let answer = answer(&record, &issued)?;
     super::idempotency::answer_with(|| answer.clone());
-    store_new(state, &record, signed).await?;
+    store_new(state, &record, signed, coming).await?;
     Ok(answer)
 }
 
@@ -523,8 +525,9 @@ async fn store_new(
     state: &AppState,
     record: &PassRecord,
     signed: Option<Signed>,
+    coming: super::creates::Coming<'_>,
 ) -> Result<(), ApiError> {
-    super::creates::store(state, record, signed, view_json(state, record)).await
+    super::creates::store(state, record, signed, view_json(state, record), coming).await
 }
 
 /// One pass.
