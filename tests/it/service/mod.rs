@@ -66,12 +66,77 @@ struct Harness {
     db_url: String,
 }
 
-/// The database for a test: `PASSFORGE_TEST_DATABASE_URL` or a fresh SQLite file.
-fn database_url(dir: &Path) -> String {
-    match std::env::var("PASSFORGE_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => format!("sqlite://{}", dir.join("passforge.db").display()),
+/// The database for a test: this run's schema on
+/// `PASSFORGE_TEST_DATABASE_URL` ([`postgres_url`]) or a fresh SQLite file.
+async fn database_url(dir: &Path) -> String {
+    match postgres_url().await {
+        Some(url) => url,
+        None => format!("sqlite://{}", dir.join("passforge.db").display()),
     }
+}
+
+/// This run's schema on `PASSFORGE_TEST_DATABASE_URL`, made on first use.
+static POSTGRES: tokio::sync::OnceCell<Option<String>> = tokio::sync::OnceCell::const_new();
+
+/// `PASSFORGE_TEST_DATABASE_URL` in a schema of this run's own (`it_<unix
+/// seconds>_<random>`, made on first use): the service tests of one run
+/// share it, each with its own serial numbers and user ids, and none sees
+/// what an earlier run left there (webhook endpoints whose receivers are
+/// gone would otherwise get every new pass's events, queued ahead of this
+/// run's, and a second run on one database failed its webhook tests).
+/// Earlier runs' schemas more than a day old are dropped.
+async fn postgres_url() -> Option<String> {
+    POSTGRES
+        .get_or_init(|| async {
+            let url = std::env::var("PASSFORGE_TEST_DATABASE_URL")
+                .ok()
+                .filter(|u| !u.is_empty())?;
+            Some(run_schema(&url).await)
+        })
+        .await
+        .clone()
+}
+
+/// Makes this run's schema on `url` (and drops day-old ones); its URL.
+async fn run_schema(url: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let pool = sqlx::postgres::PgPool::connect(url)
+        .await
+        .expect("PostgreSQL at PASSFORGE_TEST_DATABASE_URL");
+    let earlier: Vec<(String,)> =
+        sqlx::query_as("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'it\\_%'")
+            .fetch_all(&pool)
+            .await
+            .expect("schemas");
+    for (name,) in earlier {
+        let made = name
+            .split('_')
+            .nth(1)
+            .and_then(|t| t.parse::<u64>().ok())
+            .unwrap_or(now);
+        if now.saturating_sub(made) > 24 * 3600 {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP SCHEMA \"{name}\" CASCADE"
+            )))
+            .execute(&pool)
+            .await
+            .expect("drop an old run's schema");
+        }
+    }
+    let schema = format!(
+        "it_{now}_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&pool)
+        .await
+        .expect("this run's schema");
+    pool.close().await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-c%20search_path%3D{schema}")
 }
 
 /// Webhook settings for tests: loopback receivers allowed, retries in
@@ -158,7 +223,7 @@ async fn harness_on(templates: Option<&Path>, rate_limit: RateLimit, sqlite: boo
     let db_url = if sqlite {
         format!("sqlite://{}", path.join("passforge.db").display())
     } else {
-        database_url(&path)
+        database_url(&path).await
     };
     let store = Store::connect(&db_url).await.expect("database");
     let templates = templates.map_or_else(|| root().join("templates"), Path::to_path_buf);

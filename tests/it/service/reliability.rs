@@ -458,12 +458,9 @@ impl Proxy {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgresql_out_of_reach_is_503_with_retry_after_and_recovers_without_restart() {
-    let url = match std::env::var("PASSFORGE_TEST_DATABASE_URL") {
-        Ok(u) if !u.is_empty() => u,
-        _ => {
-            eprintln!("NOT RUN: postgresql_out_of_reach: needs PASSFORGE_TEST_DATABASE_URL (a PostgreSQL server)");
-            return;
-        }
+    let Some(url) = postgres_url().await else {
+        eprintln!("NOT RUN: postgresql_out_of_reach: needs PASSFORGE_TEST_DATABASE_URL (a PostgreSQL server)");
+        return;
     };
     // postgres://user:password@host:port/db → the same through the proxy.
     let (head, rest) = url.split_once('@').expect("user@host in the URL");
