@@ -99,8 +99,11 @@ impl Metrics {
     pub fn render(&self) -> String {
         use std::fmt::Write as _;
         let mut s = String::new();
-        s.push_str("# HELP passforge_http_requests_total HTTP requests by route and status.\n");
-        s.push_str("# TYPE passforge_http_requests_total counter\n");
+        counter(
+            &mut s,
+            "passforge_http_requests_total",
+            "HTTP requests by route and status.",
+        );
         let requests = self.requests.lock().map(|m| m.clone()).unwrap_or_default();
         for ((method, route, status), (n, _)) in &requests {
             let _ = writeln!(
@@ -108,20 +111,22 @@ impl Metrics {
                 "passforge_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
             );
         }
-        s.push_str(
-            "# HELP passforge_http_request_duration_seconds_sum Time spent answering, by route.\n",
+        counter(
+            &mut s,
+            "passforge_http_request_duration_seconds_sum",
+            "Time spent answering, by route.",
         );
-        s.push_str("# TYPE passforge_http_request_duration_seconds_sum counter\n");
         for ((method, route, status), (_, secs)) in &requests {
             let _ = writeln!(
                 s,
                 "passforge_http_request_duration_seconds_sum{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {secs:.6}"
             );
         }
-        s.push_str(
-            "# HELP passforge_webhook_deliveries_total Webhook delivery attempts by outcome.\n",
+        counter(
+            &mut s,
+            "passforge_webhook_deliveries_total",
+            "Webhook delivery attempts by outcome.",
         );
-        s.push_str("# TYPE passforge_webhook_deliveries_total counter\n");
         let deliveries = self
             .deliveries
             .lock()
@@ -133,8 +138,11 @@ impl Metrics {
                 "passforge_webhook_deliveries_total{{outcome=\"{outcome}\"}} {n}"
             );
         }
-        s.push_str("# HELP passforge_apns_pushes_total APNs push attempts by outcome.\n");
-        s.push_str("# TYPE passforge_apns_pushes_total counter\n");
+        counter(
+            &mut s,
+            "passforge_apns_pushes_total",
+            "APNs push attempts by outcome.",
+        );
         let pushes = self.pushes.lock().map(|m| m.clone()).unwrap_or_default();
         for (outcome, n) in &pushes {
             let _ = writeln!(
@@ -142,8 +150,11 @@ impl Metrics {
                 "passforge_apns_pushes_total{{outcome=\"{outcome}\"}} {n}"
             );
         }
-        s.push_str("# HELP passforge_pass_uses_total Scans, redemptions and adjustments by kind and outcome.\n");
-        s.push_str("# TYPE passforge_pass_uses_total counter\n");
+        counter(
+            &mut s,
+            "passforge_pass_uses_total",
+            "Scans, redemptions and adjustments by kind and outcome.",
+        );
         let uses = self.uses.lock().map(|m| m.clone()).unwrap_or_default();
         for ((kind, outcome), n) in &uses {
             let _ = writeln!(
@@ -151,15 +162,13 @@ impl Metrics {
                 "passforge_pass_uses_total{{kind=\"{kind}\",outcome=\"{outcome}\"}} {n}"
             );
         }
-        s.push_str("# HELP passforge_passes_issued_total Passes created.\n");
-        s.push_str("# TYPE passforge_passes_issued_total counter\n");
-        let _ = writeln!(
-            s,
-            "passforge_passes_issued_total {}",
-            self.passes_issued.load(Ordering::Relaxed)
+        single(
+            &mut s,
+            "passforge_passes_issued_total",
+            "Passes created.",
+            self.passes_issued.load(Ordering::Relaxed),
         );
-        s.push_str("# HELP passforge_pkpass_served_total Signed passes served, by where their bytes came from: memory, database (assembled around the kept signature, no signing), or signed for the request.\n");
-        s.push_str("# TYPE passforge_pkpass_served_total counter\n");
+        counter(&mut s, "passforge_pkpass_served_total", "Signed passes served, by where their bytes came from: memory, database (assembled around the kept signature, no signing), or signed for the request.");
         for source in Source::ALL {
             let _ = writeln!(
                 s,
@@ -168,22 +177,31 @@ impl Metrics {
                 self.signed[source as usize].load(Ordering::Relaxed)
             );
         }
-        s.push_str("# HELP passforge_create_commits_total Transactions that wrote new passes (creates arriving together are written in one).\n");
-        s.push_str("# TYPE passforge_create_commits_total counter\n");
-        let _ = writeln!(
-            s,
-            "passforge_create_commits_total {}",
-            self.create_commits.load(Ordering::Relaxed)
+        single(
+            &mut s,
+            "passforge_create_commits_total",
+            "Transactions that wrote new passes (creates arriving together are written in one).",
+            self.create_commits.load(Ordering::Relaxed),
         );
-        s.push_str(
-            "# HELP passforge_creates_committed_total New passes written by those transactions.\n",
-        );
-        s.push_str("# TYPE passforge_creates_committed_total counter\n");
-        let _ = writeln!(
-            s,
-            "passforge_creates_committed_total {}",
-            self.creates_committed.load(Ordering::Relaxed)
+        single(
+            &mut s,
+            "passforge_creates_committed_total",
+            "New passes written by those transactions.",
+            self.creates_committed.load(Ordering::Relaxed),
         );
         s
     }
+}
+
+/// A counter's `# HELP` and `# TYPE` lines.
+fn counter(s: &mut String, name: &str, help: &str) {
+    use std::fmt::Write as _;
+    let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter");
+}
+
+/// A counter without labels: its two header lines and its one sample.
+fn single(s: &mut String, name: &str, help: &str, value: u64) {
+    use std::fmt::Write as _;
+    counter(s, name, help);
+    let _ = writeln!(s, "{name} {value}");
 }
