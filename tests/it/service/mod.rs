@@ -139,6 +139,15 @@ async fn run_schema(url: &str) -> String {
     format!("{url}{sep}options=-c%20search_path%3D{schema}")
 }
 
+/// The value of the sample `series` (a metric's name with its labels, as
+/// `/metrics` writes it) in `state`'s metrics.
+fn metric(state: &AppState, series: &str) -> u64 {
+    let text = state.inner.metrics.render();
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in {text}"))
+}
+
 /// Webhook settings for tests: loopback receivers allowed, retries in
 /// a fraction of a second.
 fn fast_webhooks() -> WebhookConfig {
@@ -306,17 +315,25 @@ impl Harness {
             Queue::Pushes => "pushes",
             Queue::GoogleUpdates => "google_updates",
         };
+        self.count(
+            format!("SELECT COUNT(*) AS n FROM {table} WHERE pass_id = $1 AND status = 'pending'"),
+            pass,
+        )
+        .await
+    }
+
+    /// The `n` that `sql` (one `$1` argument: `arg`) selects on this
+    /// harness's database, read as an outside observer.
+    async fn count(&self, sql: String, arg: &str) -> i64 {
         let pool = sqlx::AnyPool::connect(&self.db_url)
             .await
             .expect("database");
         let n = sqlx::Row::get(
-            &sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT COUNT(*) AS n FROM {table} WHERE pass_id = $1 AND status = 'pending'"
-            )))
-            .bind(pass.to_owned())
-            .fetch_one(&pool)
-            .await
-            .expect("count"),
+            &sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(arg.to_owned())
+                .fetch_one(&pool)
+                .await
+                .expect("count"),
             "n",
         );
         pool.close().await;

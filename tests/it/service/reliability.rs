@@ -634,43 +634,36 @@ fn spawn_create(
 /// New passes written by an instance, from its `/metrics`: transactions
 /// and passes.
 fn create_commits(state: &AppState) -> (u64, u64) {
-    let text = state.inner.metrics.render();
-    let read = |name: &str| -> u64 {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-            .unwrap_or_else(|| panic!("no {name} in {text}"))
-    };
     (
-        read("passforge_create_commits_total"),
-        read("passforge_creates_committed_total"),
+        metric(state, "passforge_create_commits_total"),
+        metric(state, "passforge_creates_committed_total"),
     )
 }
 
-/// Rows of `sql` (one `$1` argument) on `h`'s database.
-async fn count(h: &Harness, sql: &'static str, arg: &str) -> i64 {
-    let pool = sqlx::AnyPool::connect(&h.db_url).await.expect("database");
-    let n = sqlx::Row::get(
-        &sqlx::query(sql)
-            .bind(arg.to_owned())
-            .fetch_one(&pool)
-            .await
-            .expect("count"),
-        "n",
-    );
-    pool.close().await;
-    n
-}
-
 /// On SQLite, another process's write lock on `h`'s database: creates
-/// are signed and wait to be written until it is let go.
-async fn hold_writes(h: &Harness) -> sqlx::pool::PoolConnection<sqlx::Any> {
+/// are signed and wait to be written until [`let_go`]. None on PostgreSQL.
+async fn hold_writes(h: &Harness, sqlite: bool) -> Option<sqlx::pool::PoolConnection<sqlx::Any>> {
+    if !sqlite {
+        return None;
+    }
     let pool = sqlx::AnyPool::connect(&h.db_url).await.expect("database");
     let mut conn = pool.acquire().await.expect("connection");
     sqlx::query("BEGIN IMMEDIATE")
         .execute(&mut *conn)
         .await
         .expect("lock");
-    conn
+    Some(conn)
+}
+
+/// Lets go of [`hold_writes`]'s lock after `secs` seconds.
+async fn let_go(lock: Option<sqlx::pool::PoolConnection<sqlx::Any>>, secs: u64) {
+    if let Some(mut conn) = lock {
+        tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+        sqlx::query("ROLLBACK")
+            .execute(&mut *conn)
+            .await
+            .expect("unlock");
+    }
 }
 
 #[tokio::test]
@@ -688,11 +681,7 @@ async fn grouped_creates_on(sqlite: bool) {
     // Ten creates at once, one with an idempotency key. On SQLite the
     // database is held by another process meanwhile, so all ten are signed
     // and waiting when it lets go: fewer transactions than passes.
-    let lock = if sqlite {
-        Some(hold_writes(&h).await)
-    } else {
-        None
-    };
+    let lock = hold_writes(&h, sqlite).await;
     let idem = unique("idem");
     let serials: Vec<String> = (0..10).map(|_| unique("GROUP")).collect();
     let tasks: Vec<_> = serials
@@ -700,13 +689,7 @@ async fn grouped_creates_on(sqlite: bool) {
         .enumerate()
         .map(|(i, s)| post(ticket(s, "u"), (i == 0).then(|| idem.clone())))
         .collect();
-    if let Some(mut conn) = lock {
-        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-        sqlx::query("ROLLBACK")
-            .execute(&mut *conn)
-            .await
-            .expect("unlock");
-    }
+    let_go(lock, 3).await;
     let mut first_answer = Value::Null;
     for (i, task) in tasks.into_iter().enumerate() {
         let (status, pass) = task.await.expect("request");
@@ -717,12 +700,13 @@ async fn grouped_creates_on(sqlite: bool) {
             .await;
         assert_eq!(status, StatusCode::OK, "{got}");
         assert_eq!(got["serialNumber"], serials[i].as_str());
-        let events = count(
-            &h,
-            "SELECT COUNT(*) AS n FROM events WHERE type = 'pass.created' AND data LIKE $1",
-            &format!("%{id}%"),
-        )
-        .await;
+        let events = h
+            .count(
+                "SELECT COUNT(*) AS n FROM events WHERE type = 'pass.created' AND data LIKE $1"
+                    .into(),
+                &format!("%{id}%"),
+            )
+            .await;
         assert_eq!(events, 1, "one pass.created event for {id}");
         if i == 0 {
             first_answer = pass;
@@ -745,23 +729,13 @@ async fn grouped_creates_on(sqlite: bool) {
 
     // Six at once, two with the same serial number: that one fails alone
     // (409), the five others are written, each pass with its one event.
-    let lock = if sqlite {
-        Some(hold_writes(&h).await)
-    } else {
-        None
-    };
+    let lock = hold_writes(&h, sqlite).await;
     let taken = unique("TAKEN");
     let mut serials: Vec<String> = (0..4).map(|_| unique("GROUP")).collect();
     serials.insert(1, taken.clone());
     serials.push(taken.clone());
     let tasks: Vec<_> = serials.iter().map(|s| post(ticket(s, "u"), None)).collect();
-    if let Some(mut conn) = lock {
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-        sqlx::query("ROLLBACK")
-            .execute(&mut *conn)
-            .await
-            .expect("unlock");
-    }
+    let_go(lock, 2).await;
     let mut outcomes = Vec::new();
     for (task, serial) in tasks.into_iter().zip(&serials) {
         let (status, body) = task.await.expect("request");
@@ -782,18 +756,16 @@ async fn grouped_creates_on(sqlite: bool) {
         "{outcomes:?}"
     );
     assert_eq!(
-        count(
-            &h,
-            "SELECT COUNT(*) AS n FROM passes WHERE serial_number = $1",
+        h.count(
+            "SELECT COUNT(*) AS n FROM passes WHERE serial_number = $1".into(),
             &taken
         )
         .await,
         1
     );
     assert_eq!(
-        count(
-            &h,
-            "SELECT COUNT(*) AS n FROM events WHERE type = 'pass.created' AND data LIKE $1",
+        h.count(
+            "SELECT COUNT(*) AS n FROM events WHERE type = 'pass.created' AND data LIKE $1".into(),
             &format!("%{taken}%"),
         )
         .await,

@@ -7,13 +7,11 @@ use super::*;
 
 /// Served `.pkpass`es of an instance by source: memory, database, signed.
 pub(super) fn served(state: &AppState) -> [u64; 3] {
-    let text = state.inner.metrics.render();
     ["memory", "database", "signed"].map(|source| {
-        let name = format!("passforge_pkpass_served_total{{source=\"{source}\"}} ");
-        text.lines()
-            .find_map(|l| l.strip_prefix(name.as_str()))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("no {name} in {text}"))
+        metric(
+            state,
+            &format!("passforge_pkpass_served_total{{source=\"{source}\"}}"),
+        )
     })
 }
 
