@@ -168,18 +168,9 @@ pub(crate) async fn store(
 /// The writer: takes what has queued, writes it, and again.
 async fn run(state: Weak<Inner>, mut rx: mpsc::UnboundedReceiver<Pending>) {
     while let Some(first) = rx.recv().await {
-        let group = {
-            let Some(inner) = state.upgrade() else { return };
-            gather(
-                &mut rx,
-                &inner.creates.coming,
-                &inner.creates.arrived,
-                first,
-                LINGER,
-            )
-            .await
-        };
         let Some(inner) = state.upgrade() else { return };
+        let queue = &inner.creates;
+        let group = gather(&mut rx, &queue.coming, &queue.arrived, first, LINGER).await;
         write_group(&AppState { inner }, group).await;
     }
 }
