@@ -19,6 +19,18 @@ pub struct Metrics {
     /// Transactions that wrote new passes, and the passes they wrote.
     create_commits: AtomicU64,
     creates_committed: AtomicU64,
+    /// Signings waiting for a turn on a core (a gauge).
+    signings_waiting: AtomicU64,
+}
+
+/// A signing counted as waiting for its turn until dropped.
+#[derive(Debug)]
+pub(crate) struct Waiting<'a>(&'a AtomicU64);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Where a served `.pkpass` came from.
@@ -55,6 +67,17 @@ impl Metrics {
         self.create_commits.fetch_add(1, Ordering::Relaxed);
         self.creates_committed
             .fetch_add(passes as u64, Ordering::Relaxed);
+    }
+
+    /// Counts a signing as waiting for its turn until the guard is dropped.
+    pub(crate) fn waiting_to_sign(&self) -> Waiting<'_> {
+        self.signings_waiting.fetch_add(1, Ordering::Relaxed);
+        Waiting(&self.signings_waiting)
+    }
+
+    /// Signings waiting for their turn now.
+    pub(crate) fn signings_waiting(&self) -> u64 {
+        self.signings_waiting.load(Ordering::Relaxed)
     }
 
     /// Counts one `.pkpass` served, by where its bytes came from.
@@ -188,6 +211,11 @@ impl Metrics {
             "passforge_creates_committed_total",
             "New passes written by those transactions.",
             self.creates_committed.load(Ordering::Relaxed),
+        );
+        let _ = writeln!(
+            s,
+            "# HELP passforge_signings_waiting Signings (creates, changes, and reads of a version whose signature is not kept) waiting for a turn on a core; above zero for long, signing is what limits the service.\n# TYPE passforge_signings_waiting gauge\npassforge_signings_waiting {}",
+            self.signings_waiting()
         );
         s
     }

@@ -37,7 +37,7 @@ pub struct Inner {
     /// The issuer's part of every signed pass's key.
     pub(crate) issuer_print: String,
     /// One permit per core for signing: more signers than cores only
-    /// preempt one another (see `domain::passes::issue_record`).
+    /// preempt one another (see `domain::passes::signer_turn`).
     pub(crate) signers: tokio::sync::Semaphore,
     /// New passes waiting to be written together (group commit).
     pub(crate) creates: crate::service::domain::creates::Queue,

@@ -294,6 +294,7 @@ pub(crate) async fn personalize(
         super::passes::remember(state, &new, signed);
         tracing::info!(pass = %new.id, user = %user_id, version = new.version, "pass personalized");
     }
+    let _turn = super::passes::signer_turn(state).await?;
     let state = state.clone();
     let token = enrollment.token;
     tokio::task::spawn_blocking(move || {

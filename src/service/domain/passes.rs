@@ -315,17 +315,31 @@ pub(crate) async fn issue_record(
     apple: bool,
     google: bool,
 ) -> Result<IssuedPass, ApiError> {
-    let _turn = state
-        .inner
-        .signers
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+    let _turn = signer_turn(state).await?;
     let state = state.clone();
     let record = record.clone();
     tokio::task::spawn_blocking(move || sign_record(&state, &template, &record, apple, google))
         .await
         .map_err(|e| ApiError::internal(&e))?
+}
+
+/// A turn on a core for signing: one permit per core, since more signers
+/// than cores only preempt one another and a burst of them would take the
+/// cores from everything else. Counted in `passforge_signings_waiting`
+/// while it waits.
+///
+/// # Errors
+/// 500 if the permits were closed (never: they live as long as the state).
+pub(crate) async fn signer_turn(
+    state: &AppState,
+) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+    let _waiting = state.inner.metrics.waiting_to_sign();
+    state
+        .inner
+        .signers
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(&e))
 }
 
 /// Signs a stored pass's current version (blocking): the version's time is
@@ -771,7 +785,9 @@ pub(crate) async fn delete(state: &AppState, id: &str) -> Result<(), ApiError> {
 
 /// The signed `.pkpass` bytes of a pass's current version: from memory,
 /// else assembled around the signature kept in the database, else signed
-/// again (and kept in both).
+/// again (and kept in both) when a signer's turn comes ([`signer_turn`]:
+/// a burst of such reads, after a certificate renewal say, shares the
+/// cores with creates instead of taking them).
 ///
 /// # Errors
 /// 404 when its template is gone; 500 when signing fails.
@@ -783,6 +799,10 @@ pub(crate) async fn pkpass(state: &AppState, p: &PassRecord) -> Result<Bytes, Ap
             key,
             signature,
         } => {
+            let _turn = match signature {
+                Some(_) => None,
+                None => Some(signer_turn(state).await?),
+            };
             let made = {
                 let state = state.clone();
                 let p = p.clone();
@@ -1036,4 +1056,113 @@ pub(crate) fn google_not_configured() -> ApiError {
         "provider_not_configured",
         "Google Wallet is not configured on this server (set --google-issuer-id and --google-service-account)",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::service::{ServiceConfig, Store};
+
+    /// A service on a SQLite file in `dir` with the project's templates.
+    async fn service(dir: &Path, change: impl FnOnce(&mut ServiceConfig)) -> AppState {
+        let store = Store::connect(&format!("sqlite://{}", dir.join("t.db").display()))
+            .await
+            .expect("database");
+        let identity = crate::apple::test_identity::load().expect("test identity");
+        let mut config = ServiceConfig::new("http://127.0.0.1:8080", identity);
+        change(&mut config);
+        let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        AppState::new(store, &templates, config)
+    }
+
+    /// Creates an event ticket.
+    async fn ticket(state: &AppState) -> PassRecord {
+        let new = NewPass {
+            template_id: "event-ticket".to_owned(),
+            custom_fields: serde_json::json!({"attendee": "Ada", "seat": "A1", "doorsOpen": "2027-06-12T19:00:00+01:00"})
+                .as_object()
+                .cloned()
+                .expect("object"),
+            ..NewPass::default()
+        };
+        let (record, template) =
+            prepare(state, new, uuid::Uuid::now_v7().to_string(), "").expect("valid");
+        create(state, record, template).await.expect("created").0
+    }
+
+    /// Every signer's turn, taken.
+    async fn all_turns(state: &AppState) -> tokio::sync::SemaphorePermit<'_> {
+        let n = u32::try_from(state.inner.signers.available_permits()).expect("permits");
+        state.inner.signers.acquire_many(n).await.expect("permits")
+    }
+
+    const LONG: Duration = Duration::from_secs(60);
+
+    #[tokio::test]
+    async fn a_read_that_must_sign_again_waits_for_a_signers_turn_and_is_counted_meanwhile() {
+        let dir = tempfile::tempdir().expect("dir");
+        let state = service(dir.path(), |c| c.sign_every_read = true).await;
+        let p = ticket(&state).await;
+        let (_, print) = state
+            .inner
+            .templates
+            .live_printed(&p.template_id)
+            .expect("live");
+        let created = state
+            .inner
+            .signed
+            .get(&p.id, &key_of(&state, &p, &print))
+            .expect("the create's bytes in memory");
+
+        let turns = all_turns(&state).await;
+        let read = tokio::spawn({
+            let (state, p) = (state.clone(), p.clone());
+            async move { pkpass(&state, &p).await }
+        });
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while state.inner.metrics.signings_waiting() == 0 {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        })
+        .await
+        .expect("the read waits for a turn");
+        assert_eq!(state.inner.metrics.signings_waiting(), 1);
+        assert!(!read.is_finished(), "it signs only when its turn comes");
+        assert!(state
+            .inner
+            .metrics
+            .render()
+            .contains("\npassforge_signings_waiting 1\n"));
+
+        drop(turns);
+        let bytes = tokio::time::timeout(LONG, read)
+            .await
+            .expect("signed once a turn is free")
+            .expect("task")
+            .expect("bytes");
+        assert_eq!(bytes, created, "signed again to the same bytes");
+        assert_eq!(state.inner.metrics.signings_waiting(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_read_around_a_kept_signature_needs_no_turn() {
+        let dir = tempfile::tempdir().expect("dir");
+        let state = service(dir.path(), |c| c.signed_cache_bytes = 0).await;
+        let p = ticket(&state).await;
+        let _turns = all_turns(&state).await;
+        let bytes = tokio::time::timeout(LONG, pkpass(&state, &p))
+            .await
+            .expect("not waiting for a signer")
+            .expect("bytes");
+        assert!(bytes.starts_with(b"PK"), "a zip");
+        assert_eq!(state.inner.metrics.signings_waiting(), 0);
+        let served = state.inner.metrics.render();
+        assert!(
+            served.contains("passforge_pkpass_served_total{source=\"database\"} 1\n"),
+            "{served}"
+        );
+    }
 }
