@@ -13,7 +13,7 @@ pub mod verify;
 
 pub use package::{
     assemble_pkpass, build_pkpass, build_pkpass_reusing, write_pkpasses, PackedAssets, PassFile,
-    Pkpass, PkpassError, MAX_BUNDLE_PASSES,
+    Pkpass, PkpassError, SharedAssets, MAX_BUNDLE_PASSES,
 };
 pub use sign::{parse_cert, CertInfo, SignError, SigningIdentity};
 

@@ -244,6 +244,29 @@ struct AssetBlocks {
     central: Vec<u8>,
 }
 
+/// A template's packed assets as every archive made from it holds them:
+/// their local entries (which open the archive) and their central
+/// directory records. Shared, not copied (see [`Pkpass::into_shared`]).
+#[derive(Debug, Clone)]
+pub struct SharedAssets(Arc<AssetBlocks>);
+
+impl SharedAssets {
+    /// The assets' local entries: the archive's first bytes.
+    pub fn local(&self) -> &[u8] {
+        &self.0.local
+    }
+
+    /// The assets' central directory records: the first of the directory.
+    pub fn central(&self) -> &[u8] {
+        &self.0.central
+    }
+
+    /// Whether `self` and `other` are the same shared bytes.
+    pub fn ptr_eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// A template's assets, hashed, compressed (each deflated where that makes
 /// it smaller, stored otherwise) and laid out as ZIP bytes once, so each
 /// pass shares those bytes instead of copying, compressing or checksumming
@@ -431,6 +454,14 @@ impl Pkpass {
             }
         }
         Ok(())
+    }
+
+    /// The archive's parts without copying them: the template's packed
+    /// assets (shared by every pass made from it), this pass's own bytes
+    /// (entries, then central directory records and end record) and where
+    /// its directory records start in them.
+    pub fn into_shared(self) -> (SharedAssets, Vec<u8>, usize) {
+        (SharedAssets(self.assets), self.own, self.split)
     }
 
     /// The archive as one contiguous buffer.

@@ -107,8 +107,10 @@ pub(crate) struct ServeArgs {
     /// Requests per credential allowed at once.
     #[arg(long, env = "PASSFORGE_RATE_LIMIT_BURST", default_value_t = 100)]
     rate_limit_burst: u32,
-    /// Memory for signed passes kept between downloads, in MiB (0: none in
-    /// memory; the signatures kept in the database still save signing).
+    /// Memory for signed passes kept between downloads, in MiB: each pass's
+    /// own bytes (a few KB; its template's images are shared by all its
+    /// passes). 0: none in memory; the signatures kept in the database
+    /// still save signing.
     #[arg(long, env = "PASSFORGE_SIGNED_CACHE_MB", default_value_t = 64)]
     signed_cache_mb: usize,
     /// Benchmarks only: sign every download again and keep nothing (the

@@ -35,7 +35,8 @@ pub struct ServiceConfig {
     /// Google Wallet callback verification (`/google/callbacks` answers 404
     /// without it).
     pub google_callbacks: Option<CallbackConfig>,
-    /// Memory for signed passes kept between downloads (bytes; 0 keeps
+    /// Memory for signed passes kept between downloads (bytes: each pass's
+    /// own, its template's images being shared by all its passes; 0 keeps
     /// none in memory, the signatures kept in the database still save
     /// signing).
     pub signed_cache_bytes: usize,

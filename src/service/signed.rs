@@ -14,6 +14,98 @@ use std::sync::Mutex;
 use bytes::Bytes;
 use lru::LruCache;
 
+use crate::apple::{Pkpass, SharedAssets};
+
+/// A `.pkpass` in memory, not copied: the template's packed images, shared
+/// by every pass made from that template version, and this pass's own
+/// bytes (pass.json, manifest, signature, directory records: a few KB).
+#[derive(Debug, Clone)]
+pub(crate) struct PassBytes {
+    assets: SharedAssets,
+    own: Bytes,
+    split: usize,
+}
+
+/// The shared assets' local entries as a buffer of their own.
+struct Local(SharedAssets);
+
+impl AsRef<[u8]> for Local {
+    fn as_ref(&self) -> &[u8] {
+        self.0.local()
+    }
+}
+
+/// The shared assets' central directory records as a buffer of their own.
+struct Central(SharedAssets);
+
+impl AsRef<[u8]> for Central {
+    fn as_ref(&self) -> &[u8] {
+        self.0.central()
+    }
+}
+
+impl PassBytes {
+    /// The pass's bytes, taken over from the archive without a copy.
+    pub(crate) fn new(pkpass: Pkpass) -> Self {
+        let (assets, own, split) = pkpass.into_shared();
+        Self {
+            assets,
+            own: Bytes::from(own),
+            split,
+        }
+    }
+
+    /// The archive's size.
+    pub(crate) fn len(&self) -> usize {
+        self.assets.local().len() + self.own.len() + self.assets.central().len()
+    }
+
+    /// The archive in order, as four buffers sharing these bytes.
+    pub(crate) fn chunks(&self) -> [Bytes; 4] {
+        [
+            Bytes::from_owner(Local(self.assets.clone())),
+            self.own.slice(..self.split),
+            Bytes::from_owner(Central(self.assets.clone())),
+            self.own.slice(self.split..),
+        ]
+    }
+
+    /// Whether `self` and `other` share their template's images.
+    #[cfg(test)]
+    pub(crate) fn shares_images_with(&self, other: &Self) -> bool {
+        self.assets.ptr_eq(&other.assets)
+    }
+
+    /// The archive as one contiguous buffer (a copy).
+    pub(crate) fn to_vec(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.len());
+        for c in self.chunks() {
+            v.extend_from_slice(&c);
+        }
+        v
+    }
+}
+
+/// What a value costs the cache: a pass's own bytes (its template's images
+/// are held by the template and shared by all its passes).
+pub(crate) trait Weighed {
+    /// Bytes counted against the cache's capacity.
+    fn weight(&self) -> usize;
+}
+
+impl Weighed for PassBytes {
+    fn weight(&self) -> usize {
+        self.own.len()
+    }
+}
+
+#[cfg(test)]
+impl Weighed for Bytes {
+    fn weight(&self) -> usize {
+        self.len()
+    }
+}
+
 /// What one version's `.pkpass` was made from: the version and its time
 /// (the signing time), the template's files and the issuer (certificate
 /// chain, identifiers, web service URL, passforge's own version).
@@ -63,27 +155,27 @@ pub(crate) fn issuer_fingerprint(
 
 /// One pass's signed bytes in memory.
 #[derive(Debug)]
-struct Entry {
+struct Entry<V> {
     key: SignedKey,
-    bytes: Bytes,
+    bytes: V,
 }
 
 /// The in-memory cache: the most recently used passes' current bytes, at
-/// most `capacity` bytes in all, one entry per pass (a new version
-/// replaces the old one).
+/// most `capacity` bytes of their own in all (see [`Weighed`]), one entry
+/// per pass (a new version replaces the old one).
 #[derive(Debug)]
-pub(crate) struct SignedCache {
+pub(crate) struct SignedCache<V = PassBytes> {
     capacity: usize,
-    inner: Mutex<Lru>,
+    inner: Mutex<Lru<V>>,
 }
 
 #[derive(Debug)]
-struct Lru {
-    entries: LruCache<String, Entry>,
+struct Lru<V> {
+    entries: LruCache<String, Entry<V>>,
     size: usize,
 }
 
-impl SignedCache {
+impl<V: Weighed + Clone> SignedCache<V> {
     /// A cache holding at most `capacity` bytes (0: none).
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
@@ -96,7 +188,7 @@ impl SignedCache {
     }
 
     /// The bytes of `pass` under `key`, if held.
-    pub(crate) fn get(&self, pass: &str, key: &SignedKey) -> Option<Bytes> {
+    pub(crate) fn get(&self, pass: &str, key: &SignedKey) -> Option<V> {
         let mut lru = self.inner.lock().ok()?;
         match lru.entries.get(pass) {
             Some(e) if e.key == *key => Some(e.bytes.clone()),
@@ -107,7 +199,7 @@ impl SignedCache {
     /// Keeps `bytes` as the pass's bytes under `key`, dropping the least
     /// recently used passes beyond the capacity. An entry larger than the
     /// whole cache is not kept.
-    pub(crate) fn put(&self, pass: &str, key: SignedKey, bytes: Bytes) {
+    pub(crate) fn put(&self, pass: &str, key: SignedKey, bytes: V) {
         let Ok(mut lru) = self.inner.lock() else {
             return;
         };
@@ -120,15 +212,15 @@ impl SignedCache {
             return;
         }
         if let Some(old) = lru.entries.pop(pass) {
-            lru.size -= old.bytes.len();
+            lru.size -= old.bytes.weight();
         }
-        let len = bytes.len();
+        let len = bytes.weight();
         if len > self.capacity {
             return;
         }
         while lru.size + len > self.capacity {
             match lru.entries.pop_lru() {
-                Some((_, e)) => lru.size -= e.bytes.len(),
+                Some((_, e)) => lru.size -= e.bytes.weight(),
                 None => break,
             }
         }
@@ -140,7 +232,7 @@ impl SignedCache {
     pub(crate) fn remove(&self, pass: &str) {
         if let Ok(mut lru) = self.inner.lock() {
             if let Some(e) = lru.entries.pop(pass) {
-                lru.size -= e.bytes.len();
+                lru.size -= e.bytes.weight();
             }
         }
     }
@@ -165,7 +257,7 @@ mod tests {
 
     #[test]
     fn holds_the_current_version_within_its_capacity() {
-        let c = SignedCache::new(10);
+        let c = SignedCache::<Bytes>::new(10);
         c.put("a", key(1), Bytes::from_static(b"aaaa"));
         assert_eq!(c.get("a", &key(1)).as_deref(), Some(&b"aaaa"[..]));
         assert_eq!(c.get("a", &key(2)), None, "another version is a miss");
@@ -191,7 +283,7 @@ mod tests {
         assert!(c.get("big", &key(1)).is_none());
         c.remove("a");
         assert_eq!(c.usage(), (4, 1));
-        let none = SignedCache::new(0);
+        let none = SignedCache::<Bytes>::new(0);
         none.put("a", key(1), Bytes::from_static(b"a"));
         assert_eq!(none.usage(), (0, 0));
     }

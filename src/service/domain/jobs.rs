@@ -9,7 +9,6 @@ use std::io::{Seek as _, Write as _};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use http::StatusCode;
 use serde_json::{json, Map, Value};
 
@@ -20,7 +19,7 @@ use crate::service::domain::passes::{self, NewPass};
 use crate::service::error::{ApiError, FieldProblem};
 use crate::service::outbox::retry::{self, Attempt, Decision, Policy};
 use crate::service::outbox::runner::{self, Handler, Settings};
-use crate::service::signed::SignedKey;
+use crate::service::signed::{PassBytes, SignedKey};
 use crate::service::state::AppState;
 
 /// Items per chunk (the unit an instance claims).
@@ -395,7 +394,7 @@ pub(crate) async fn zip(state: &AppState, id: &str) -> Result<std::fs::File, Api
         let (z, made) = tokio::task::spawn_blocking(move || {
             use rayon::prelude::*;
             // Each pass's bytes, and what a pass not in memory made (to keep).
-            let made: Vec<Result<(Bytes, Option<Fresh>), ApiError>> = found
+            let made: Vec<Result<(PassBytes, Option<Fresh>), ApiError>> = found
                 .into_par_iter()
                 .zip(chunk2.par_iter())
                 .map(|(found, r)| match found {
@@ -419,7 +418,9 @@ pub(crate) async fn zip(state: &AppState, id: &str) -> Result<std::fs::File, Api
                 let (bytes, fresh) = m?;
                 zip.start_file(format!("{}.pkpass", r.serial_number), options)
                     .map_err(|e| ApiError::internal(&e))?;
-                zip.write_all(&bytes).map_err(|e| ApiError::internal(&e))?;
+                for chunk in bytes.chunks() {
+                    zip.write_all(&chunk).map_err(|e| ApiError::internal(&e))?;
+                }
                 if let Some((key, made)) = fresh {
                     kept.push((r.clone(), key, made));
                 }

@@ -13,7 +13,6 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use http::StatusCode;
 use serde_json::{Map, Value};
 
@@ -27,7 +26,7 @@ use crate::service::domain::commit;
 use crate::service::error::{ApiError, FieldProblem};
 use crate::service::metrics::Source;
 use crate::service::outbox::{Effect, NOTIFY_LIMIT_PER_DAY};
-use crate::service::signed::SignedKey;
+use crate::service::signed::{PassBytes, SignedKey};
 use crate::service::state::AppState;
 use crate::template::{PassOverrides, RenderError, Template};
 
@@ -462,13 +461,13 @@ async fn issue_new(
 ) -> Result<(PassRecord, IssuedPass, Option<Signed>), ApiError> {
     let google = state.inner.config.google.is_some();
     let print = template_print(state, &record.template_id, &template);
-    let issued = issue_record(state, template, &record, true, google).await?;
+    let mut issued = issue_record(state, template, &record, true, google).await?;
     let record = PassRecord {
         custom_fields: issued.rendered.fields.clone(),
         barcode_message: barcode_message(&issued.rendered.pass_json),
         ..record
     };
-    let signed = signed_of(state, &record, print.as_deref(), &issued);
+    let signed = signed_of(state, &record, print.as_deref(), &mut issued);
     Ok((record, issued, signed))
 }
 
@@ -477,7 +476,7 @@ async fn issue_new(
 #[derive(Debug, Clone)]
 pub(crate) struct Signed {
     key: SignedKey,
-    bytes: Bytes,
+    bytes: PassBytes,
     signature: Vec<u8>,
 }
 
@@ -494,18 +493,20 @@ fn key_of(state: &AppState, p: &PassRecord, template: &str) -> SignedKey {
     SignedKey::new(p.version, p.updated_at, template, &state.inner.issuer_print)
 }
 
-/// What `issued` made of `p`, with its key.
+/// What `issued` made of `p`, with its key (the `.pkpass` taken out of
+/// `issued`, not copied).
 fn signed_of(
     state: &AppState,
     p: &PassRecord,
     template: Option<&str>,
-    issued: &IssuedPass,
+    issued: &mut IssuedPass,
 ) -> Option<Signed> {
-    let pkpass = issued.pkpass.as_ref()?;
+    let key = key_of(state, p, template?);
+    let pkpass = issued.pkpass.take()?;
     Some(Signed {
-        key: key_of(state, p, template?),
-        bytes: Bytes::from(pkpass.to_vec()),
+        key,
         signature: pkpass.signature().to_vec(),
+        bytes: PassBytes::new(pkpass),
     })
 }
 
@@ -629,10 +630,10 @@ pub(crate) async fn next_version(
     // Versions are at least a second apart in signing time: Wallet compares
     // Last-Modified at second resolution.
     new.updated_at = now_ms().max(old.updated_at + 1000);
-    let issued = issue_record(state, template, &new, true, false).await?;
+    let mut issued = issue_record(state, template, &new, true, false).await?;
     new.custom_fields = issued.rendered.fields.clone();
     new.barcode_message = barcode_message(&issued.rendered.pass_json);
-    let signed = signed_of(state, &new, Some(&print), &issued);
+    let signed = signed_of(state, &new, Some(&print), &mut issued);
     Ok((new, signed))
 }
 
@@ -791,7 +792,7 @@ pub(crate) async fn delete(state: &AppState, id: &str) -> Result<(), ApiError> {
 ///
 /// # Errors
 /// 404 when its template is gone; 500 when signing fails.
-pub(crate) async fn pkpass(state: &AppState, p: &PassRecord) -> Result<Bytes, ApiError> {
+pub(crate) async fn pkpass(state: &AppState, p: &PassRecord) -> Result<PassBytes, ApiError> {
     match lookup(state, p).await? {
         Lookup::Kept(bytes) => Ok(bytes),
         Lookup::Make {
@@ -799,11 +800,12 @@ pub(crate) async fn pkpass(state: &AppState, p: &PassRecord) -> Result<Bytes, Ap
             key,
             signature,
         } => {
-            let _turn = match signature {
-                Some(_) => None,
-                None => Some(signer_turn(state).await?),
-            };
             let made = {
+                // Held while signing, not while the signature is kept.
+                let _turn = match signature {
+                    Some(_) => None,
+                    None => Some(signer_turn(state).await?),
+                };
                 let state = state.clone();
                 let p = p.clone();
                 tokio::task::spawn_blocking(move || {
@@ -824,7 +826,7 @@ pub(crate) async fn pkpass(state: &AppState, p: &PassRecord) -> Result<Bytes, Ap
 /// this key.
 pub(crate) enum Lookup {
     /// The bytes, from memory.
-    Kept(Bytes),
+    Kept(PassBytes),
     /// Not in memory: make them with [`make_current`], then [`keep`] them.
     Make {
         /// The live template.
@@ -870,7 +872,7 @@ pub(crate) async fn lookup(state: &AppState, p: &PassRecord) -> Result<Lookup, A
 /// A current version's `.pkpass` made on a read.
 #[derive(Debug)]
 pub(crate) struct Made {
-    bytes: Bytes,
+    bytes: PassBytes,
     signature: Vec<u8>,
     /// Whether the kept signature was used (nothing new to keep in the
     /// database).
@@ -879,7 +881,7 @@ pub(crate) struct Made {
 
 impl Made {
     /// The `.pkpass` bytes (shared, not copied).
-    pub(crate) fn bytes(&self) -> Bytes {
+    pub(crate) fn bytes(&self) -> PassBytes {
         self.bytes.clone()
     }
 }
@@ -910,8 +912,8 @@ pub(crate) fn make_current(
         Source::Signed
     });
     Ok(Made {
-        bytes: Bytes::from(pkpass.to_vec()),
         signature: pkpass.signature().to_vec(),
+        bytes: PassBytes::new(pkpass),
         reused,
     })
 }
@@ -1143,8 +1145,48 @@ mod tests {
             .expect("signed once a turn is free")
             .expect("task")
             .expect("bytes");
-        assert_eq!(bytes, created, "signed again to the same bytes");
+        assert_eq!(
+            bytes.to_vec(),
+            created.to_vec(),
+            "signed again to the same bytes"
+        );
         assert_eq!(state.inner.metrics.signings_waiting(), 0);
+    }
+
+    #[tokio::test]
+    async fn passes_in_memory_share_their_templates_images_and_weigh_their_own_bytes() {
+        use crate::service::signed::Weighed as _;
+        let dir = tempfile::tempdir().expect("dir");
+        let state = service(dir.path(), |_| {}).await;
+        let (a, b) = (ticket(&state).await, ticket(&state).await);
+        let (_, print) = state
+            .inner
+            .templates
+            .live_printed(&a.template_id)
+            .expect("live");
+        let kept = |p: &PassRecord| {
+            state
+                .inner
+                .signed
+                .get(&p.id, &key_of(&state, p, &print))
+                .expect("in memory")
+        };
+        let (ka, kb) = (kept(&a), kept(&b));
+        assert!(ka.shares_images_with(&kb), "one copy of the images");
+        assert!(
+            ka.weight() * 4 < ka.len(),
+            "weighed by its own {} of {} bytes",
+            ka.weight(),
+            ka.len()
+        );
+        let whole = ka.to_vec();
+        assert_eq!(whole.len(), ka.len());
+        assert_eq!(ka.chunks().iter().map(|c| c.len()).sum::<usize>(), ka.len());
+        // What is served is what a read signing again makes (own checks:
+        // manifest hashes and the signature, in the integration tests).
+        let again = service(dir.path(), |c| c.sign_every_read = true).await;
+        assert_eq!(pkpass(&again, &a).await.expect("bytes").to_vec(), whole);
+        assert_ne!(kb.to_vec(), whole, "each pass its own bytes");
     }
 
     #[tokio::test]
@@ -1157,7 +1199,7 @@ mod tests {
             .await
             .expect("not waiting for a signer")
             .expect("bytes");
-        assert!(bytes.starts_with(b"PK"), "a zip");
+        assert!(bytes.to_vec().starts_with(b"PK"), "a zip");
         assert_eq!(state.inner.metrics.signings_waiting(), 0);
         let served = state.inner.metrics.render();
         assert!(

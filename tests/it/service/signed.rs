@@ -207,3 +207,72 @@ async fn signed_once_on(sqlite: bool) {
         s.inner.store.close().await;
     }
 }
+
+/// A GET over a real socket with an API key: the answer's head (lower
+/// case) and body bytes.
+async fn raw_get(addr: std::net::SocketAddr, path: &str, key: &str) -> (String, Vec<u8>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    s.write_all(
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: test\r\nx-api-key: {key}\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .expect("write");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.expect("read");
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head");
+    let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+    (head, raw[end + 4..].to_vec())
+}
+
+#[tokio::test]
+async fn a_kept_pass_goes_out_whole_with_its_length_over_a_real_socket() {
+    let h = harness().await;
+    let key = h.key(&[Scope::Write]).await;
+    let (status, pass) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            &key,
+            Some(ticket(&unique("SOCK"), &unique("u"))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{pass}");
+    let id = pass["id"].as_str().expect("id").to_owned();
+    let (_, expected) = download(&h.state, &id, &key).await;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(passforge::service::serve(
+        listener,
+        h.state.clone(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    // From memory: the template's shared images and the pass's own bytes,
+    // sent as one body of known length (not chunked).
+    let (head, body) = raw_get(addr, &format!("/v1/passes/{id}/download"), &key).await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(
+        head.contains(&format!("\r\ncontent-length: {}", expected.len())),
+        "{head}"
+    );
+    assert!(!head.contains("transfer-encoding"), "{head}");
+    assert_eq!(body, expected, "byte for byte the pass");
+    assert_eq!(served(&h.state)[0], 2, "both from memory");
+    let file = write_pkpass(&h.dir, "socket.pkpass", &body);
+    own_verify(std::slice::from_ref(&file));
+    shared_verify(&[file]);
+    let _ = stop.send(());
+    server.await.expect("join").expect("serve");
+}

@@ -197,7 +197,7 @@ pub(crate) async fn latest(
     }
     let mut out = HeaderMap::new();
     out.insert(header::LAST_MODIFIED, lm);
-    Ok(pkpass_answer(passes::pkpass(&state, &pass).await?, out))
+    Ok(pkpass_answer(&passes::pkpass(&state, &pass).await?, out))
 }
 
 /// What Wallet posts when a holder signs up (Apple Rewards Enrollment).

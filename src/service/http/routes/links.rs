@@ -265,7 +265,7 @@ async fn deliver(
 ) -> Result<Response, ApiError> {
     if platform == "apple" {
         Ok(pkpass_answer(
-            passes::pkpass(state, pass).await?,
+            &passes::pkpass(state, pass).await?,
             HeaderMap::new(),
         ))
     } else {

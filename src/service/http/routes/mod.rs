@@ -18,6 +18,7 @@ pub(crate) mod templates;
 pub(crate) mod users;
 pub(crate) mod webhooks;
 
+use crate::service::signed::PassBytes;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -68,15 +69,54 @@ pub(crate) fn not_modified_since(headers: &HeaderMap, secs: i64) -> bool {
 }
 
 /// A `.pkpass` answer.
-pub(crate) fn pkpass_answer(
-    bytes: impl Into<axum::body::Bytes>,
-    mut headers: HeaderMap,
-) -> Response {
+pub(crate) fn pkpass_answer(bytes: &PassBytes, mut headers: HeaderMap) -> Response {
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/vnd.apple.pkpass"),
     );
-    (StatusCode::OK, headers, bytes.into()).into_response()
+    let body = axum::body::Body::new(Chunks::new(bytes.chunks()));
+    (StatusCode::OK, headers, body).into_response()
+}
+
+/// A body of buffers sent in order, its length known (`Content-Length`):
+/// a `.pkpass` goes out as its template's shared images and its own bytes,
+/// never copied into one buffer.
+struct Chunks {
+    rest: std::collections::VecDeque<axum::body::Bytes>,
+    len: u64,
+}
+
+impl Chunks {
+    fn new(chunks: impl IntoIterator<Item = axum::body::Bytes>) -> Self {
+        let rest: std::collections::VecDeque<_> =
+            chunks.into_iter().filter(|c| !c.is_empty()).collect();
+        let len = rest.iter().map(|c| c.len() as u64).sum();
+        Self { rest, len }
+    }
+}
+
+impl http_body::Body for Chunks {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let next = self.rest.pop_front();
+        if let Some(c) = &next {
+            self.len -= c.len() as u64;
+        }
+        std::task::Poll::Ready(next.map(|c| Ok(http_body::Frame::data(c))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.len)
+    }
 }
 
 /// One page of `rows` fetched with `limit + 1`: at most `limit` rows,

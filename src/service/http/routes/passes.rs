@@ -473,7 +473,7 @@ pub(crate) async fn download_answer(
     )) {
         out.insert(header::CONTENT_DISPOSITION, v);
     }
-    Ok(pkpass_answer(bytes, out))
+    Ok(pkpass_answer(&bytes, out))
 }
 
 /// `GET /v1/passes/{id}/download`
