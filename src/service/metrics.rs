@@ -212,10 +212,11 @@ impl Metrics {
             "New passes written by those transactions.",
             self.creates_committed.load(Ordering::Relaxed),
         );
-        let _ = writeln!(
-            s,
-            "# HELP passforge_signings_waiting Signings (creates, changes, and reads of a version whose signature is not kept) waiting for a turn on a core; above zero for long, signing is what limits the service.\n# TYPE passforge_signings_waiting gauge\npassforge_signings_waiting {}",
-            self.signings_waiting()
+        gauge(
+            &mut s,
+            "passforge_signings_waiting",
+            "Signings (creates, changes, and reads of a version whose signature is not kept) waiting for a turn on a core; above zero for long, signing is what limits the service.",
+            self.signings_waiting(),
         );
         s
     }
@@ -223,8 +224,20 @@ impl Metrics {
 
 /// A counter's `# HELP` and `# TYPE` lines.
 fn counter(s: &mut String, name: &str, help: &str) {
+    described(s, name, help, "counter");
+}
+
+/// A metric's `# HELP` and `# TYPE` lines, `kind` its type.
+fn described(s: &mut String, name: &str, help: &str, kind: &str) {
     use std::fmt::Write as _;
-    let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter");
+    let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// A gauge without labels: its two header lines and its one sample.
+fn gauge(s: &mut String, name: &str, help: &str, value: u64) {
+    use std::fmt::Write as _;
+    described(s, name, help, "gauge");
+    let _ = writeln!(s, "{name} {value}");
 }
 
 /// A counter without labels: its two header lines and its one sample.
