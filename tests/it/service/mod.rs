@@ -531,6 +531,20 @@ fn serve(
     (task, stop)
 }
 
+/// A new event ticket through `h`'s API (201 asserted).
+async fn created_ticket(h: &Harness, key: &str, prefix: &str) -> Value {
+    let (status, p) = h
+        .json(
+            Method::POST,
+            "/v1/passes",
+            key,
+            Some(ticket(&unique(prefix), "u")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    p
+}
+
 /// Serves `state` on a loopback port of its own, for a client outside the
 /// test (a browser): the address, the server task and its stop signal.
 fn serve_std(

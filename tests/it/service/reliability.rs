@@ -17,20 +17,6 @@ async fn dying_twin(h: &Harness) -> Harness {
     }
 }
 
-/// A new event ticket through `h`'s API (201 asserted).
-async fn created_ticket(h: &Harness, key: &str, prefix: &str) -> Value {
-    let (status, p) = h
-        .json(
-            Method::POST,
-            "/v1/passes",
-            key,
-            Some(ticket(&unique(prefix), "u")),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{p}");
-    p
-}
-
 /// POST with an Idempotency-Key.
 async fn post_once(
     h: &Harness,

@@ -88,15 +88,7 @@ async fn a_version_is_signed_once_and_served_from_then_on() {
 async fn signed_once_on(sqlite: bool) {
     let h = harness_on(None, generous(), sqlite).await;
     let key = h.key(&[Scope::Write]).await;
-    let (status, pass) = h
-        .json(
-            Method::POST,
-            "/v1/passes",
-            &key,
-            Some(ticket(&unique("ONCE"), &unique("u"))),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{pass}");
+    let pass = created_ticket(&h, &key, "ONCE").await;
     let id = pass["id"].as_str().expect("id").to_owned();
 
     // The create's signature is what the download serves, from memory.
@@ -235,30 +227,11 @@ async fn raw_get(addr: std::net::SocketAddr, path: &str, key: &str) -> (String, 
 async fn a_kept_pass_goes_out_whole_with_its_length_over_a_real_socket() {
     let h = harness().await;
     let key = h.key(&[Scope::Write]).await;
-    let (status, pass) = h
-        .json(
-            Method::POST,
-            "/v1/passes",
-            &key,
-            Some(ticket(&unique("SOCK"), &unique("u"))),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{pass}");
+    let pass = created_ticket(&h, &key, "SOCK").await;
     let id = pass["id"].as_str().expect("id").to_owned();
     let (_, expected) = download(&h.state, &id, &key).await;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(passforge::service::serve(
-        listener,
-        h.state.clone(),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let (addr, server, stop) = serve_std(&h.state);
     // From memory: the template's shared images and the pass's own bytes,
     // sent as one body of known length (not chunked).
     let (head, body) = raw_get(addr, &format!("/v1/passes/{id}/download"), &key).await;
