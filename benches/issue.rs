@@ -1,5 +1,6 @@
 //! Criterion benches for each step of issuing one pass from the example
-//! event-ticket template: render, manifest, sign, zip, and the whole pass.
+//! event-ticket template: render, manifest, sign, zip, the Google class,
+//! object and save JWT, and the whole pass.
 //!
 //! `cargo bench --bench issue`
 
@@ -116,6 +117,20 @@ fn benches(c: &mut Criterion) {
         origins: vec![],
         public_url: Some("https://passes.example.com".into()),
     };
+    let mapped = passforge::google::map_pass(&rendered, &template, &google).expect("Google object");
+    c.bench_function("Google class and object (map)", |b| {
+        b.iter(|| {
+            passforge::google::map_pass(black_box(&rendered), &template, &google).expect("map")
+        })
+    });
+    c.bench_function(
+        "Google save JWT (one RSA-2048 signature and its JSON)",
+        |b| {
+            b.iter(|| {
+                passforge::google::save_jwt(black_box(&mapped), &google, time, false).expect("jwt")
+            })
+        },
+    );
     let both = issuer.google(Some(&google));
     c.bench_function("whole pass, Apple + Google", |b| {
         b.iter(|| both.issue(black_box(&fields), &stamp).expect("issue"))

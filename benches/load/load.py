@@ -99,6 +99,36 @@ def request(url: str, key: str, method: str = "GET", body: dict | None = None) -
         return json.loads(r.read() or b"{}")
 
 
+def require(binary: str, tools: tuple[str, ...], install: str) -> None:
+    """Exits with what to install or build when a tool or the binary is missing."""
+    for tool in tools:
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is not installed (Debian: apt-get install {install})")
+    if not os.path.exists(binary):
+        sys.exit(f"{binary} not found: run `cargo build --release` first (or give --bin)")
+
+
+def fresh_service(binary: str, work: str, name: str) -> tuple[dict, str, str]:
+    """The environment of a server on a fresh SQLite file in `work` and a
+    free port, its base URL, and an admin key created in that database."""
+    port = free_port()
+    env = dict(os.environ, PASSFORGE_DATABASE_URL=f"sqlite://{work}/{name}.db",
+               PASSFORGE_TEMPLATES=os.path.join(ROOT, "templates"),
+               PASSFORGE_LISTEN=f"127.0.0.1:{port}", PASSFORGE_LOG="warn")
+    keys = subprocess.run([binary, "keys", "create", "--name", "load", "--scopes", "admin"],
+                          env=env, check=True, capture_output=True, text=True)
+    key = next(w for w in (keys.stdout + keys.stderr).split() if w.startswith("pfk_"))
+    return env, f"http://127.0.0.1:{port}", key
+
+
+def serve_args(binary: str, base: str) -> list[str]:
+    """`passforge serve` with Google on and no rate limit in the way."""
+    return [binary, "serve", "--public-url", base,
+            "--rate-limit-per-minute", "100000000", "--rate-limit-burst", "1000000",
+            "--google-issuer-id", ISSUER,
+            "--google-service-account", os.path.join(ROOT, "certs-example", "google-service-account.json")]
+
+
 def run() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bin", default=os.environ.get("PASSFORGE_BIN", os.path.join(ROOT, "target", "release", "passforge")))
@@ -108,31 +138,17 @@ def run() -> int:
     ap.add_argument("--passes", type=int, default=500, help="passes the spread download run rotates over")
     ap.add_argument("--json", default="")
     a = ap.parse_args()
-    for tool in ("wrk", "taskset", "openssl"):
-        if not shutil.which(tool):
-            sys.exit(f"{tool} is not installed (Debian: apt-get install wrk util-linux openssl)")
-    if not os.path.exists(a.bin):
-        sys.exit(f"{a.bin} not found: run `cargo build --release` first (or give --bin)")
+    require(a.bin, ("wrk", "taskset", "openssl"), "wrk util-linux openssl")
 
     work = tempfile.mkdtemp(prefix="passforge-load-")
     results: dict = {}
 
     def server(name: str, extra: list[str]):
         """A fresh SQLite file, a key and `passforge serve` on the server core."""
-        db = f"sqlite://{work}/{name}.db"
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = dict(os.environ, PASSFORGE_DATABASE_URL=db, PASSFORGE_TEMPLATES=os.path.join(ROOT, "templates"),
-                   PASSFORGE_LISTEN=f"127.0.0.1:{port}", PASSFORGE_LOG="warn")
-        keys = subprocess.run([a.bin, "keys", "create", "--name", "load", "--scopes", "admin"],
-                              env=env, check=True, capture_output=True, text=True)
-        key = next(w for w in (keys.stdout + keys.stderr).split() if w.startswith("pfk_"))
-        proc = subprocess.Popen(
-            ["taskset", "-c", str(a.server_core), a.bin, "serve", "--public-url", base,
-             "--rate-limit-per-minute", "100000000", "--rate-limit-burst", "1000000",
-             "--google-issuer-id", ISSUER,
-             "--google-service-account", os.path.join(ROOT, "certs-example", "google-service-account.json"), *extra],
-            env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, f"{name}.log"), "w"))
+        env, base, key = fresh_service(a.bin, work, name)
+        proc = subprocess.Popen(["taskset", "-c", str(a.server_core), *serve_args(a.bin, base), *extra],
+                                env=env, stdout=subprocess.DEVNULL,
+                                stderr=open(os.path.join(work, f"{name}.log"), "w"))
         for _ in range(200):
             try:
                 urllib.request.urlopen(f"{base}/readyz", timeout=1)

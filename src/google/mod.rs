@@ -6,7 +6,10 @@
 mod objects;
 mod sign;
 
-use serde_json::{json, Map, Value};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
 
 pub use objects::{map_pass, GooglePass, GoogleType, Warning};
 
@@ -231,38 +234,41 @@ pub fn save_jwt_many(
     issued_at: chrono::DateTime<chrono::Utc>,
     skinny: bool,
 ) -> Result<SaveJwt, GoogleError> {
-    let mut payload = Map::new();
-    // Each class once (by id), every object.
-    let mut push = |key: String, v: Value| {
-        if let Value::Array(list) = payload
-            .entry(key)
-            .or_insert_with(|| Value::Array(Vec::new()))
-        {
-            if !list.iter().any(|x| x.get("id") == v.get("id")) {
-                list.push(v);
-            }
+    // Each class once (by id), every object; borrowed, not copied: the
+    // claims serialize to the same bytes as the JSON value they describe
+    // (keys in order, as serde_json's map sorts them).
+    fn push<'a>(
+        payload: &mut BTreeMap<String, Vec<Cow<'a, Value>>>,
+        key: String,
+        v: Cow<'a, Value>,
+    ) {
+        let list = payload.entry(key).or_default();
+        if !list.iter().any(|x| x.get("id") == v.get("id")) {
+            list.push(v);
         }
-    };
+    }
+    let mut payload = BTreeMap::new();
     for pass in passes {
         let ty = pass.google_type;
         if skinny {
             push(
+                &mut payload,
                 ty.objects_key(),
-                json!({"id": pass.object_id, "classId": pass.class_id}),
+                Cow::Owned(json!({"id": pass.object_id, "classId": pass.class_id})),
             );
         } else {
-            push(ty.classes_key(), pass.class.clone());
-            push(ty.objects_key(), pass.object.clone());
+            push(&mut payload, ty.classes_key(), Cow::Borrowed(&pass.class));
+            push(&mut payload, ty.objects_key(), Cow::Borrowed(&pass.object));
         }
     }
-    let claims = json!({
-        "iss": config.service_account.email,
-        "aud": "google",
-        "typ": "savetowallet",
-        "iat": issued_at.timestamp(),
-        "origins": config.origins,
-        "payload": payload,
-    });
+    let claims = SaveClaims {
+        aud: "google",
+        iat: issued_at.timestamp(),
+        iss: &config.service_account.email,
+        origins: &config.origins,
+        payload,
+        typ: "savetowallet",
+    };
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     header.kid.clone_from(&config.service_account.key_id);
     sign::install();
@@ -279,6 +285,18 @@ pub fn save_jwt_many(
         });
     }
     Ok(SaveJwt { jwt, url, warnings })
+}
+
+/// The claims of a save JWT. Fields in alphabetical order: the bytes are
+/// those of the same claims as a `serde_json` object (whose keys sort).
+#[derive(serde::Serialize)]
+struct SaveClaims<'a> {
+    aud: &'static str,
+    iat: i64,
+    iss: &'a str,
+    origins: &'a [String],
+    payload: BTreeMap<String, Vec<Cow<'a, Value>>>,
+    typ: &'static str,
 }
 
 /// Makes a Google object or class id suffix from any string: kept as is when
@@ -336,6 +354,83 @@ mod tests {
         let mut base = json!({"a": {"b": 1, "c": [1]}, "d": 1});
         merge(&mut base, json!({"a": {"c": [2], "e": 3}}));
         assert_eq!(base, json!({"a": {"b": 1, "c": [2], "e": 3}, "d": 1}));
+    }
+
+    /// A made-up mapped pass of `class` with object `object`.
+    fn pass(class: &str, object: &str) -> GooglePass {
+        GooglePass {
+            google_type: GoogleType::EventTicket,
+            class_id: format!("1234.{class}"),
+            object_id: format!("1234.{object}"),
+            class: json!({"id": format!("1234.{class}"), "eventName": {"defaultValue": {"language": "en", "value": "Zoë's \"gig\""}}}),
+            object: json!({"id": format!("1234.{object}"), "classId": format!("1234.{class}"), "state": "ACTIVE"}),
+            warnings: vec![],
+        }
+    }
+
+    /// The claims as one JSON value, as save JWTs were first built.
+    fn claims_value(passes: &[GooglePass], config: &GoogleConfig, iat: i64, skinny: bool) -> Value {
+        let mut payload = serde_json::Map::new();
+        for p in passes {
+            let mut push = |key: String, v: Value| {
+                let list = payload.entry(key).or_insert_with(|| json!([]));
+                let list = list.as_array_mut().expect("array");
+                if !list.iter().any(|x| x.get("id") == v.get("id")) {
+                    list.push(v);
+                }
+            };
+            if skinny {
+                push(
+                    p.google_type.objects_key(),
+                    json!({"id": p.object_id, "classId": p.class_id}),
+                );
+            } else {
+                push(p.google_type.classes_key(), p.class.clone());
+                push(p.google_type.objects_key(), p.object.clone());
+            }
+        }
+        json!({"iss": config.service_account.email, "aud": "google", "typ": "savetowallet",
+               "iat": iat, "origins": config.origins, "payload": payload})
+    }
+
+    #[test]
+    fn save_jwt_claims_are_the_bytes_of_the_json_value_they_describe() {
+        use base64::Engine as _;
+        let config = GoogleConfig {
+            issuer_id: IssuerId::parse("1234").expect("issuer"),
+            service_account: test_service_account::load().expect("key"),
+            origins: vec!["https://shop.example".to_owned()],
+            public_url: None,
+        };
+        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("time");
+        // Two tickets of one class (the class once) and one of another.
+        let passes = [pass("gig", "t1"), pass("gig", "t2"), pass("fest", "t3")];
+        for skinny in [false, true] {
+            let jwt = save_jwt_many(&passes, &config, at, skinny).expect("signed");
+            let claims = jwt.jwt.split('.').nth(1).expect("three parts");
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(claims)
+                .expect("base64url");
+            let expected = claims_value(&passes, &config, at.timestamp(), skinny);
+            assert_eq!(
+                String::from_utf8(bytes).expect("utf-8"),
+                serde_json::to_string(&expected).expect("json"),
+                "skinny: {skinny}"
+            );
+        }
+        let full = claims_value(&passes, &config, 0, false);
+        assert_eq!(
+            full["payload"]["eventTicketClasses"]
+                .as_array()
+                .map(Vec::len),
+            Some(2)
+        );
+        assert_eq!(
+            full["payload"]["eventTicketObjects"]
+                .as_array()
+                .map(Vec::len),
+            Some(3)
+        );
     }
 
     #[test]
