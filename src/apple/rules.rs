@@ -260,17 +260,18 @@ impl Checker {
     }
 
     fn string_key(&mut self, root: &serde_json::Map<String, Value>, key: &str, required: bool) {
-        let at = format!("/{key}");
+        // The pointer is made only for a problem (this runs for every pass).
+        let at = || format!("/{key}");
         match root.get(key) {
-            None if required => self.err(&at, "pass.missing_key", format!("`{key}` is required")),
+            None if required => self.err(&at(), "pass.missing_key", format!("`{key}` is required")),
             None => {}
             Some(Value::String(s)) if s.is_empty() && required => self.err(
-                &at,
+                &at(),
                 "pass.missing_key",
                 format!("`{key}` must not be empty"),
             ),
             Some(Value::String(_)) => {}
-            Some(_) => self.err(&at, "pass.bad_type", format!("`{key}` must be a string")),
+            Some(_) => self.err(&at(), "pass.bad_type", format!("`{key}` must be a string")),
         }
     }
 }
@@ -406,7 +407,7 @@ pub fn check_pass_json(v: &Value, mode: Mode) -> Vec<Diagnostic> {
     if poster {
         check_style(&mut c, root, POSTER_GENERIC, &mut HashMap::new());
     }
-    let mut keys_seen: HashMap<String, String> = HashMap::new();
+    let mut keys_seen = HashMap::new();
     for style in &styles {
         check_style(&mut c, root, style, &mut keys_seen);
     }
@@ -658,11 +659,14 @@ fn value_capacity(group: &str, boarding: bool, fields: usize) -> Option<usize> {
     }
 }
 
-fn check_style(
+/// Where a field key was first seen: the style, the group and the index.
+type Seen<'v> = HashMap<&'v str, (&'v str, &'static str, usize)>;
+
+fn check_style<'v>(
     c: &mut Checker,
-    root: &serde_json::Map<String, Value>,
-    style: &str,
-    keys_seen: &mut HashMap<String, String>,
+    root: &'v serde_json::Map<String, Value>,
+    style: &'v str,
+    keys_seen: &mut Seen<'v>,
 ) {
     let at_style = format!("/{style}");
     let Some(obj) = root.get(style).and_then(Value::as_object) else {
@@ -746,10 +750,12 @@ fn check_style(
             sec_aux += fields.len();
         }
         for (i, f) in fields.iter().enumerate() {
-            let at = format!("{at_group}/{i}");
+            // The pointer is made only for a problem (this runs for every
+            // field of every pass).
+            let at = || format!("{at_group}/{i}");
             let Some(fo) = f.as_object() else {
                 c.err(
-                    &at,
+                    &at(),
                     "pass.bad_field",
                     "a field must be an object with `key` and `value`",
                 );
@@ -757,14 +763,14 @@ fn check_style(
             };
             match fo.get("key") {
                 Some(Value::String(k)) if !k.is_empty() => {
-                    if let Some(prev) = keys_seen.get(k) {
-                        c.err(&format!("{at}/key"), "pass.duplicate_field_key", format!("field key {k:?} is already used at {prev}; keys must be unique across the whole pass"));
+                    if let Some((s, g, n)) = keys_seen.get(k.as_str()) {
+                        c.err(&format!("{}/key", at()), "pass.duplicate_field_key", format!("field key {k:?} is already used at /{s}/{g}/{n}; keys must be unique across the whole pass"));
                     } else {
-                        keys_seen.insert(k.clone(), at.clone());
+                        keys_seen.insert(k, (style, group, i));
                     }
                 }
                 _ => c.err(
-                    &format!("{at}/key"),
+                    &format!("{}/key", at()),
                     "pass.bad_field",
                     "every field needs a non-empty string `key`",
                 ),
@@ -772,28 +778,28 @@ fn check_style(
             match fo.get("value") {
                 Some(Value::String(_) | Value::Number(_)) => {}
                 Some(_) => c.err(
-                    &format!("{at}/value"),
+                    &format!("{}/value", at()),
                     "pass.bad_field",
                     "a field `value` must be a string or a number",
                 ),
                 None => c.err(
-                    &format!("{at}/value"),
+                    &format!("{}/value", at()),
                     "pass.bad_field",
                     "every field needs a `value`",
                 ),
             }
             if fo.contains_key("dateStyle") || fo.contains_key("timeStyle") {
                 if let Some(v @ Value::String(_)) = fo.get("value") {
-                    c.date(&format!("{at}/value"), v);
+                    c.date(&format!("{}/value", at()), v);
                 }
             }
             if let Some(sem) = fo.get("semantics") {
-                c.semantics(&format!("{at}/semantics"), sem);
+                c.semantics(&format!("{}/semantics", at()), sem);
             }
             if let Some(Value::String(m)) = fo.get("changeMessage") {
                 if !(m.contains("%@") || c.mode == Mode::Template && is_dynamic(m)) {
                     c.warn(
-                        &format!("{at}/changeMessage"),
+                        &format!("{}/changeMessage", at()),
                         "pass.change_message",
                         "`changeMessage` should contain %@ where the new value goes",
                     );
@@ -801,7 +807,7 @@ fn check_style(
             }
             for k in fo.keys() {
                 if !FIELD_KEYS.contains(&k.as_str()) {
-                    let here = format!("{at}/{}", pointer_segment(k));
+                    let here = format!("{}/{}", at(), pointer_segment(k));
                     c.unknown_key(&here, k, FIELD_KEYS.iter().copied());
                 }
             }
@@ -814,7 +820,7 @@ fn check_style(
                         let len = text.chars().count();
                         if !is_dynamic(text) && len > cap {
                             c.warn(
-                                &format!("{at}/{key}"),
+                                &format!("{}/{key}", at()),
                                 "pass.text_truncated",
                                 format!("{text:?} has {len} characters; a {group} {key} in a group of {} shows about {cap} on an iPhone before Wallet cuts it off: shorten it, or put fewer fields in the group", fields.len()),
                             );

@@ -10,12 +10,6 @@ pub use diag::{Diagnostic, Diagnostics, Location, Severity};
 
 /// Lower-case hex of `bytes` (digests, random ids).
 pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    ::hex::encode(bytes)
 }
 pub use ids::{AuthToken, IdError, PassTypeId, SerialNumber, TeamId};
