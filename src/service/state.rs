@@ -39,6 +39,8 @@ pub struct Inner {
     /// One permit per core for signing: more signers than cores only
     /// preempt one another (see `domain::passes::signer_turn`).
     pub(crate) signers: tokio::sync::Semaphore,
+    /// How many permits `signers` has (one per core).
+    pub(crate) signer_cores: usize,
     /// New passes waiting to be written together (group commit).
     pub(crate) creates: crate::service::domain::creates::Queue,
     /// Wakes the webhook worker when deliveries were written.
@@ -67,6 +69,7 @@ impl AppState {
             &config.identity,
             config.web_service_url.as_deref(),
         );
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -78,9 +81,8 @@ impl AppState {
                 keys: crate::service::domain::keys::KeyCache::default(),
                 signed,
                 issuer_print,
-                signers: tokio::sync::Semaphore::new(
-                    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
-                ),
+                signers: tokio::sync::Semaphore::new(cores),
+                signer_cores: cores,
                 creates: crate::service::domain::creates::Queue::default(),
                 deliveries_due: Notify::new(),
                 jobs_due: Notify::new(),

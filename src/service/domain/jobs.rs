@@ -390,6 +390,21 @@ pub(crate) async fn zip(state: &AppState, id: &str) -> Result<std::fs::File, Api
         for r in chunk {
             found.push(passes::lookup(state, r).await?);
         }
+        // Passes whose signature is not kept are signed again (in
+        // parallel): with signers' turns, like creates and reads.
+        let to_sign = found
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f,
+                    passes::Lookup::Make {
+                        signature: None,
+                        ..
+                    }
+                )
+            })
+            .count();
+        let turns = passes::signer_turns(state, to_sign).await?;
         let (state2, chunk2) = (state.clone(), chunk.to_vec());
         let (z, made) = tokio::task::spawn_blocking(move || {
             use rayon::prelude::*;
@@ -429,6 +444,7 @@ pub(crate) async fn zip(state: &AppState, id: &str) -> Result<std::fs::File, Api
         })
         .await
         .map_err(|e| ApiError::internal(&e))??;
+        drop(turns);
         zip = z;
         for (r, key, m) in made {
             passes::keep(state, &r, key, m).await;
@@ -441,4 +457,85 @@ pub(crate) async fn zip(state: &AppState, id: &str) -> Result<std::fs::File, Api
     })
     .await
     .map_err(|e| ApiError::internal(&e))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::domain::testing::{all_turns, service, until_waiting_to_sign};
+
+    /// A completed job of two event tickets, run by the job worker.
+    async fn completed_job(state: &AppState) -> String {
+        let items = [
+            json!({"customFields": {"attendee": "Ada", "seat": "A1", "doorsOpen": "2027-06-12T19:00:00+01:00"}}),
+            json!({"customFields": {"attendee": "Grace", "seat": "A2", "doorsOpen": "2027-06-12T19:00:00+01:00"}}),
+        ];
+        let job = create(state, "event-ticket", &items).await.expect("queued");
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(run_worker(state.clone(), stopped));
+        tokio::time::timeout(Duration::from_secs(60), async {
+            while !get(state, &job.id).await.expect("job").completed() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the job completes");
+        stop.send(true).expect("worker listening");
+        worker.await.expect("worker stopped");
+        job.id
+    }
+
+    #[tokio::test]
+    async fn a_zip_that_signs_passes_again_waits_for_signers_turns_and_is_counted_meanwhile() {
+        let dir = tempfile::tempdir().expect("dir");
+        let job = completed_job(&service(dir.path(), |_| {}).await).await;
+        // The same database, with no signature kept: the zip signs both.
+        let state = service(dir.path(), |c| c.sign_every_read = true).await;
+        let turns = all_turns(&state).await;
+        let zipping = tokio::spawn({
+            let (state, job) = (state.clone(), job.clone());
+            async move { zip(&state, &job).await }
+        });
+        until_waiting_to_sign(&state, "the zip").await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!zipping.is_finished(), "it signs only when turns are free");
+
+        drop(turns);
+        let file = tokio::time::timeout(Duration::from_secs(60), zipping)
+            .await
+            .expect("made once turns are free")
+            .expect("task")
+            .expect("zip");
+        assert_eq!(state.inner.metrics.signings_waiting(), 0);
+        let mut archive = zip::ZipArchive::new(file).expect("a zip");
+        assert_eq!(archive.len(), 2, "both passes");
+        for i in 0..archive.len() {
+            let mut entry = archive.by_index(i).expect("entry");
+            let name = entry.name().expect("a name").into_owned();
+            assert!(name.ends_with(".pkpass"), "{name}");
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut bytes).expect("read");
+            assert!(bytes.starts_with(b"PK"), "a .pkpass is a zip");
+        }
+        let served = state.inner.metrics.render();
+        assert!(
+            served.contains("passforge_pkpass_served_total{source=\"signed\"} 2\n"),
+            "{served}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_zip_of_kept_signatures_needs_no_turn() {
+        let dir = tempfile::tempdir().expect("dir");
+        let job = completed_job(&service(dir.path(), |_| {}).await).await;
+        // A second instance: nothing in memory, the signatures in the database.
+        let state = service(dir.path(), |_| {}).await;
+        let _turns = all_turns(&state).await;
+        let file = tokio::time::timeout(Duration::from_secs(60), zip(&state, &job))
+            .await
+            .expect("not waiting for a signer")
+            .expect("zip");
+        assert_eq!(zip::ZipArchive::new(file).expect("a zip").len(), 2);
+        assert_eq!(state.inner.metrics.signings_waiting(), 0);
+    }
 }

@@ -22,7 +22,6 @@ pub(crate) mod smartlinks;
 pub(crate) mod templates;
 pub(crate) mod users;
 pub(crate) mod webhooks;
-
 use crate::service::db::{self, StoreError, Tx};
 use crate::service::outbox::{self, Effect, Written};
 use crate::service::state::AppState;
@@ -61,4 +60,42 @@ pub(crate) async fn commit_for(
     db::commit(tx).await?;
     state.wake(&written);
     Ok(written)
+}
+
+/// Services and signer turns for the domain's unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::Path;
+
+    use crate::service::{AppState, ServiceConfig, Store};
+
+    /// A service on a SQLite file in `dir` with the project's templates.
+    pub(crate) async fn service(dir: &Path, change: impl FnOnce(&mut ServiceConfig)) -> AppState {
+        let store = Store::connect(&format!("sqlite://{}", dir.join("t.db").display()))
+            .await
+            .expect("database");
+        let identity = crate::apple::test_identity::load().expect("test identity");
+        let mut config = ServiceConfig::new("http://127.0.0.1:8080", identity);
+        change(&mut config);
+        let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        AppState::new(store, &templates, config)
+    }
+
+    /// Every signer's turn, taken.
+    pub(crate) async fn all_turns(state: &AppState) -> tokio::sync::SemaphorePermit<'_> {
+        let n = u32::try_from(state.inner.signers.available_permits()).expect("permits");
+        state.inner.signers.acquire_many(n).await.expect("permits")
+    }
+
+    /// Waits (up to 10 s) until a signing waits for its turn; `what` says
+    /// what should be waiting.
+    pub(crate) async fn until_waiting_to_sign(state: &AppState, what: &str) {
+        tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while state.inner.metrics.signings_waiting() == 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{what} waits for a signer's turn"));
+    }
 }

@@ -332,11 +332,35 @@ pub(crate) async fn issue_record(
 pub(crate) async fn signer_turn(
     state: &AppState,
 ) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+    turns(state, 1).await
+}
+
+/// Turns for signing `n` passes in parallel (a job's zip): one per pass,
+/// at most one per core, none for none. Taken together, in their order
+/// among the creates and reads waiting, so a zip that signs thousands of
+/// passes again shares the cores with them instead of taking every core.
+///
+/// # Errors
+/// As [`signer_turn`].
+pub(crate) async fn signer_turns(
+    state: &AppState,
+    n: usize,
+) -> Result<Option<tokio::sync::SemaphorePermit<'_>>, ApiError> {
+    if n == 0 {
+        return Ok(None);
+    }
+    turns(state, n.min(state.inner.signer_cores))
+        .await
+        .map(Some)
+}
+
+async fn turns(state: &AppState, n: usize) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
     let _waiting = state.inner.metrics.waiting_to_sign();
+    let n = u32::try_from(n).map_err(|e| ApiError::internal(&e))?;
     state
         .inner
         .signers
-        .acquire()
+        .acquire_many(n)
         .await
         .map_err(|e| ApiError::internal(&e))
 }
@@ -1062,23 +1086,10 @@ pub(crate) fn google_not_configured() -> ApiError {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
     use std::time::Duration;
 
     use super::*;
-    use crate::service::{ServiceConfig, Store};
-
-    /// A service on a SQLite file in `dir` with the project's templates.
-    async fn service(dir: &Path, change: impl FnOnce(&mut ServiceConfig)) -> AppState {
-        let store = Store::connect(&format!("sqlite://{}", dir.join("t.db").display()))
-            .await
-            .expect("database");
-        let identity = crate::apple::test_identity::load().expect("test identity");
-        let mut config = ServiceConfig::new("http://127.0.0.1:8080", identity);
-        change(&mut config);
-        let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
-        AppState::new(store, &templates, config)
-    }
+    use crate::service::domain::testing::{all_turns, service, until_waiting_to_sign};
 
     /// Creates an event ticket.
     async fn ticket(state: &AppState) -> PassRecord {
@@ -1093,12 +1104,6 @@ mod tests {
         let (record, template) =
             prepare(state, new, uuid::Uuid::now_v7().to_string(), "").expect("valid");
         create(state, record, template).await.expect("created").0
-    }
-
-    /// Every signer's turn, taken.
-    async fn all_turns(state: &AppState) -> tokio::sync::SemaphorePermit<'_> {
-        let n = u32::try_from(state.inner.signers.available_permits()).expect("permits");
-        state.inner.signers.acquire_many(n).await.expect("permits")
     }
 
     const LONG: Duration = Duration::from_secs(60);
@@ -1124,13 +1129,7 @@ mod tests {
             let (state, p) = (state.clone(), p.clone());
             async move { pkpass(&state, &p).await }
         });
-        tokio::time::timeout(Duration::from_secs(10), async {
-            while state.inner.metrics.signings_waiting() == 0 {
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            }
-        })
-        .await
-        .expect("the read waits for a turn");
+        until_waiting_to_sign(&state, "the read").await;
         assert_eq!(state.inner.metrics.signings_waiting(), 1);
         assert!(!read.is_finished(), "it signs only when its turn comes");
         assert!(state
