@@ -19,7 +19,8 @@ repeat to within 1% between runs, so a change to the code outside RSA
 shows in "the rest" however noisy the machine. Instructions are not time: the kernel's share (sockets, futexes,
 SQLite's writes) is not counted, and RSA runs at a higher IPC than the rest;
 the rate of creates is load.py's measure. `--json FILE` writes the numbers.
-Standard library only; needs valgrind (Debian: apt-get install valgrind).
+`--keep` keeps the callgrind dumps for
+`callgrind_annotate`. Standard library only; needs valgrind (Debian: apt-get install valgrind).
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ def run() -> int:
     ap.add_argument("--bin", default=os.environ.get("PASSFORGE_BIN", os.path.join(ROOT, "target", "release", "passforge")))
     ap.add_argument("--creates", type=int, default=400)
     ap.add_argument("--json", default="")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the callgrind dumps (for callgrind_annotate) and print where")
     a = ap.parse_args()
     require(a.bin, ("valgrind", "callgrind_control", "callgrind_annotate"), "valgrind")
 
@@ -142,7 +145,10 @@ def run() -> int:
     if a.json:
         with open(a.json, "w") as f:
             json.dump(per, f, indent=2)
-    shutil.rmtree(work, ignore_errors=True)
+    if a.keep:
+        print(f"  callgrind dumps: {os.path.join(work, dumps[0])} (creates), {os.path.join(work, dumps[1])} (idle)")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
