@@ -545,6 +545,38 @@ async fn created_ticket(h: &Harness, key: &str, prefix: &str) -> Value {
     p
 }
 
+/// A GET over a real socket (with an API key when given): the status, the
+/// answer's head (lower case) and its body bytes.
+async fn raw_get(
+    addr: std::net::SocketAddr,
+    path: &str,
+    key: Option<&str>,
+) -> (u16, String, Vec<u8>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let key = key
+        .map(|k| format!("x-api-key: {k}\r\n"))
+        .unwrap_or_default();
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: test\r\n{key}Connection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .expect("write");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.expect("read");
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head");
+    let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status line");
+    (status, head, raw[end + 4..].to_vec())
+}
+
 /// Serves `state` on a loopback port of its own, for a client outside the
 /// test (a browser): the address, the server task and its stop signal.
 fn serve_std(

@@ -551,25 +551,6 @@ async fn rate_limit_answers_429_with_retry_after() {
     assert_eq!(status, StatusCode::OK);
 }
 
-/// A minimal HTTP/1.1 GET over a real socket.
-async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    s.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").as_bytes(),
-    )
-    .await
-    .expect("write");
-    let mut out = String::new();
-    s.read_to_string(&mut out).await.expect("read");
-    let code = out
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .expect("status line");
-    (code, out)
-}
-
 #[tokio::test]
 async fn real_listener_health_metrics_and_graceful_shutdown() {
     let h = harness().await;
@@ -585,15 +566,16 @@ async fn real_listener_health_metrics_and_graceful_shutdown() {
             let _ = stopped.await;
         },
     ));
-    let (code, body) = http_get(addr, "/healthz").await;
-    assert_eq!(code, 200, "{body}");
-    let (code, body) = http_get(addr, "/readyz").await;
-    assert_eq!(code, 200, "{body}");
-    let (code, body) = http_get(addr, "/v1/templates").await;
-    assert_eq!(code, 401, "{body}");
-    assert!(body.to_ascii_lowercase().contains("x-request-id"), "{body}");
-    let (code, body) = http_get(addr, "/metrics").await;
+    let (code, head, _) = raw_get(addr, "/healthz", None).await;
+    assert_eq!(code, 200, "{head}");
+    let (code, head, _) = raw_get(addr, "/readyz", None).await;
+    assert_eq!(code, 200, "{head}");
+    let (code, head, _) = raw_get(addr, "/v1/templates", None).await;
+    assert_eq!(code, 401, "{head}");
+    assert!(head.contains("x-request-id"), "{head}");
+    let (code, _, body) = raw_get(addr, "/metrics", None).await;
     assert_eq!(code, 200);
+    let body = String::from_utf8(body).expect("text");
     assert!(
         body.contains(
             "passforge_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"

@@ -200,29 +200,6 @@ async fn signed_once_on(sqlite: bool) {
     }
 }
 
-/// A GET over a real socket with an API key: the answer's head (lower
-/// case) and body bytes.
-async fn raw_get(addr: std::net::SocketAddr, path: &str, key: &str) -> (String, Vec<u8>) {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    s.write_all(
-        format!(
-            "GET {path} HTTP/1.1\r\nHost: test\r\nx-api-key: {key}\r\nConnection: close\r\n\r\n"
-        )
-        .as_bytes(),
-    )
-    .await
-    .expect("write");
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).await.expect("read");
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a head");
-    let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
-    (head, raw[end + 4..].to_vec())
-}
-
 #[tokio::test]
 async fn a_kept_pass_goes_out_whole_with_its_length_over_a_real_socket() {
     let h = harness().await;
@@ -234,7 +211,7 @@ async fn a_kept_pass_goes_out_whole_with_its_length_over_a_real_socket() {
     let (addr, server, stop) = serve_std(&h.state);
     // From memory: the template's shared images and the pass's own bytes,
     // sent as one body of known length (not chunked).
-    let (head, body) = raw_get(addr, &format!("/v1/passes/{id}/download"), &key).await;
+    let (_, head, body) = raw_get(addr, &format!("/v1/passes/{id}/download"), Some(&key)).await;
     assert!(head.starts_with("http/1.1 200"), "{head}");
     assert!(
         head.contains(&format!("\r\ncontent-length: {}", expected.len())),
