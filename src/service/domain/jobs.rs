@@ -392,18 +392,7 @@ pub(crate) async fn zip(state: &AppState, id: &str) -> Result<std::fs::File, Api
         }
         // Passes whose signature is not kept are signed again (in
         // parallel): with signers' turns, like creates and reads.
-        let to_sign = found
-            .iter()
-            .filter(|f| {
-                matches!(
-                    f,
-                    passes::Lookup::Make {
-                        signature: None,
-                        ..
-                    }
-                )
-            })
-            .count();
+        let to_sign = found.iter().filter(|f| f.signs()).count();
         let turns = passes::signer_turns(state, to_sign).await?;
         let (state2, chunk2) = (state.clone(), chunk.to_vec());
         let (z, made) = tokio::task::spawn_blocking(move || {

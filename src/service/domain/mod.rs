@@ -22,6 +22,7 @@ pub(crate) mod smartlinks;
 pub(crate) mod templates;
 pub(crate) mod users;
 pub(crate) mod webhooks;
+
 use crate::service::db::{self, StoreError, Tx};
 use crate::service::outbox::{self, Effect, Written};
 use crate::service::state::AppState;

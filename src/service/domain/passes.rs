@@ -817,7 +817,9 @@ pub(crate) async fn delete(state: &AppState, id: &str) -> Result<(), ApiError> {
 /// # Errors
 /// 404 when its template is gone; 500 when signing fails.
 pub(crate) async fn pkpass(state: &AppState, p: &PassRecord) -> Result<PassBytes, ApiError> {
-    match lookup(state, p).await? {
+    let found = lookup(state, p).await?;
+    let signs = found.signs();
+    match found {
         Lookup::Kept(bytes) => Ok(bytes),
         Lookup::Make {
             template,
@@ -826,10 +828,7 @@ pub(crate) async fn pkpass(state: &AppState, p: &PassRecord) -> Result<PassBytes
         } => {
             let made = {
                 // Held while signing, not while the signature is kept.
-                let _turn = match signature {
-                    Some(_) => None,
-                    None => Some(signer_turn(state).await?),
-                };
+                let _turn = signer_turns(state, usize::from(signs)).await?;
                 let state = state.clone();
                 let p = p.clone();
                 tokio::task::spawn_blocking(move || {
@@ -860,6 +859,20 @@ pub(crate) enum Lookup {
         /// The version's signature kept in the database.
         signature: Option<Vec<u8>>,
     },
+}
+
+impl Lookup {
+    /// Whether making the bytes signs anew (no kept signature): a signer's
+    /// turn is needed.
+    pub(crate) fn signs(&self) -> bool {
+        matches!(
+            self,
+            Self::Make {
+                signature: None,
+                ..
+            }
+        )
+    }
 }
 
 /// Looks for a pass's current version's bytes in memory, then for its

@@ -18,9 +18,10 @@ pub(crate) mod templates;
 pub(crate) mod users;
 pub(crate) mod webhooks;
 
-use crate::service::signed::PassBytes;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+
+use crate::service::signed::PassBytes;
 
 /// Bytes of another media type (a `.pkpass`, a PNG, a zip) in the API
 /// document.
