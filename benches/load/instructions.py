@@ -36,10 +36,9 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from load import ROOT, TICKET, fresh_service, require, serve_args
+from load import ROOT, TICKET, fresh_service, require, serve_args, wait_ready
 
 
 def creates(port: int, key: str, n: int) -> int:
@@ -95,14 +94,8 @@ def run() -> int:
          *serve_args(a.bin, base)],
         env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "serve.log"), "w"))
     try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"{base}/readyz", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            sys.exit(f"the server did not start under valgrind; see {work}/serve.log")
+        # valgrind starts the server some 50 times slower.
+        wait_ready(proc, base, os.path.join(work, "serve.log"), 60)
         if creates(port, key, 40) != 40:
             sys.exit(f"warm-up creates failed; see {work}/serve.log")
         def control(*args: str) -> None:

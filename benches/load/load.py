@@ -121,6 +121,20 @@ def fresh_service(binary: str, work: str, name: str) -> tuple[dict, str, str]:
     return env, f"http://127.0.0.1:{port}", key
 
 
+def wait_ready(proc: subprocess.Popen, base: str, log: str, seconds: float) -> None:
+    """Waits up to `seconds` for the server's /readyz; kills it and exits,
+    pointing at its log, if it does not answer."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/readyz", timeout=2)
+            return
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    sys.exit(f"the server did not start; see {log}")
+
+
 def serve_args(binary: str, base: str) -> list[str]:
     """`passforge serve` with Google on and no rate limit in the way."""
     return [binary, "serve", "--public-url", base,
@@ -149,14 +163,8 @@ def run() -> int:
         proc = subprocess.Popen(["taskset", "-c", str(a.server_core), *serve_args(a.bin, base), *extra],
                                 env=env, stdout=subprocess.DEVNULL,
                                 stderr=open(os.path.join(work, f"{name}.log"), "w"))
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{base}/readyz", timeout=1)
-                return proc, base, key
-            except OSError:
-                time.sleep(0.05)
-        proc.kill()
-        sys.exit(f"the server did not start; see {work}/{name}.log")
+        wait_ready(proc, base, os.path.join(work, f"{name}.log"), 10)
+        return proc, base, key
 
     def stop(proc):
         proc.terminate()
