@@ -138,9 +138,9 @@ impl SerialNumber {
         Self(uuid.hyphenated().to_string())
     }
 
-    /// A fresh random serial number (a v4 UUID).
+    /// A fresh serial number: a v7 UUID (74 random bits after the time).
     pub fn random() -> Self {
-        Self::from_uuid(uuid::Uuid::new_v4())
+        Self::from_uuid(uuid::Uuid::now_v7())
     }
 }
 

@@ -46,24 +46,38 @@ impl EndpointRow {
     }
 }
 
-/// Writes an event row.
+/// An event row to write.
+#[derive(Debug)]
+pub(crate) struct NewEvent<'a> {
+    /// `evt_…`
+    pub(crate) id: &'a str,
+    /// Its type, e.g. `pass.created`.
+    pub(crate) ty: &'a str,
+    /// Unix milliseconds.
+    pub(crate) created_at: i64,
+    /// Its data as JSON text.
+    pub(crate) data: String,
+}
+
+/// Writes event rows, many to a statement.
 ///
 /// # Errors
 /// [`StoreError`].
-pub(crate) async fn insert_event(
-    c: &mut Conn,
-    id: &str,
-    ty: &str,
-    created_at: i64,
-    data: &str,
-) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO events (id, type, created_at, data) VALUES ($1, $2, $3, $4)")
-        .bind(id.to_owned())
-        .bind(ty.to_owned())
-        .bind(created_at)
-        .bind(data.to_owned())
-        .execute(&mut *c)
-        .await?;
+pub(crate) async fn insert_events(c: &mut Conn, events: &[NewEvent<'_>]) -> Result<(), StoreError> {
+    super::insert_rows(
+        c,
+        "events (id, type, created_at, data)",
+        "",
+        4,
+        events,
+        |q, e| {
+            q.bind(e.id.to_owned())
+                .bind(e.ty.to_owned())
+                .bind(e.created_at)
+                .bind(e.data.clone())
+        },
+    )
+    .await?;
     Ok(())
 }
 

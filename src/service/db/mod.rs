@@ -34,7 +34,7 @@ pub(crate) mod users;
 pub(crate) use idempotency::record_idempotent;
 pub use idempotency::{IdempotentAnswer, IDEMPOTENCY_TTL_MS};
 pub use keys::KeyRecord;
-pub(crate) use passes::{bump_template_passes, delete_pass, insert_pass, update_pass};
+pub(crate) use passes::{bump_template_passes, delete_pass, insert_passes, update_pass};
 pub use passes::{PassQuery, PassRecord, PassStatus};
 pub(crate) use queue::{
     settle, ChunkItem, Claimed, DeliveryItem, GoogleItem, Item, Lease, PushItem, Queue, Settlement,
@@ -423,4 +423,106 @@ impl Store {
 /// [`StoreError`].
 pub(crate) async fn commit(tx: Tx) -> Result<(), StoreError> {
     Ok(tx.commit().await?)
+}
+
+/// The most rows one multi-row `INSERT` writes: groups of new passes are
+/// at most 64, and 64 rows of a dozen columns stay far below both
+/// databases' limits on parameters (SQLite 32,766, PostgreSQL 65,535).
+const ROWS_PER_INSERT: usize = 64;
+
+/// `($1, $2, …), ($k+1, …)`: the `VALUES` rows of a multi-row `INSERT` of
+/// `rows` rows of `cols` columns, numbered from `$1` (both databases read
+/// `$n`).
+fn values_rows(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        s.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// A query on either database, its values being bound.
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Runs `INSERT INTO {into} VALUES (…), (…) {tail}` over `rows`, up to
+/// [`ROWS_PER_INSERT`] to a statement, `bind` binding each row's `cols`
+/// values in order.
+async fn insert_rows<T>(
+    c: &mut Conn,
+    into: &str,
+    tail: &str,
+    cols: usize,
+    rows: &[T],
+    bind: impl for<'q> Fn(AnyQuery<'q>, &T) -> AnyQuery<'q>,
+) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO {into} VALUES {}{tail}",
+            values_rows(chunk.len(), cols)
+        );
+        // Only the count of rows varies: no value is spliced into the text.
+        let q = chunk
+            .iter()
+            .fold(sqlx::query(sqlx::AssertSqlSafe(sql)), &bind);
+        q.execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod values_tests {
+    #[test]
+    fn values_rows_number_the_parameters_row_by_row() {
+        assert_eq!(super::values_rows(1, 2), "($1, $2)");
+        assert_eq!(super::values_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
+    }
+}
+
+/// The databases the storage layer's tests run on.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Store;
+
+    /// A SQLite file in `dir`, and PostgreSQL when
+    /// `PASSFORGE_TEST_DATABASE_URL` is set (in a schema of its own, so
+    /// that other tests' rows stay out of the test's reads: its name is
+    /// returned, for dropping).
+    pub(crate) async fn stores(dir: &std::path::Path) -> Vec<(Store, Option<String>)> {
+        let sqlite = format!("sqlite://{}", dir.join("q.db").display());
+        let mut out = vec![(Store::connect(&sqlite).await.expect("sqlite"), None)];
+        if let Ok(url) = std::env::var("PASSFORGE_TEST_DATABASE_URL") {
+            if !url.is_empty() {
+                let schema = format!("db_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = Store::connect(&url).await.expect("postgres");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                    .execute(&admin.pool)
+                    .await
+                    .expect("schema");
+                admin.close().await;
+                let sep = if url.contains('?') { '&' } else { '?' };
+                let own = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+                out.push((
+                    Store::connect(&own).await.expect("postgres schema"),
+                    Some(schema),
+                ));
+            }
+        }
+        out
+    }
+
+    /// Drops a PostgreSQL test schema made by [`stores`].
+    pub(crate) async fn drop_schema(store: &Store, schema: &str) {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+            .execute(&store.pool)
+            .await
+            .expect("drop schema");
+    }
 }

@@ -132,37 +132,50 @@ impl Store {
     }
 }
 
-/// Stores a new pass.
+/// Stores new passes, many to a statement (a group of creates).
 ///
 /// # Errors
-/// [`StoreError::Conflict`] when the serial number is taken.
-pub(crate) async fn insert_pass(c: &mut Conn, p: &PassRecord) -> Result<(), StoreError> {
-    let r = sqlx::query(
-        "INSERT INTO passes (id, template_id, serial_number, auth_token, status, custom_fields, \
-         overrides, user_id, version, created_at, updated_at, barcode_message) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+/// [`StoreError::Conflict`] when a serial number is taken (taken before,
+/// or twice among `passes`).
+pub(crate) async fn insert_passes(c: &mut Conn, passes: &[&PassRecord]) -> Result<(), StoreError> {
+    // The documents first: a row that cannot be written writes nothing.
+    let fields = passes
+        .iter()
+        .map(|p| serde_json::to_string(&p.custom_fields))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let rows: Vec<(&PassRecord, String)> = passes.iter().copied().zip(fields).collect();
+    let r = super::insert_rows(
+        c,
+        "passes (id, template_id, serial_number, auth_token, status, custom_fields, \
+         overrides, user_id, version, created_at, updated_at, barcode_message)",
+        "",
+        12,
+        &rows,
+        |q, (p, fields)| {
+            q.bind(p.id.clone())
+                .bind(p.template_id.clone())
+                .bind(p.serial_number.clone())
+                .bind(p.auth_token.clone())
+                .bind(p.status.as_str())
+                .bind(fields.clone())
+                .bind(overrides_json(&p.overrides))
+                .bind(p.user_id.clone())
+                .bind(p.version)
+                .bind(p.created_at)
+                .bind(p.updated_at)
+                .bind(p.barcode_message.clone())
+        },
     )
-    .bind(p.id.clone())
-    .bind(p.template_id.clone())
-    .bind(p.serial_number.clone())
-    .bind(p.auth_token.clone())
-    .bind(p.status.as_str())
-    .bind(Value::Object(p.custom_fields.clone()).to_string())
-    .bind(overrides_json(&p.overrides))
-    .bind(p.user_id.clone())
-    .bind(p.version)
-    .bind(p.created_at)
-    .bind(p.updated_at)
-    .bind(p.barcode_message.clone())
-    .execute(&mut *c)
     .await;
     match r {
-        Ok(_) => Ok(()),
+        Ok(()) => {}
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            Err(StoreError::Conflict("a pass with this serial number"))
+            return Err(StoreError::Conflict("a pass with this serial number"))
         }
-        Err(e) => Err(e.into()),
+        Err(e) => return Err(e.into()),
     }
+    Ok(())
 }
 
 /// Writes a new version of a pass if its stored version is still
@@ -364,4 +377,134 @@ pub struct PassQuery {
     pub user_id: Option<String>,
     /// At most this many.
     pub limit: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::db::events::{insert_events, NewEvent};
+    use crate::service::db::signed::{put_signed_with_passes, NewSigned};
+    use crate::service::db::testing::{drop_schema, stores};
+
+    fn record(n: usize, serial: &str) -> PassRecord {
+        let mut fields = Map::new();
+        fields.insert("name".into(), Value::String(format!("Guest {n}")));
+        PassRecord {
+            id: uuid::Uuid::now_v7().to_string(),
+            template_id: "event-ticket".into(),
+            serial_number: serial.into(),
+            auth_token: format!("token{n:027}"),
+            status: PassStatus::Active,
+            custom_fields: fields,
+            overrides: PassOverrides {
+                relevant_date: Some(format!("2027-06-1{n}T19:00:00+01:00")),
+                ..PassOverrides::default()
+            },
+            user_id: (n == 1).then(|| "usr_1".to_owned()),
+            version: 1,
+            created_at: 1_000 + n as i64,
+            updated_at: 2_000 + n as i64,
+            barcode_message: Some(format!("code-{n}")),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_group_of_new_passes_is_written_row_for_row_and_a_taken_serial_fails_it_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (store, schema) in stores(dir.path()).await {
+            let serial = |n: usize| format!("{}-{n}", uuid::Uuid::now_v7());
+            let group: Vec<PassRecord> = (0..3).map(|n| record(n, &serial(n))).collect();
+            let refs: Vec<&PassRecord> = group.iter().collect();
+            let signatures: Vec<Vec<u8>> =
+                (0..3u8).map(|n| vec![n; 300 + usize::from(n)]).collect();
+            let event_ids: Vec<String> = (0..3)
+                .map(|n| format!("evt_test_{n}_{}", group[n].id))
+                .collect();
+            let mut tx = store.begin().await.expect("begin");
+            insert_passes(&mut tx, &refs).await.expect("passes");
+            let signed: Vec<NewSigned<'_>> = group
+                .iter()
+                .zip(&signatures)
+                .map(|(p, s)| NewSigned {
+                    pass: &p.id,
+                    version: 1,
+                    tag: "t",
+                    signature: s,
+                })
+                .collect();
+            put_signed_with_passes(&mut tx, &signed, 5)
+                .await
+                .expect("signatures");
+            let events: Vec<NewEvent<'_>> = event_ids
+                .iter()
+                .enumerate()
+                .map(|(n, id)| NewEvent {
+                    id,
+                    ty: "pass.created",
+                    created_at: n as i64,
+                    data: format!("{{\"n\":{n}}}"),
+                })
+                .collect();
+            insert_events(&mut tx, &events).await.expect("events");
+            super::super::commit(tx).await.expect("commit");
+
+            for (p, s) in group.iter().zip(&signatures) {
+                let got = store.pass(&p.id).await.expect("read").expect("written");
+                assert_eq!(
+                    (
+                        &got.serial_number,
+                        &got.auth_token,
+                        &got.custom_fields,
+                        &got.overrides,
+                        &got.user_id
+                    ),
+                    (
+                        &p.serial_number,
+                        &p.auth_token,
+                        &p.custom_fields,
+                        &p.overrides,
+                        &p.user_id
+                    ),
+                    "{}: each row's own values, not a neighbour's",
+                    p.id
+                );
+                assert_eq!(
+                    (got.created_at, got.updated_at, &got.barcode_message),
+                    (p.created_at, p.updated_at, &p.barcode_message)
+                );
+                assert_eq!(
+                    store
+                        .signed_pass(&p.id, 1, "t")
+                        .await
+                        .expect("read")
+                        .as_ref(),
+                    Some(s)
+                );
+            }
+            for (n, id) in event_ids.iter().enumerate() {
+                let row = sqlx::query("SELECT type, created_at, data FROM events WHERE id = $1")
+                    .bind(id.clone())
+                    .fetch_one(&store.pool)
+                    .await
+                    .expect("event");
+                assert_eq!(row.get::<String, _>("data"), format!("{{\"n\":{n}}}"));
+                assert_eq!(row.get::<i64, _>("created_at"), n as i64);
+            }
+
+            // A serial taken by a stored pass, among new ones: nothing of
+            // the group is kept.
+            let taken = [record(4, &serial(4)), record(5, &group[1].serial_number)];
+            let mut tx = store.begin().await.expect("begin");
+            let err = insert_passes(&mut tx, &taken.iter().collect::<Vec<_>>())
+                .await
+                .expect_err("a taken serial");
+            assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+            drop(tx);
+            assert!(store.pass(&taken[0].id).await.expect("read").is_none());
+            if let Some(schema) = schema {
+                drop_schema(&store, &schema).await;
+            }
+            store.close().await;
+        }
+    }
 }

@@ -485,42 +485,13 @@ mod tests {
         }
     }
 
-    /// The databases a queue test runs on: a SQLite file, and PostgreSQL
-    /// when `PASSFORGE_TEST_DATABASE_URL` is set (in a schema of its own,
-    /// so that other tests' queued items stay out of its claims).
-    async fn stores(dir: &std::path::Path) -> Vec<(Store, Option<String>)> {
-        let sqlite = format!("sqlite://{}", dir.join("q.db").display());
-        let mut out = vec![(Store::connect(&sqlite).await.expect("sqlite"), None)];
-        if let Ok(url) = std::env::var("PASSFORGE_TEST_DATABASE_URL") {
-            if !url.is_empty() {
-                let schema = format!("queue_test_{}", uuid::Uuid::new_v4().simple());
-                let admin = Store::connect(&url).await.expect("postgres");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                    .execute(&admin.pool)
-                    .await
-                    .expect("schema");
-                admin.close().await;
-                let sep = if url.contains('?') { '&' } else { '?' };
-                let own = format!("{url}{sep}options=-c%20search_path%3D{schema}");
-                out.push((
-                    Store::connect(&own).await.expect("postgres schema"),
-                    Some(schema),
-                ));
-            }
-        }
-        out
-    }
-
     #[tokio::test]
     async fn a_worker_whose_lease_ran_out_cannot_settle_or_put_back_a_taken_over_item() {
         let dir = tempfile::tempdir().expect("tempdir");
-        for (store, schema) in stores(dir.path()).await {
+        for (store, schema) in super::super::testing::stores(dir.path()).await {
             leases_hold(&store).await;
             if let Some(schema) = schema {
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                    .execute(&store.pool)
-                    .await
-                    .expect("drop schema");
+                super::super::testing::drop_schema(&store, &schema).await;
             }
             store.close().await;
         }
@@ -529,7 +500,7 @@ mod tests {
     #[tokio::test]
     async fn one_endpoint_takes_at_most_four_slots_and_held_claims_are_renewed() {
         let dir = tempfile::tempdir().expect("tempdir");
-        for (store, schema) in stores(dir.path()).await {
+        for (store, schema) in super::super::testing::stores(dir.path()).await {
             for i in 0..6 {
                 insert(&store, Queue::Deliveries, &format!("d_slow_{i}")).await;
             }
@@ -576,10 +547,7 @@ mod tests {
                 .await
                 .expect("holds"));
             if let Some(schema) = schema {
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                    .execute(&store.pool)
-                    .await
-                    .expect("drop schema");
+                super::super::testing::drop_schema(&store, &schema).await;
             }
             store.close().await;
         }

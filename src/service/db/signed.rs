@@ -75,3 +75,47 @@ pub(crate) async fn put_signed(
     .await?;
     Ok(())
 }
+
+/// A signature to store with the version it signs.
+#[derive(Debug)]
+pub(crate) struct NewSigned<'a> {
+    /// The pass.
+    pub(crate) pass: &'a str,
+    /// The version signed.
+    pub(crate) version: i64,
+    /// What it was signed under (template and certificate).
+    pub(crate) tag: &'a str,
+    /// The CMS signature.
+    pub(crate) signature: &'a [u8],
+}
+
+/// Stores the signatures of passes written earlier in the same transaction
+/// (a group of creates), many to a statement; as [`put_signed`], a newer
+/// version's stored signature is kept.
+///
+/// # Errors
+/// [`StoreError`].
+pub(crate) async fn put_signed_with_passes(
+    c: &mut Conn,
+    rows: &[NewSigned<'_>],
+    now: i64,
+) -> Result<(), StoreError> {
+    super::insert_rows(
+        c,
+        "signed_passes (pass_id, version, tag, signature, signed_at)",
+        " ON CONFLICT (pass_id) DO UPDATE SET version = excluded.version, tag = excluded.tag, \
+         signature = excluded.signature, signed_at = excluded.signed_at \
+         WHERE signed_passes.version <= excluded.version",
+        5,
+        rows,
+        |q, r| {
+            q.bind(r.pass.to_owned())
+                .bind(r.version)
+                .bind(r.tag.to_owned())
+                .bind(r.signature.to_vec())
+                .bind(now)
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -34,7 +34,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use crate::service::db::{self, PassRecord};
 use crate::service::domain::commit_for;
 use crate::service::domain::idempotency::{self, Scope};
-use crate::service::domain::passes::{remember, store_signed, Signed};
+use crate::service::domain::passes::{remember, store_signed_new, Signed};
 use crate::service::error::ApiError;
 use crate::service::outbox::Effect;
 use crate::service::state::{AppState, Inner};
@@ -251,12 +251,17 @@ async fn write_alone(state: &AppState, create: Create) -> Result<(), ApiError> {
 /// Writes `group` in one transaction (see [`commit_for`]).
 async fn write(state: &AppState, group: &[Create]) -> Result<(), ApiError> {
     let mut tx = state.inner.store.begin().await?;
-    let mut effects = Vec::with_capacity(group.len());
-    for p in group {
-        db::insert_pass(&mut tx, &p.record).await?;
-        store_signed(&mut tx, &p.record, p.signed.as_ref()).await?;
-        effects.push(Effect::event("pass.created", p.view.clone()));
-    }
+    let records: Vec<&PassRecord> = group.iter().map(|p| &p.record).collect();
+    db::insert_passes(&mut tx, &records).await?;
+    store_signed_new(
+        &mut tx,
+        group.iter().map(|p| (&p.record, p.signed.as_ref())),
+    )
+    .await?;
+    let effects: Vec<Effect> = group
+        .iter()
+        .map(|p| Effect::event("pass.created", p.view.clone()))
+        .collect();
     let keys: Vec<&Scope> = group.iter().filter_map(|c| c.scope.as_deref()).collect();
     commit_for(state, tx, &effects, &keys).await?;
     state.inner.metrics.create_commit(group.len());

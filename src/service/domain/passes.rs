@@ -550,6 +550,29 @@ pub(crate) async fn store_signed(
     Ok(())
 }
 
+/// Stores new passes' signatures in the transaction that writes them (a
+/// group of creates), in one statement.
+///
+/// # Errors
+/// [`ApiError`] for a database failure.
+pub(crate) async fn store_signed_new(
+    tx: &mut db::Tx,
+    passes: impl Iterator<Item = (&PassRecord, Option<&Signed>)>,
+) -> Result<(), ApiError> {
+    let rows: Vec<db::signed::NewSigned<'_>> = passes
+        .filter_map(|(p, s)| {
+            s.map(|s| db::signed::NewSigned {
+                pass: &p.id,
+                version: s.key.version,
+                tag: &s.key.tag,
+                signature: &s.signature,
+            })
+        })
+        .collect();
+    db::signed::put_signed_with_passes(tx, &rows, now_ms()).await?;
+    Ok(())
+}
+
 /// Keeps a committed version's signed bytes in memory.
 pub(crate) fn remember(state: &AppState, p: &PassRecord, signed: Option<Signed>) {
     if let Some(s) = signed {

@@ -208,17 +208,23 @@ pub(crate) async fn write(c: &mut Conn, effects: &[Effect]) -> Result<Written, S
     let mut written = Written::default();
     let mut enabled: Option<Vec<(String, Vec<String>)>> = None;
     let now = now_ms();
+    // The events first, in one statement (a group of creates has many).
+    let events: Vec<db::events::NewEvent<'_>> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Event(event, _) => Some(db::events::NewEvent {
+                id: &event.id,
+                ty: event.ty,
+                created_at: event.created_at,
+                data: event.data.to_string(),
+            }),
+            _ => None,
+        })
+        .collect();
+    db::events::insert_events(c, &events).await?;
     for effect in effects {
         match effect {
             Effect::Event(event, audience) => {
-                db::events::insert_event(
-                    c,
-                    &event.id,
-                    event.ty,
-                    event.created_at,
-                    &event.data.to_string(),
-                )
-                .await?;
                 let endpoints = match &mut enabled {
                     Some(e) => e,
                     None => enabled.insert(db::events::enabled_endpoints(c).await?),
