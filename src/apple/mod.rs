@@ -146,6 +146,63 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn a_kept_signature_value_alone_makes_the_same_pass_and_only_that_one() {
+        let id = test_identity::load().expect("identity");
+        let assets = packed();
+        let first =
+            build_pkpass(b"{\"a\":1}", &assets, &[], &id, time(), Vec::new()).expect("pkpass");
+        let value = first.signature_value().expect("signed here").to_vec();
+        // RSA-2048: the 256-byte value ends the ~3.5 KB structure.
+        assert_eq!(value.len(), 256);
+        assert!(first.signature().ends_with(&value));
+        assert!(first.signature().len() > 2_000);
+        let manifest = zip_member(&first.to_vec(), "manifest.json");
+        assert_eq!(
+            id.signature_from_kept(&value, &manifest, time()),
+            Some((first.signature().to_vec(), 256))
+        );
+        let reused = build_pkpass_reusing(
+            b"{\"a\":1}",
+            &assets,
+            &[],
+            &id,
+            time(),
+            Vec::new(),
+            Some(&value),
+        )
+        .expect("pkpass");
+        assert_eq!(reused.to_vec(), first.to_vec(), "byte for byte");
+        assert_eq!(reused.signature_value(), Some(&value[..]));
+        // The whole structure, as earlier releases kept it, still serves.
+        assert_eq!(
+            id.signature_from_kept(first.signature(), &manifest, time()),
+            Some((first.signature().to_vec(), 256))
+        );
+        // Another manifest or time, a damaged or cut value: none.
+        let later = time() + chrono::Duration::seconds(1);
+        assert_eq!(id.signature_from_kept(&value, b"{}", time()), None);
+        assert_eq!(id.signature_from_kept(&value, &manifest, later), None);
+        let mut bad = value.clone();
+        bad[100] ^= 1;
+        assert_eq!(id.signature_from_kept(&bad, &manifest, time()), None);
+        assert_eq!(id.signature_from_kept(&value[1..], &manifest, time()), None);
+        assert_eq!(id.signature_from_kept(b"", &manifest, time()), None);
+        // A pass laid out around a signature made elsewhere has no known
+        // value.
+        let laid_out = assemble_pkpass(
+            b"{\"a\":1}",
+            &assets,
+            &[],
+            &manifest,
+            first.signature(),
+            time(),
+            Vec::new(),
+        )
+        .expect("pkpass");
+        assert_eq!(laid_out.signature_value(), None);
+    }
+
     fn zip_member(bytes: &[u8], name: &str) -> Vec<u8> {
         use std::io::Read as _;
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");

@@ -396,6 +396,9 @@ pub struct Pkpass {
     split: usize,
     /// The signature (also inside `own`, perhaps deflated).
     signature: Vec<u8>,
+    /// The length of the signature value that ends `signature`, when known
+    /// (signed or reused here; 0 from [`assemble_pkpass`]).
+    value_len: usize,
 }
 
 impl std::fmt::Debug for Pkpass {
@@ -408,6 +411,15 @@ impl Pkpass {
     /// The detached CMS signature of its manifest (the `signature` file).
     pub fn signature(&self) -> &[u8] {
         &self.signature
+    }
+
+    /// The signature's value (the RSA or ECDSA signature that ends the CMS
+    /// structure): all that needs keeping to make the same `.pkpass` again
+    /// ([`SigningIdentity::signature_from_kept`]). `None` for a pass laid
+    /// out by [`assemble_pkpass`] from a signature made elsewhere.
+    pub fn signature_value(&self) -> Option<&[u8]> {
+        (self.value_len > 0)
+            .then(|| &self.signature[self.signature.len().saturating_sub(self.value_len)..])
     }
 
     /// The archive in order, as four byte slices.
@@ -499,10 +511,11 @@ pub fn build_pkpass(
 }
 
 /// Like [`build_pkpass`], with a signature kept from an earlier signing of
-/// the same pass: used when it is exactly this identity's signature of this
-/// manifest at this time ([`SigningIdentity::made_signature`]), so the
-/// bytes are those the earlier signing gave without signing again;
-/// otherwise the manifest is signed.
+/// the same pass (its value, or the whole structure): used when it is
+/// exactly this identity's signature of this manifest at this time
+/// ([`SigningIdentity::signature_from_kept`]), so the bytes are those the
+/// earlier signing gave without signing again; otherwise the manifest is
+/// signed.
 ///
 /// # Errors
 /// As [`build_pkpass`].
@@ -532,11 +545,12 @@ pub fn build_pkpass_reusing(
                     .map(|(f, s)| (f.name.as_str(), s.as_str())),
             ),
     );
-    let signature = match reuse {
-        Some(kept) if identity.made_signature(kept, &manifest, signing_time) => kept.to_vec(),
-        _ => identity.sign_manifest(&manifest, signing_time)?,
-    };
-    assemble_pkpass(
+    let (signature, value_len) =
+        match reuse.and_then(|kept| identity.signature_from_kept(kept, &manifest, signing_time)) {
+            Some(made) => made,
+            None => identity.sign_manifest_valued(&manifest, signing_time)?,
+        };
+    let mut pkpass = assemble_pkpass(
         pass_json,
         assets,
         extra,
@@ -544,7 +558,9 @@ pub fn build_pkpass_reusing(
         &signature,
         signing_time,
         buf,
-    )
+    )?;
+    pkpass.value_len = value_len;
+    Ok(pkpass)
 }
 
 /// Lays out the ZIP of a pass whose manifest and signature are already made
@@ -621,6 +637,7 @@ pub fn assemble_pkpass(
         own: buf,
         split,
         signature: signature.to_vec(),
+        value_len: 0,
     })
 }
 

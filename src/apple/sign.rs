@@ -437,9 +437,46 @@ impl SigningIdentity {
         manifest: &[u8],
         signing_time: DateTime<Utc>,
     ) -> Result<Vec<u8>, SignError> {
+        self.sign_manifest_valued(manifest, signing_time)
+            .map(|(cms, _)| cms)
+    }
+
+    /// [`SigningIdentity::sign_manifest`], with the length of the
+    /// signature value that ends the structure (what is worth keeping: the
+    /// rest follows from the manifest, the time and this identity).
+    ///
+    /// # Errors
+    /// As [`SigningIdentity::sign_manifest`].
+    pub fn sign_manifest_valued(
+        &self,
+        manifest: &[u8],
+        signing_time: DateTime<Utc>,
+    ) -> Result<(Vec<u8>, usize), SignError> {
         let attrs = signed_attributes(manifest, signing_time);
         let value = self.sign_digest(&openssl::sha::sha256(&der::set(&attrs)))?;
-        Ok(self.cms(&attrs, &value))
+        Ok((self.cms(&attrs, &value), value.len()))
+    }
+
+    /// The signature of `manifest` at `signing_time` made again from what
+    /// was kept of an earlier one: its value alone (no longer than this
+    /// key's signatures), around which the rest of the structure is laid
+    /// out as [`SigningIdentity::sign_manifest`] does, or the whole
+    /// structure ([`SigningIdentity::made_signature`]); with the value's
+    /// length. `None` unless this identity's public key verifies the value
+    /// over exactly these attributes.
+    pub fn signature_from_kept(
+        &self,
+        kept: &[u8],
+        manifest: &[u8],
+        signing_time: DateTime<Utc>,
+    ) -> Option<(Vec<u8>, usize)> {
+        if kept.len() <= self.key.size() {
+            let attrs = signed_attributes(manifest, signing_time);
+            return (!kept.is_empty() && self.verifies(&attrs, kept))
+                .then(|| (self.cms(&attrs, kept), kept.len()));
+        }
+        self.made_value_len(kept, manifest, signing_time)
+            .map(|len| (kept.to_vec(), len))
     }
 
     /// Whether `signature` is exactly what [`SigningIdentity::sign_manifest`]
@@ -454,11 +491,23 @@ impl SigningIdentity {
         manifest: &[u8],
         signing_time: DateTime<Utc>,
     ) -> bool {
+        self.made_value_len(signature, manifest, signing_time)
+            .is_some()
+    }
+
+    /// The length of the value ending `signature` if it is what
+    /// [`SigningIdentity::made_signature`] accepts.
+    fn made_value_len(
+        &self,
+        signature: &[u8],
+        manifest: &[u8],
+        signing_time: DateTime<Utc>,
+    ) -> Option<usize> {
         let attrs = signed_attributes(manifest, signing_time);
         // The value is the structure's last field; its length is the key's
         // size for RSA and a few bytes less than the most for ECDSA.
         let most = self.key.size();
-        (most.saturating_sub(8)..=most).rev().any(|len| {
+        (most.saturating_sub(8)..=most).rev().find(|&len| {
             if len > signature.len() {
                 return false;
             }

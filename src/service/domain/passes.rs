@@ -16,6 +16,7 @@ use std::sync::Arc;
 use http::StatusCode;
 use serde_json::{Map, Value};
 
+use crate::apple::Pkpass;
 use crate::issue::{IssueError, IssuedPass, Issuer, Stamp};
 use crate::model::diag::pointer_segment;
 use crate::model::{AuthToken, SerialNumber};
@@ -529,9 +530,17 @@ fn signed_of(
     let pkpass = issued.pkpass.take()?;
     Some(Signed {
         key,
-        signature: pkpass.signature().to_vec(),
+        signature: kept_form(&pkpass).to_vec(),
         bytes: PassBytes::new(pkpass),
     })
+}
+
+/// What the database keeps of a `.pkpass`'s signature: its value (256
+/// bytes for RSA-2048, where the whole CMS structure with its certificates
+/// is ~3.5 KB); the rest is laid out again around it from the manifest,
+/// the signing time and the identity, which the key already names.
+fn kept_form(pkpass: &Pkpass) -> &[u8] {
+    pkpass.signature_value().unwrap_or(pkpass.signature())
 }
 
 /// Stores a version's signature in its transaction.
@@ -965,14 +974,16 @@ pub(crate) fn make_current(
     let pkpass = issued
         .pkpass
         .ok_or_else(|| ApiError::internal(&"the pass was issued without its Apple side"))?;
-    let reused = signature == Some(pkpass.signature());
+    let value = kept_form(&pkpass);
+    // Kept as its value, or (kept by an earlier release) whole.
+    let reused = signature.is_some_and(|k| k == value || k == pkpass.signature());
     state.inner.metrics.signed_served(if reused {
         Source::Database
     } else {
         Source::Signed
     });
     Ok(Made {
-        signature: pkpass.signature().to_vec(),
+        signature: value.to_vec(),
         bytes: PassBytes::new(pkpass),
         reused,
     })
@@ -1144,20 +1155,25 @@ mod tests {
 
     const LONG: Duration = Duration::from_secs(60);
 
-    #[tokio::test]
-    async fn a_read_that_must_sign_again_waits_for_a_signers_turn_and_is_counted_meanwhile() {
-        let dir = tempfile::tempdir().expect("dir");
-        let state = service(dir.path(), |c| c.sign_every_read = true).await;
-        let p = ticket(&state).await;
+    /// The key `p`'s current version is kept under, from its live template.
+    fn live_key(state: &AppState, p: &PassRecord) -> SignedKey {
         let (_, print) = state
             .inner
             .templates
             .live_printed(&p.template_id)
             .expect("live");
+        key_of(state, p, &print)
+    }
+
+    #[tokio::test]
+    async fn a_read_that_must_sign_again_waits_for_a_signers_turn_and_is_counted_meanwhile() {
+        let dir = tempfile::tempdir().expect("dir");
+        let state = service(dir.path(), |c| c.sign_every_read = true).await;
+        let p = ticket(&state).await;
         let created = state
             .inner
             .signed
-            .get(&p.id, &key_of(&state, &p, &print))
+            .get(&p.id, &live_key(&state, &p))
             .expect("the create's bytes in memory");
 
         let turns = all_turns(&state).await;
@@ -1194,16 +1210,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let state = service(dir.path(), |_| {}).await;
         let (a, b) = (ticket(&state).await, ticket(&state).await);
-        let (_, print) = state
-            .inner
-            .templates
-            .live_printed(&a.template_id)
-            .expect("live");
         let kept = |p: &PassRecord| {
             state
                 .inner
                 .signed
-                .get(&p.id, &key_of(&state, p, &print))
+                .get(&p.id, &live_key(&state, p))
                 .expect("in memory")
         };
         let (ka, kb) = (kept(&a), kept(&b));
@@ -1222,6 +1233,53 @@ mod tests {
         let again = service(dir.path(), |c| c.sign_every_read = true).await;
         assert_eq!(pkpass(&again, &a).await.expect("bytes").to_vec(), whole);
         assert_ne!(kb.to_vec(), whole, "each pass its own bytes");
+    }
+
+    #[tokio::test]
+    async fn the_database_keeps_a_signatures_value_and_a_whole_one_kept_earlier_still_serves() {
+        let dir = tempfile::tempdir().expect("dir");
+        let state = service(dir.path(), |c| c.signed_cache_bytes = 0).await;
+        let p = ticket(&state).await;
+        let key = live_key(&state, &p);
+        let kept = state
+            .inner
+            .store
+            .signed_pass(&p.id, key.version, &key.tag)
+            .await
+            .expect("read")
+            .expect("kept by the create");
+        assert_eq!(kept.len(), 256, "the RSA value, not the ~3.5 KB structure");
+        let bytes = pkpass(&state, &p).await.expect("bytes").to_vec();
+        let mut signature = Vec::new();
+        std::io::Read::read_to_end(
+            &mut zip::ZipArchive::new(std::io::Cursor::new(&bytes[..]))
+                .expect("zip")
+                .by_name("signature")
+                .expect("signature member"),
+            &mut signature,
+        )
+        .expect("read");
+        assert!(signature.ends_with(&kept) && signature.len() > 2_000);
+
+        // A row written by an earlier release holds the whole structure:
+        // served from it as it is, not signed again.
+        state
+            .inner
+            .store
+            .keep_signed(&p.id, key.version, &key.tag, &signature, now_ms())
+            .await
+            .expect("keep");
+        let _turns = all_turns(&state).await;
+        let again = tokio::time::timeout(LONG, pkpass(&state, &p))
+            .await
+            .expect("not waiting for a signer")
+            .expect("bytes");
+        assert_eq!(again.to_vec(), bytes);
+        assert!(state
+            .inner
+            .metrics
+            .render()
+            .contains("passforge_pkpass_served_total{source=\"database\"} 2\n"));
     }
 
     #[tokio::test]
