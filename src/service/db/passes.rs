@@ -145,7 +145,7 @@ pub(crate) async fn insert_passes(c: &mut Conn, passes: &[&PassRecord]) -> Resul
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let rows: Vec<(&PassRecord, String)> = passes.iter().copied().zip(fields).collect();
-    let r = super::insert_rows(
+    super::insert_rows(
         c,
         "passes (id, template_id, serial_number, auth_token, status, custom_fields, \
          overrides, user_id, version, created_at, updated_at, barcode_message)",
@@ -167,15 +167,13 @@ pub(crate) async fn insert_passes(c: &mut Conn, passes: &[&PassRecord]) -> Resul
                 .bind(p.barcode_message.clone())
         },
     )
-    .await;
-    match r {
-        Ok(()) => {}
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            return Err(StoreError::Conflict("a pass with this serial number"))
+    .await
+    .map_err(|e| match e {
+        sqlx::Error::Database(e) if e.is_unique_violation() => {
+            StoreError::Conflict("a pass with this serial number")
         }
-        Err(e) => return Err(e.into()),
-    }
-    Ok(())
+        e => e.into(),
+    })
 }
 
 /// Writes a new version of a pass if its stored version is still

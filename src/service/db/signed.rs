@@ -45,6 +45,17 @@ impl Store {
     }
 }
 
+/// How a stored signature meets another for the same pass: an older
+/// version's is replaced, a newer version's kept (one rule for one row and
+/// for many).
+macro_rules! keep_newer {
+    () => {
+        "ON CONFLICT (pass_id) DO UPDATE SET version = excluded.version, tag = excluded.tag, \
+         signature = excluded.signature, signed_at = excluded.signed_at \
+         WHERE signed_passes.version <= excluded.version"
+    };
+}
+
 /// Stores a version's signature (in the transaction writing the version),
 /// replacing an older version's; a newer version's is kept.
 /// Nothing is stored for a pass that is gone.
@@ -59,13 +70,11 @@ pub(crate) async fn put_signed(
     signature: &[u8],
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    sqlx::query(concat!(
         "INSERT INTO signed_passes (pass_id, version, tag, signature, signed_at) \
-         SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM passes WHERE id = $1) \
-         ON CONFLICT (pass_id) DO UPDATE SET version = excluded.version, tag = excluded.tag, \
-         signature = excluded.signature, signed_at = excluded.signed_at \
-         WHERE signed_passes.version <= excluded.version",
-    )
+         SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM passes WHERE id = $1) ",
+        keep_newer!()
+    ))
     .bind(pass.to_owned())
     .bind(version)
     .bind(tag.to_owned())
@@ -85,7 +94,8 @@ pub(crate) struct NewSigned<'a> {
     pub(crate) version: i64,
     /// What it was signed under (template and certificate).
     pub(crate) tag: &'a str,
-    /// The CMS signature.
+    /// What is kept of the signature: its value (see
+    /// `SigningIdentity::signature_from_kept`).
     pub(crate) signature: &'a [u8],
 }
 
@@ -103,9 +113,7 @@ pub(crate) async fn put_signed_with_passes(
     super::insert_rows(
         c,
         "signed_passes (pass_id, version, tag, signature, signed_at)",
-        " ON CONFLICT (pass_id) DO UPDATE SET version = excluded.version, tag = excluded.tag, \
-         signature = excluded.signature, signed_at = excluded.signed_at \
-         WHERE signed_passes.version <= excluded.version",
+        concat!(" ", keep_newer!()),
         5,
         rows,
         |q, r| {
