@@ -42,6 +42,7 @@ pub(crate) mod netguard;
 pub(crate) mod outbox;
 pub mod ratelimit;
 pub(crate) mod signed;
+pub(crate) mod signers;
 pub(crate) mod state;
 pub mod templates;
 

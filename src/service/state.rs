@@ -41,6 +41,8 @@ pub struct Inner {
     pub(crate) signers: tokio::sync::Semaphore,
     /// How many permits `signers` has (one per core).
     pub(crate) signer_cores: usize,
+    /// The threads that sign, one per core (see `service::signers`).
+    pub(crate) signing: crate::service::signers::Signers,
     /// New passes waiting to be written together (group commit).
     pub(crate) creates: crate::service::domain::creates::Queue,
     /// Wakes the webhook worker when deliveries were written.
@@ -83,6 +85,7 @@ impl AppState {
                 issuer_print,
                 signers: tokio::sync::Semaphore::new(cores),
                 signer_cores: cores,
+                signing: crate::service::signers::Signers::new(cores),
                 creates: crate::service::domain::creates::Queue::default(),
                 deliveries_due: Notify::new(),
                 jobs_due: Notify::new(),

@@ -295,16 +295,19 @@ pub(crate) async fn personalize(
         tracing::info!(pass = %new.id, user = %user_id, version = new.version, "pass personalized");
     }
     let _turn = super::passes::signer_turn(state).await?;
-    let state = state.clone();
+    let signer = state.clone();
     let token = enrollment.token;
-    tokio::task::spawn_blocking(move || {
-        state
-            .inner
-            .config
-            .identity
-            .sign_manifest(token.as_bytes(), chrono::Utc::now())
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e))?
-    .map_err(|e| ApiError::internal(&e))
+    state
+        .inner
+        .signing
+        .run(move || {
+            signer
+                .inner
+                .config
+                .identity
+                .sign_manifest(token.as_bytes(), chrono::Utc::now())
+        })
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))
 }

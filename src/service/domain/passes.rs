@@ -318,7 +318,11 @@ pub(crate) async fn issue_record(
     let _turn = signer_turn(state).await?;
     let state = state.clone();
     let record = record.clone();
-    tokio::task::spawn_blocking(move || sign_record(&state, &template, &record, apple, google))
+    let signers = state.clone();
+    signers
+        .inner
+        .signing
+        .run(move || sign_record(&state, &template, &record, apple, google))
         .await
         .map_err(|e| ApiError::internal(&e))?
 }
@@ -863,11 +867,13 @@ pub(crate) async fn pkpass(state: &AppState, p: &PassRecord) -> Result<PassBytes
                 let _turn = signer_turns(state, usize::from(signs)).await?;
                 let state = state.clone();
                 let p = p.clone();
-                tokio::task::spawn_blocking(move || {
-                    make_current(&state, &template, &p, signature.as_deref())
-                })
-                .await
-                .map_err(|e| ApiError::internal(&e))??
+                let signers = state.clone();
+                signers
+                    .inner
+                    .signing
+                    .run(move || make_current(&state, &template, &p, signature.as_deref()))
+                    .await
+                    .map_err(|e| ApiError::internal(&e))??
             };
             let bytes = made.bytes();
             keep(state, p, key, made).await;
