@@ -295,13 +295,12 @@ pub(crate) async fn personalize(
         tracing::info!(pass = %new.id, user = %user_id, version = new.version, "pass personalized");
     }
     let _turn = super::passes::signer_turn(state).await?;
-    let signer = state.clone();
+    let signing = &state.inner.signing;
+    let state = state.clone();
     let token = enrollment.token;
-    state
-        .inner
-        .signing
+    signing
         .run(move || {
-            signer
+            state
                 .inner
                 .config
                 .identity

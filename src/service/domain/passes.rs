@@ -316,12 +316,10 @@ pub(crate) async fn issue_record(
     google: bool,
 ) -> Result<IssuedPass, ApiError> {
     let _turn = signer_turn(state).await?;
+    let signing = &state.inner.signing;
     let state = state.clone();
     let record = record.clone();
-    let signers = state.clone();
-    signers
-        .inner
-        .signing
+    signing
         .run(move || sign_record(&state, &template, &record, apple, google))
         .await
         .map_err(|e| ApiError::internal(&e))?
@@ -865,12 +863,10 @@ pub(crate) async fn pkpass(state: &AppState, p: &PassRecord) -> Result<PassBytes
             let made = {
                 // Held while signing, not while the signature is kept.
                 let _turn = signer_turns(state, usize::from(signs)).await?;
+                let signing = &state.inner.signing;
                 let state = state.clone();
                 let p = p.clone();
-                let signers = state.clone();
-                signers
-                    .inner
-                    .signing
+                signing
                     .run(move || make_current(&state, &template, &p, signature.as_deref()))
                     .await
                     .map_err(|e| ApiError::internal(&e))??
