@@ -63,7 +63,10 @@ pub(crate) struct NewEvent<'a> {
 ///
 /// # Errors
 /// [`StoreError`].
-pub(crate) async fn insert_events(c: &mut Conn, events: &[NewEvent<'_>]) -> Result<(), StoreError> {
+pub(crate) async fn insert_events(
+    c: &mut Conn,
+    events: Vec<NewEvent<'_>>,
+) -> Result<(), StoreError> {
     super::insert_rows(
         c,
         "events (id, type, created_at, data)",
@@ -74,7 +77,7 @@ pub(crate) async fn insert_events(c: &mut Conn, events: &[NewEvent<'_>]) -> Resu
             q.bind(e.id.to_owned())
                 .bind(e.ty.to_owned())
                 .bind(e.created_at)
-                .bind(e.data.clone())
+                .bind(e.data)
         },
     )
     .await?;

@@ -478,23 +478,26 @@ type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
 /// Runs `INSERT INTO {into} VALUES (…), (…) {tail}` over `rows`, up to
 /// [`ROWS_PER_INSERT`] to a statement, `bind` binding each row's `cols`
-/// values in order.
+/// values in order (taking the row, so its owned values move into the
+/// statement rather than being copied).
 async fn insert_rows<T>(
     c: &mut Conn,
     into: &str,
     tail: &str,
     cols: usize,
-    rows: &[T],
-    bind: impl for<'q> Fn(AnyQuery<'q>, &T) -> AnyQuery<'q>,
+    rows: Vec<T>,
+    bind: impl for<'q> Fn(AnyQuery<'q>, T) -> AnyQuery<'q>,
 ) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<T> = rows.by_ref().take(ROWS_PER_INSERT).collect();
         let sql = format!(
             "INSERT INTO {into} VALUES {}{tail}",
             values_rows(chunk.len(), cols)
         );
         // Only the count of rows varies: no value is spliced into the text.
         let q = chunk
-            .iter()
+            .into_iter()
             .fold(sqlx::query(sqlx::AssertSqlSafe(sql)), &bind);
         q.execute(&mut *c).await?;
     }

@@ -151,14 +151,14 @@ pub(crate) async fn insert_passes(c: &mut Conn, passes: &[&PassRecord]) -> Resul
          overrides, user_id, version, created_at, updated_at, barcode_message)",
         "",
         12,
-        &rows,
+        rows,
         |q, (p, fields)| {
             q.bind(p.id.clone())
                 .bind(p.template_id.clone())
                 .bind(p.serial_number.clone())
                 .bind(p.auth_token.clone())
                 .bind(p.status.as_str())
-                .bind(fields.clone())
+                .bind(fields)
                 .bind(overrides_json(&p.overrides))
                 .bind(p.user_id.clone())
                 .bind(p.version)
@@ -430,7 +430,7 @@ mod tests {
                     signature: s,
                 })
                 .collect();
-            put_signed_with_passes(&mut tx, &signed, 5)
+            put_signed_with_passes(&mut tx, signed, 5)
                 .await
                 .expect("signatures");
             let events: Vec<NewEvent<'_>> = event_ids
@@ -443,7 +443,7 @@ mod tests {
                     data: format!("{{\"n\":{n}}}"),
                 })
                 .collect();
-            insert_events(&mut tx, &events).await.expect("events");
+            insert_events(&mut tx, events).await.expect("events");
             super::super::commit(tx).await.expect("commit");
 
             for (p, s) in group.iter().zip(&signatures) {

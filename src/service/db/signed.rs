@@ -107,7 +107,7 @@ pub(crate) struct NewSigned<'a> {
 /// [`StoreError`].
 pub(crate) async fn put_signed_with_passes(
     c: &mut Conn,
-    rows: &[NewSigned<'_>],
+    rows: Vec<NewSigned<'_>>,
     now: i64,
 ) -> Result<(), StoreError> {
     super::insert_rows(

@@ -580,7 +580,7 @@ pub(crate) async fn store_signed_new(
             })
         })
         .collect();
-    db::signed::put_signed_with_passes(tx, &rows, now_ms()).await?;
+    db::signed::put_signed_with_passes(tx, rows, now_ms()).await?;
     Ok(())
 }
 

@@ -221,7 +221,7 @@ pub(crate) async fn write(c: &mut Conn, effects: &[Effect]) -> Result<Written, S
             _ => None,
         })
         .collect();
-    db::events::insert_events(c, &events).await?;
+    db::events::insert_events(c, events).await?;
     for effect in effects {
         match effect {
             Effect::Event(event, audience) => {
