@@ -1,4 +1,4 @@
-//! Threads that sign, one per core, kept for the process's life.
+//! Threads that sign, one per core, kept as long as the service's state.
 //!
 //! Signing was handed to tokio's blocking pool, whose idle threads are woken
 //! longest-idle first: under a steady load of creates each signature ran on
