@@ -21,6 +21,14 @@ issue 24's 2,788/s scaled by this run's openssl rate against that day's
 2,763/s) and >= 0.8 of the 304 path; creates >= 0.8 of openssl's rate / 2; p99 <= 2.5x
 p50 at 16 connections. `--json FILE` writes the numbers. Standard library
 only; needs wrk (Debian: apt-get install wrk) and openssl.
+
+The VM's speed drifts by 5-10% within a run (openssl's rate at the start
+and at the end differ that much), so each ratio target compares rates
+measured at the same moment: downloads over the 304 path is the median of
+alternating pairs (`--pairs`, 5 by default: a short download run, then a
+short 304 run), and creates are held against `openssl speed` measured just
+before and just after the create runs. The long runs' download ratio is
+printed beside it as information.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -150,6 +159,8 @@ def run() -> int:
     ap.add_argument("--server-core", type=int, default=0)
     ap.add_argument("--load-core", type=int, default=1)
     ap.add_argument("--passes", type=int, default=500, help="passes the spread download run rotates over")
+    ap.add_argument("--pairs", type=int, default=5, help="alternating pairs the ratio targets are checked on")
+    ap.add_argument("--pair-seconds", type=int, default=3, help="each wrk run of a pair")
     ap.add_argument("--json", default="")
     a = ap.parse_args()
     require(a.bin, ("wrk", "taskset", "openssl"), "wrk util-linux openssl")
@@ -206,7 +217,18 @@ def run() -> int:
             ("create_64", f"{base}/v1/passes", 64, [], create_lua),
         ]
         for name, url, conns, extra, script in runs:
+            if name == "create_16":
+                results["openssl_around_creates"] = [openssl_rate(a.server_core, 2)]
             results[name] = wrk(a.load_core, url, conns, a.seconds, key, extra, script)
+        results["openssl_around_creates"].append(openssl_rate(a.server_core, 2))
+        # Downloads over 304 on alternating pairs: both sides of a pair meet
+        # the same moment of the VM's drift.
+        pairs = []
+        for _ in range(a.pairs):
+            d = wrk(a.load_core, download, 16, a.pair_seconds, key, [])["rate"]
+            n = wrk(a.load_core, download, 16, a.pair_seconds, key, ["-H", f"If-None-Match: {etag}"])["rate"]
+            pairs.append(d / n)
+        results["download_over_304_pairs"] = pairs
     finally:
         stop(proc)
     results["openssl_sign_per_s_after"] = openssl_rate(a.server_core, 3)
@@ -215,7 +237,7 @@ def run() -> int:
     d1, ds, nm = results["download_one_pass"], results["download_spread"], results["not_modified_304"]
     base_rate = results["baseline_download_signs"]["rate"]
     c16, c64 = results["create_16"], results["create_64"]
-    create_limit = sign / 2
+    create_limit = statistics.mean(results["openssl_around_creates"]) / 2
     checks = [
         ("downloads (one pass) >= 3x signing every download, same run", d1["rate"] / base_rate, 3.0),
         (f"downloads (spread over {a.passes}) >= 3x signing every download", ds["rate"] / base_rate, 3.0),
@@ -224,12 +246,15 @@ def run() -> int:
         (f"downloads (one pass) >= 3x issue 24's 2,788/s at this run's speed "
          f"({BASELINE_DOWNLOADS * sign / BASELINE_OPENSSL:,.0f}/s)",
          d1["rate"] / (BASELINE_DOWNLOADS * sign / BASELINE_OPENSSL), 3.0),
-        ("downloads (one pass) >= 0.8 of the 304 path", d1["rate"] / nm["rate"], 0.8),
+        (f"downloads (one pass) >= 0.8 of the 304 path, median of {a.pairs} alternating pairs",
+         statistics.median(pairs), 0.8),
         ("creates (16 conns) >= 0.8 of openssl/2", c16["rate"] / create_limit, 0.8),
         ("creates (64 conns) >= 0.8 of openssl/2", c64["rate"] / create_limit, 0.8),
     ]
     print(f"openssl speed rsa2048 on core {a.server_core}: {results['openssl_sign_per_s']:,.0f} sign/s before, "
-          f"{results['openssl_sign_per_s_after']:,.0f} after (create limit {create_limit:,.0f}/s: two signatures)")
+          f"{results['openssl_sign_per_s_after']:,.0f} after; around the create runs "
+          + " and ".join(f"{r:,.0f}" for r in results["openssl_around_creates"])
+          + f" (create limit {create_limit:,.0f}/s: two signatures)")
     print(f"{'run':<22}{'rate/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'p99/p50':>9}  errors")
     for name in ["baseline_download_signs", "download_one_pass", "download_spread", "not_modified_304",
                  "create_16", "create_64"]:
@@ -246,6 +271,8 @@ def run() -> int:
         ok &= met
         shown = f"{value:.2f}" if target != 1.0 else ("met" if met else "missed")
         print(f"  {'MET   ' if met else 'MISSED'} {what}: {shown}")
+    print("  INFO   downloads over 304, each pair: " + " ".join(f"{v:.2f}" for v in pairs)
+          + f"; the long runs: {d1['rate'] / nm['rate']:.2f}")
     # Not a check: the absolute number, on a VM whose speed varies.
     print(f"  INFO   downloads (one pass) against issue 24's 2,788/s unscaled "
           f"(openssl then {BASELINE_OPENSSL:,.0f}/s, now {sign:,.0f}/s): {d1['rate'] / BASELINE_DOWNLOADS:.2f}x")
