@@ -159,10 +159,12 @@ def run() -> int:
     ap.add_argument("--server-core", type=int, default=0)
     ap.add_argument("--load-core", type=int, default=1)
     ap.add_argument("--passes", type=int, default=500, help="passes the spread download run rotates over")
-    ap.add_argument("--pairs", type=int, default=5, help="alternating pairs the ratio targets are checked on")
+    ap.add_argument("--pairs", type=int, default=5, help="alternating pairs the download/304 ratio is checked on")
     ap.add_argument("--pair-seconds", type=int, default=3, help="each wrk run of a pair")
     ap.add_argument("--json", default="")
     a = ap.parse_args()
+    if a.pairs < 1 or a.pair_seconds < 1:
+        ap.error("--pairs and --pair-seconds must be at least 1")
     require(a.bin, ("wrk", "taskset", "openssl"), "wrk util-linux openssl")
 
     work = tempfile.mkdtemp(prefix="passforge-load-")
