@@ -1,23 +1,28 @@
-//! Threads that sign, one per core, kept as long as the service's state.
+//! Threads that sign, one per core, kept as long as the service's state,
+//! and the turns to use them.
 //!
 //! Signing was handed to tokio's blocking pool, whose idle threads are woken
 //! longest-idle first: under a steady load of creates each signature ran on
 //! whichever of half a dozen threads had waited longest, with that thread's
 //! caches, allocator pages and OpenSSL context cold. Here a signature runs
 //! on one of `cores` threads that do nothing else, taken in turn through one
-//! queue, so on one core it is always the same thread. The turns themselves
-//! are still `domain::passes::signer_turn`'s permits (one per core): a job
-//! sent here finds an idle thread.
+//! queue, so on one core it is always the same thread. A signature first
+//! takes one of [`Signers::turns`] (one per thread, through
+//! `domain::passes::signer_turn`): more signers than cores only preempt one
+//! another, and a job sent with a turn finds an idle thread.
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// The signing threads, started at the first job; dropping the handle lets
-/// them end.
+/// The signing threads, started at the first job, and their turns;
+/// dropping the handle lets the threads end.
 pub(crate) struct Signers {
     threads: usize,
+    /// One permit per thread: a signature holds one while it signs (a job's
+    /// zip one per pass it signs in parallel, at most every thread).
+    pub(crate) turns: tokio::sync::Semaphore,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
 }
 
@@ -44,12 +49,20 @@ pub(crate) enum SignersError {
 }
 
 impl Signers {
-    /// `n` (at least one) signing threads, started when the first job comes.
+    /// `n` (at least one) signing threads, started when the first job
+    /// comes, and as many turns.
     pub(crate) fn new(n: usize) -> Self {
+        let threads = n.max(1);
         Self {
-            threads: n.max(1),
+            threads,
+            turns: tokio::sync::Semaphore::new(threads),
             jobs: Mutex::new(None),
         }
+    }
+
+    /// How many threads sign (and turns there are).
+    pub(crate) fn threads(&self) -> usize {
+        self.threads
     }
 
     /// The queue to the threads, starting them if they are not running.
@@ -129,5 +142,14 @@ mod tests {
             ids.iter().all(|(_, t)| *t == ids[0].1),
             "one thread, reused"
         );
+    }
+
+    #[test]
+    fn there_are_as_many_turns_as_threads_and_at_least_one() {
+        for (asked, threads) in [(0, 1), (1, 1), (3, 3)] {
+            let signers = Signers::new(asked);
+            assert_eq!(signers.threads(), threads);
+            assert_eq!(signers.turns.available_permits(), threads);
+        }
     }
 }

@@ -36,12 +36,8 @@ pub struct Inner {
     pub(crate) signed: SignedCache,
     /// The issuer's part of every signed pass's key.
     pub(crate) issuer_print: String,
-    /// One permit per core for signing: more signers than cores only
-    /// preempt one another (see `domain::passes::signer_turn`).
-    pub(crate) signers: tokio::sync::Semaphore,
-    /// How many permits `signers` has (one per core).
-    pub(crate) signer_cores: usize,
-    /// The threads that sign, one per core (see `service::signers`).
+    /// The threads that sign, one per core, and their turns (see
+    /// `service::signers` and `domain::passes::signer_turn`).
     pub(crate) signing: crate::service::signers::Signers,
     /// New passes waiting to be written together (group commit).
     pub(crate) creates: crate::service::domain::creates::Queue,
@@ -83,8 +79,6 @@ impl AppState {
                 keys: crate::service::domain::keys::KeyCache::default(),
                 signed,
                 issuer_print,
-                signers: tokio::sync::Semaphore::new(cores),
-                signer_cores: cores,
                 signing: crate::service::signers::Signers::new(cores),
                 creates: crate::service::domain::creates::Queue::default(),
                 deliveries_due: Notify::new(),

@@ -84,8 +84,9 @@ pub(crate) mod testing {
 
     /// Every signer's turn, taken.
     pub(crate) async fn all_turns(state: &AppState) -> tokio::sync::SemaphorePermit<'_> {
-        let n = u32::try_from(state.inner.signers.available_permits()).expect("permits");
-        state.inner.signers.acquire_many(n).await.expect("permits")
+        let turns = &state.inner.signing.turns;
+        let n = u32::try_from(turns.available_permits()).expect("permits");
+        turns.acquire_many(n).await.expect("permits")
     }
 
     /// Waits (up to 10 s) until a signing waits for its turn; `what` says

@@ -352,7 +352,7 @@ pub(crate) async fn signer_turns(
     if n == 0 {
         return Ok(None);
     }
-    turns(state, n.min(state.inner.signer_cores))
+    turns(state, n.min(state.inner.signing.threads()))
         .await
         .map(Some)
 }
@@ -362,7 +362,8 @@ async fn turns(state: &AppState, n: usize) -> Result<tokio::sync::SemaphorePermi
     let n = u32::try_from(n).map_err(|e| ApiError::internal(&e))?;
     state
         .inner
-        .signers
+        .signing
+        .turns
         .acquire_many(n)
         .await
         .map_err(|e| ApiError::internal(&e))
