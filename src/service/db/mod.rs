@@ -300,7 +300,7 @@ impl Store {
             Backend::Sqlite => sqlite_setup(options, max_pages),
             Backend::Postgres => options,
         };
-        let pool = options.connect(&url).await?;
+        let pool = options.clone().connect(&url).await?;
         let migrator = Migrator {
             migrations: Cow::Owned(
                 MIGRATIONS
@@ -319,17 +319,9 @@ impl Store {
             ..Migrator::DEFAULT
         };
         migrator.run(&pool).await?;
+        // The same set-up and timeout, one connection.
         let writer = match backend {
-            Backend::Sqlite => {
-                sqlite_setup(
-                    AnyPoolOptions::new()
-                        .max_connections(1)
-                        .acquire_timeout(std::time::Duration::from_secs(5)),
-                    max_pages,
-                )
-                .connect(&url)
-                .await?
-            }
+            Backend::Sqlite => options.max_connections(1).connect(&url).await?,
             Backend::Postgres => pool.clone(),
         };
         Ok(Self {

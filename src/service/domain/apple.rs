@@ -295,18 +295,14 @@ pub(crate) async fn personalize(
         tracing::info!(pass = %new.id, user = %user_id, version = new.version, "pass personalized");
     }
     let _turn = super::passes::signer_turn(state).await?;
-    let signing = &state.inner.signing;
-    let state = state.clone();
     let token = enrollment.token;
-    signing
-        .run(move || {
-            state
-                .inner
-                .config
-                .identity
-                .sign_manifest(token.as_bytes(), chrono::Utc::now())
-        })
-        .await
-        .map_err(|e| ApiError::internal(&e))?
-        .map_err(|e| ApiError::internal(&e))
+    super::passes::on_signing_thread(state, move |state| {
+        state
+            .inner
+            .config
+            .identity
+            .sign_manifest(token.as_bytes(), chrono::Utc::now())
+    })
+    .await?
+    .map_err(|e| ApiError::internal(&e))
 }

@@ -316,13 +316,30 @@ pub(crate) async fn issue_record(
     google: bool,
 ) -> Result<IssuedPass, ApiError> {
     let _turn = signer_turn(state).await?;
-    let signing = &state.inner.signing;
-    let state = state.clone();
     let record = record.clone();
-    signing
-        .run(move || sign_record(&state, &template, &record, apple, google))
+    on_signing_thread(state, move |state| {
+        sign_record(state, &template, &record, apple, google)
+    })
+    .await?
+}
+
+/// Runs `f` with the state on one of the signing threads and waits for its
+/// result; the caller holds the turns the work needs (a read around a kept
+/// signature needs none).
+///
+/// # Errors
+/// 500 when `f` panicked or no signing thread runs.
+pub(crate) async fn on_signing_thread<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&AppState) -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let own = state.clone();
+    state
+        .inner
+        .signing
+        .run(move || f(&own))
         .await
-        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))
 }
 
 /// A turn on a core for signing: one permit per core, since more signers
@@ -864,13 +881,11 @@ pub(crate) async fn pkpass(state: &AppState, p: &PassRecord) -> Result<PassBytes
             let made = {
                 // Held while signing, not while the signature is kept.
                 let _turn = signer_turns(state, usize::from(signs)).await?;
-                let signing = &state.inner.signing;
-                let state = state.clone();
                 let p = p.clone();
-                signing
-                    .run(move || make_current(&state, &template, &p, signature.as_deref()))
-                    .await
-                    .map_err(|e| ApiError::internal(&e))??
+                on_signing_thread(state, move |state| {
+                    make_current(state, &template, &p, signature.as_deref())
+                })
+                .await??
             };
             let bytes = made.bytes();
             keep(state, p, key, made).await;
