@@ -241,7 +241,7 @@ def run() -> int:
             for _ in range(a.pairs):
                 rate = wrk(a.load_core, f"{base}/v1/passes", conns, a.pair_seconds, key, [], create_lua)["rate"]
                 after = openssl_rate(a.server_core, 1)
-                create_pairs[conns].append(rate / ((before + after) / 2 / 2))
+                create_pairs[conns].append(rate / ((before + after) / 2 / 2))  # the limit: openssl's mean / 2
                 before = after
         results["create_over_limit_pairs"] = {str(k): v for k, v in create_pairs.items()}
     finally:
@@ -297,7 +297,7 @@ def run() -> int:
               + f"; the long run against openssl around the long runs: {c['rate'] / create_limit:.2f}")
     # Not a check: where a create's time goes on the server's core (busy
     # throughout a create run), at openssl's rate measured around the runs.
-    sig_us = 2e6 / (2 * create_limit)
+    sig_us = 1e6 / create_limit  # a create's two signatures: one create's time at the limit
     rest = {n: 1e6 / results[n]["rate"] - sig_us for n in ("create_16", "create_64")}
     results["create_rest_us"] = rest
     print(f"  INFO   a create takes {1e6 / c16['rate']:.0f} us of the core at 16 connections "
